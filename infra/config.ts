@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { DEFAULT_YOOKASSA_CIDRS } from './net/allowlist';
+import { parseDuration, parseDurationList } from './duration';
+
+const duration = z.string().transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+const durationList = z.string().transform((v, ctx) => {
+  try {
+    return parseDurationList(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must look like host:port');
+const url = z.string().url('must be a URL such as http://host:port');
+const port = z.coerce.number().int().min(0).max(65535);
+const optional = z.string().min(1).optional();
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_API_KEY: optional,
+  TEMPORAL_TLS_CERT: optional,
+  TEMPORAL_TLS_KEY: optional,
+  TEMPORAL_TLS_CA: optional,
+  TEMPORAL_UI_URL: url.default('http://localhost:8233'),
+  API_PORT: port.default(8080),
+  PUBLIC_BASE_URL: url.default('http://localhost:8080'),
+  API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  BOT_TOKEN: optional,
+  TELEGRAM_API_ROOT: url.default('https://api.telegram.org'),
+  SUPPORT_URL: url.default('https://t.me/support'),
+  YOOKASSA_SHOP_ID: optional,
+  YOOKASSA_SECRET_KEY: optional,
+  YOOKASSA_API_URL: url.default('https://api.yookassa.ru/v3'),
+  YOOKASSA_RETURN_URL: url.optional(),
+  YOOKASSA_WEBHOOK_ALLOW: z.string().min(1).default(DEFAULT_YOOKASSA_CIDRS.join(',')),
+  TRUSTED_PROXIES: z.string().default(''),
+  REMIND_BEFORE: durationList.default('24h'),
+  PAYMENT_TIMEOUT: duration.default('1h'),
+  NODE_WAIT_LIMIT: duration.default('30m'),
+  TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().default(25),
+  DATA_DIR: z.string().default('.data'),
+});
+
+export type Config = z.infer<typeof schema> & { DATABASE_URL: string };
+
+/** Variables that production refuses to start without. */
+const REQUIRED_IN_PRODUCTION = ['DATABASE_URL', 'API_TOKEN', 'ADMIN_TOKEN'] as const;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: NodeJS.ProcessEnv, required: readonly string[] = []): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(`config error: ${issue.path.join('.')} ${issue.message}`);
+  }
+  const config = result.data;
+  const mustHave = [
+    ...required,
+    ...(config.NODE_ENV === 'production' ? REQUIRED_IN_PRODUCTION : []),
+    'DATABASE_URL',
+  ];
+  for (const name of mustHave) {
+    if (!(config as Record<string, unknown>)[name]) throw new ConfigError(`config error: ${name} is required`);
+  }
+  if ((config.YOOKASSA_SHOP_ID === undefined) !== (config.YOOKASSA_SECRET_KEY === undefined)) {
+    throw new ConfigError('config error: YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY must be set together');
+  }
+  return config as Config;
+}
+
+/** Process entry points call this: one clear line and exit 1 instead of a stack trace. */
+export function loadConfigOrExit(required: readonly string[] = []): Config {
+  try {
+    return parseConfig(process.env, required);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  }
+}
