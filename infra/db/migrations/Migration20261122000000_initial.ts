@@ -122,6 +122,16 @@ end $$;
 create trigger subscription_events_no_update before update or delete on subscription_events
   for each row execute function subscription_events_append_only();
 
+-- One row per user-visible notification, so a retried activity never sends the same message twice.
+create table notifications (
+  dedupe_key varchar(200) primary key,
+  telegram_id bigint not null,
+  kind varchar(32) not null,
+  status varchar(16) not null default 'sending' check (status in ('sending', 'sent', 'blocked', 'failed')),
+  created_at timestamptz not null default now(),
+  sent_at timestamptz
+);
+
 create table catalog_views (
   id bigserial primary key,
   user_id uuid not null references users(id),
@@ -131,7 +141,7 @@ create table catalog_views (
   }
 
   override async down(): Promise<void> {
-    this.addSql(`drop table if exists catalog_views, subscription_events, subscriptions, payments, vpn_nodes, tariffs, users cascade;
+    this.addSql(`drop table if exists catalog_views, notifications, subscription_events, subscriptions, payments, vpn_nodes, tariffs, users cascade;
 drop function if exists subscription_events_append_only;`);
   }
 }

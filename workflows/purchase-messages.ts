@@ -1,0 +1,79 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+// Shared by the workflow, the API and the tests: names here are part of the operator contract.
+
+export type Provider = 'yookassa' | 'stars';
+
+export type PurchaseStage =
+  | 'CREATING_PAYMENT'
+  | 'AWAITING_PAYMENT'
+  | 'PROVISIONING'
+  | 'NOTIFYING'
+  | 'COMPLETED'
+  | 'CANCELED'
+  | 'EXPIRED'
+  | 'REFUNDING'
+  | 'REFUNDED'
+  | 'FAILED';
+
+export interface TariffSnapshot {
+  id: number;
+  name: string;
+  price: string; // "199.00"
+  currency: string;
+  durationSeconds: number;
+  starPrice?: number | null;
+  location?: string | null;
+}
+
+export interface PurchaseInput {
+  paymentId: string; // our uuid; also the provider idempotence key
+  userId: string;
+  telegramId: string;
+  language: string;
+  provider: Provider;
+  tariff: TariffSnapshot;
+  paymentTimeoutMs: number;
+  remindBeforeMs: number[];
+  nodeWaitLimitMs: number;
+}
+
+/** What the API hands the bot: where to pay. */
+export interface PaymentLink {
+  paymentId: string;
+  providerPaymentId: string | null;
+  confirmationUrl: string | null;
+  amount: string;
+  currency: string;
+  createdAt: string;
+  expiresAt: string;
+  status: 'pending';
+}
+
+/** A provider's state, as re-read from the provider (never trusted from a webhook body). */
+export interface PaymentNotice {
+  providerPaymentId: string;
+  status: 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled';
+  amount: string;
+  currency: string;
+  cancellationReason?: string | null;
+  telegramChargeId?: string | null; // Stars only
+}
+
+export interface PurchaseStatus {
+  stage: PurchaseStage;
+  paymentId: string;
+  providerPaymentId: string | null;
+  telegramId: string;
+  nodeId: string | null;
+  subscriptionId: string | null;
+  expiresAt: string | null;
+  lastError: string | null;
+}
+
+export const paymentLinkUpdate = defineUpdate<PaymentLink>('paymentLink');
+export const paymentNoticeSignal = defineSignal<[PaymentNotice]>('paymentNotice');
+export const purchaseStatusQuery = defineQuery<PurchaseStatus>('status');
+
+export const purchaseWorkflowId = (paymentId: string) => `purchase-${paymentId}`;
+export const subscriptionWorkflowId = (subscriptionId: string) => `subscription-${subscriptionId}`;
