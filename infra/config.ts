@@ -51,6 +51,10 @@ const schema = z.object({
   NODE_WAIT_LIMIT: duration.default('30m'),
   TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().default(25),
   DATA_DIR: z.string().default('.data'),
+  PURCHASES_TASK_QUEUE: z.string().regex(/^purchases/, 'must start with "purchases"').default('purchases'),
+  WORKFLOW_BUNDLE_PATH: optional,
+  WORKER_METRICS_PORT: port.default(9464),
+  NODE_HEALTH_INTERVAL: duration.default('30s'),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { defineSearchAttributeKey } from '@temporalio/common';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import type { Config } from './config';
 
 // temporal.api.enums.v1.IndexedValueType and the gRPC status code, as numbers the operator API takes.
@@ -11,13 +11,7 @@ const GRPC_ALREADY_EXISTS = 6;
 
 export const TASK_QUEUES = { purchases: 'purchases', telegram: 'telegram' } as const;
 
-export const SEARCH_ATTRIBUTES = {
-  TelegramId: defineSearchAttributeKey('TelegramId', 'KEYWORD'),
-  PaymentId: defineSearchAttributeKey('PaymentId', 'KEYWORD'),
-  PurchaseStage: defineSearchAttributeKey('PurchaseStage', 'KEYWORD'),
-  StageEnteredAt: defineSearchAttributeKey('StageEnteredAt', 'DATETIME'),
-  NodeId: defineSearchAttributeKey('NodeId', 'KEYWORD'),
-};
+export { SEARCH_ATTRIBUTES };
 
 /** For `temporal server start-dev --search-attribute Name=Type`. */
 export const SEARCH_ATTRIBUTE_FLAGS = ['TelegramId=Keyword', 'PaymentId=Keyword', 'PurchaseStage=Keyword', 'StageEnteredAt=Datetime', 'NodeId=Keyword'];

@@ -1,7 +1,9 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { stopServices } from '../support/services';
 
 // Quiet logs in tests unless LOG_LEVEL asks otherwise.
 process.env.NODE_ENV = 'test';
+Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN') ?? 'WARN') });
 
 export const mochaHooks = {
   async afterAll(this: Mocha.Context) {

@@ -1,0 +1,41 @@
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { subscriptionWorkflowId } from '../workflows/purchase-messages';
+import { expiryChangedSignal, type SubscriptionInput } from '../workflows/subscription';
+
+export interface LifetimeDeps {
+  orm: MikroORM;
+  temporal: Client;
+  remindBeforeMs: number[];
+}
+
+/** Temporal itself: hands an access's end date to its lifetime workflow (started if not running). */
+export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: LifetimeDeps) {
+  return {
+    async scheduleLifetime({ subscriptionId }: { subscriptionId: string }): Promise<void> {
+      const [s] = await orm.em.getConnection().execute(
+        `select s.id, s.node_id, s.expires_at, u.telegram_id, u.language
+           from subscriptions s join users u on u.id = s.user_id where s.id = ?`,
+        [subscriptionId],
+      );
+      const expiresAt = new Date(s.expires_at).toISOString();
+      const input: SubscriptionInput = {
+        subscriptionId,
+        telegramId: String(s.telegram_id),
+        language: s.language,
+        nodeId: s.node_id,
+        expiresAt,
+        remindBeforeMs,
+      };
+      // Atomic: signals the running lifetime, or starts one. A late duplicate finds the access gone and exits.
+      await temporal.workflow.signalWithStart('subscriptionWorkflow', {
+        workflowId: subscriptionWorkflowId(subscriptionId),
+        taskQueue: Context.current().info.taskQueue, // the queue this purchase runs on
+        args: [input],
+        signal: expiryChangedSignal,
+        signalArgs: [{ expiresAt }],
+      });
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { Payment, YooKassaClient } from '../infra/yookassa/client';
+import { YooKassaRejectedError } from '../infra/yookassa/errors';
+import type { TelegramSender } from '../infra/telegram/sender';
+import type { PaymentLink, PaymentNotice, PurchaseInput } from '../workflows/purchase-messages';
+
+export interface PaymentDeps {
+  orm: MikroORM;
+  yookassa: YooKassaClient | null;
+  telegram: TelegramSender | null;
+  returnUrl: string;
+  logger: Logger;
+}
+
+const toNotice = (p: Payment): PaymentNotice => ({
+  providerPaymentId: p.id,
+  status: p.status,
+  amount: p.amount.value,
+  currency: p.amount.currency,
+  cancellationReason: p.cancellation_details?.reason ?? null,
+});
+
+/** Payment providers (YooKassa, Telegram Stars). Idempotence keys come from our payment id. */
+export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, logger }: PaymentDeps) {
+  const sql = () => orm.em.getConnection();
+  const requireYooKassa = (): YooKassaClient => {
+    if (yookassa) return yookassa;
+    throw ApplicationFailure.nonRetryable('YooKassa is not configured (YOOKASSA_SHOP_ID)', 'PaymentProviderUnavailable');
+  };
+  const rejected = (err: unknown, type: string) => {
+    if (err instanceof YooKassaRejectedError) return ApplicationFailure.nonRetryable(err.message, type);
+    return err;
+  };
+
+  return {
+    /** Records our payment row, then asks the provider; a retry finds the row and repeats the same request. */
+    async createPayment(input: PurchaseInput): Promise<PaymentLink> {
+      const stars = input.provider === 'stars';
+      if (stars && !input.tariff.starPrice) throw ApplicationFailure.nonRetryable('tariff has no Stars price', 'PaymentRejected');
+      const amount = stars ? `${input.tariff.starPrice}.00` : input.tariff.price;
+      const currency = stars ? 'XTR' : input.tariff.currency;
+      await sql().execute(
+        `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata)
+         values (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?) on conflict (id) do nothing`,
+        [input.paymentId, input.userId, input.tariff.id, input.provider, stars ? input.paymentId : null, amount, currency,
+          input.paymentTimeoutMs / 1000, JSON.stringify({ workflow_id: `purchase-${input.paymentId}`, telegram_id: input.telegramId })],
+      );
+      const [row] = await sql().execute(`select * from payments where id = ?`, [input.paymentId]);
+      const link = (providerPaymentId: string | null, url: string | null): PaymentLink => ({
+        paymentId: input.paymentId, providerPaymentId, confirmationUrl: url, amount, currency,
+        createdAt: new Date(row.created_at).toISOString(), expiresAt: new Date(row.expires_at).toISOString(), status: 'pending',
+      });
+      if (stars) return link(input.paymentId, null);
+      if (row.provider_payment_id) return link(row.provider_payment_id, row.confirmation_url);
+
+      const payment = await requireYooKassa()
+        .createPayment({
+          idempotenceKey: input.paymentId,
+          amount,
+          currency,
+          description: `VPN: ${input.tariff.name}`.slice(0, 128),
+          metadata: { purchase_id: input.paymentId, telegram_id: input.telegramId },
+          returnUrl,
+        })
+        .catch((err) => {
+          throw rejected(err, 'PaymentRejected');
+        });
+      const url = payment.confirmation?.confirmation_url ?? null;
+      await sql().execute(`update payments set provider_payment_id = ?, confirmation_url = ? where id = ?`, [payment.id, url, input.paymentId]);
+      return link(payment.id, url);
+    },
+
+    async getPaymentState({ providerPaymentId }: { providerPaymentId: string }): Promise<PaymentNotice> {
+      return toNotice(await requireYooKassa().getPayment(providerPaymentId));
+    },
+
+    /** At the payment deadline: cancel if still cancellable; report a payment that succeeded meanwhile. */
+    async cancelOrGetFinalState(input: PurchaseInput): Promise<PaymentNotice | null> {
+      if (input.provider === 'stars') return null; // an unpaid invoice costs nothing; pre-checkout refuses it from now on
+      const [row] = await sql().execute(`select provider_payment_id from payments where id = ?`, [input.paymentId]);
+      if (!row?.provider_payment_id) return null;
+      const client = requireYooKassa();
+      let current = await client.getPayment(row.provider_payment_id);
+      if (current.status === 'pending' || current.status === 'waiting_for_capture') {
+        try {
+          current = await client.cancelPayment(current.id, `cancel-${input.paymentId}`);
+        } catch (err) {
+          if (!(err instanceof YooKassaRejectedError)) throw err;
+          current = await client.getPayment(row.provider_payment_id);
+          // Not cancellable and not final: the provider expires it itself; keep asking until it does.
+          if (current.status !== 'succeeded' && current.status !== 'canceled') {
+            throw ApplicationFailure.retryable(`payment ${current.id} is still ${current.status}`, 'PaymentStillPending');
+          }
+        }
+      }
+      return current.status === 'succeeded' ? toNotice(current) : null;
+    },
+
+    /** Returns the money through the provider that took it. Idempotent: one refund per payment. */
+    async refundPayment({ paymentId, reason }: { paymentId: string; reason: string }): Promise<void> {
+      const [p] = await sql().execute(
+        `select p.*, u.telegram_id from payments p join users u on u.id = p.user_id where p.id = ?`,
+        [paymentId],
+      );
+      if (!p || p.status === 'refunded') return;
+      let refundId: string;
+      if (p.provider === 'stars') {
+        if (!telegram) throw ApplicationFailure.nonRetryable('BOT_TOKEN is not set: cannot refund Stars', 'RefundImpossible');
+        if (!p.telegram_payment_charge_id) throw ApplicationFailure.nonRetryable('no telegram_payment_charge_id', 'RefundImpossible');
+        await telegram.refundStarPayment(Number(p.telegram_id), p.telegram_payment_charge_id);
+        refundId = p.telegram_payment_charge_id;
+      } else {
+        const refund = await requireYooKassa().createRefund({
+          idempotenceKey: `refund-${paymentId}`,
+          paymentId: p.provider_payment_id,
+          amount: p.amount,
+          currency: p.currency,
+          description: 'VPN access could not be provided',
+        });
+        refundId = refund.id;
+      }
+      await orm.em.fork().transactional(async (em) => {
+        const ctx = em.getTransactionContext();
+        await em.getConnection().execute(
+          `update payments set status = 'refunded', refund_id = ?, refunded_at = now() where id = ?`,
+          [refundId, paymentId], 'run', ctx,
+        );
+        await em.getConnection().execute(
+          `insert into subscription_events (payment_id, type, data) values (?, 'refunded', ?)`,
+          [paymentId, JSON.stringify({ refund_id: refundId, reason })], 'run', ctx,
+        );
+      });
+      logger.warn({ paymentId, refundId, reason }, 'payment refunded');
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { loadAccess } from '../infra/access';
+import { t } from '../infra/i18n';
+import { type InlineButton, type TelegramSender } from '../infra/telegram/sender';
+import { TelegramBlockedError, TelegramRateLimitedError, TelegramRejectedError } from '../infra/telegram/errors';
+import { qrPng } from '../infra/xray/qr';
+import { notificationCallbacks as buttons } from '../bot/callbacks';
+
+export interface TelegramDeps {
+  orm: MikroORM;
+  sender: TelegramSender;
+  publicBaseUrl: string;
+  logger: Logger;
+  onSendError?: (code: string) => void;
+}
+
+export interface Notification {
+  kind: 'activated' | 'extended' | 'payment_failed' | 'payment_expired' | 'reminder' | 'expired' | 'refunded';
+  telegramId: string;
+  language: string;
+  paymentId?: string;
+  subscriptionId?: string;
+  reason?: string | null;
+  expiresAt?: string;
+}
+
+/** Telegram notifications. Runs on the `telegram` task queue, whose server-side rate limit keeps us under 30/s. */
+export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, onSendError }: TelegramDeps) {
+  const sql = () => orm.em.getConnection();
+
+  /** Claims the message; false if it was sent already (a retried activity must not say it twice). */
+  async function claim(key: string, n: Notification): Promise<boolean> {
+    const rows = await sql().execute(
+      `insert into notifications (dedupe_key, telegram_id, kind) values (?, ?, ?)
+       on conflict (dedupe_key) do update set status = 'sending' where notifications.status in ('sending', 'failed')
+       returning dedupe_key`,
+      [key, n.telegramId, n.kind],
+    );
+    return rows.length > 0;
+  }
+
+  async function compose(n: Notification): Promise<{ text: string; buttons?: InlineButton[][]; photo?: Buffer }> {
+    const m = t(n.language);
+    const renew = [[{ text: m.buttons.renew, callbackData: buttons.renew() }]];
+    switch (n.kind) {
+      case 'activated':
+      case 'extended': {
+        const access = await loadAccess(orm, n.subscriptionId!, publicBaseUrl);
+        if (!access) throw ApplicationFailure.nonRetryable(`subscription ${n.subscriptionId} not found`, 'TelegramRejected');
+        if (n.kind === 'extended') return { text: m.notifications.renewed({ expiresAt: access.expiresAt }) };
+        return {
+          text: m.notifications.activation({ expiresAt: access.expiresAt, vlessUrl: access.vlessUrl, subscriptionUrl: access.subscriptionUrl }),
+          buttons: [[{ text: m.buttons.setupGuide, callbackData: buttons.setupGuide() }]],
+          photo: await qrPng(access.vlessUrl),
+        };
+      }
+      case 'payment_failed':
+        return {
+          text: m.notifications.paymentFailed({ reason: n.reason }),
+          buttons: [[{ text: m.buttons.retry, callbackData: buttons.retry(n.paymentId!) }]],
+        };
+      case 'payment_expired':
+        return { text: m.notifications.paymentExpired, buttons: [[{ text: m.buttons.retry, callbackData: buttons.retry(n.paymentId!) }]] };
+      case 'reminder': {
+        const hoursLeft = Math.max(0, (Date.parse(n.expiresAt!) - Date.now()) / 3_600_000);
+        return { text: m.notifications.reminder({ hoursLeft, expiresAt: n.expiresAt! }), buttons: renew };
+      }
+      case 'expired':
+        return { text: m.notifications.expired, buttons: renew };
+      case 'refunded': {
+        const [p] = await sql().execute(`select amount, currency from payments where id = ?`, [n.paymentId]);
+        return { text: m.notifications.refundDone({ amount: p?.amount ?? '', currency: p?.currency ?? '' }) };
+      }
+    }
+  }
+
+  return {
+    async notify(n: Notification): Promise<'sent' | 'skipped' | 'blocked'> {
+      const key = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}`;
+      const [user] = await sql().execute(`select is_blocked from users where telegram_id = ?`, [n.telegramId]);
+      if (user?.is_blocked) return 'blocked';
+      if (!(await claim(key, n))) return 'skipped';
+      const message = await compose(n);
+      const chatId = Number(n.telegramId);
+      try {
+        const opts = { buttons: message.buttons, parseMode: 'HTML' as const };
+        if (message.photo) {
+          await sender.sendMessage(chatId, message.text, opts);
+          await sender.sendPhoto(chatId, message.photo, t(n.language).notifications.activationQrCaption);
+        } else {
+          await sender.sendMessage(chatId, message.text, opts);
+        }
+      } catch (err) {
+        return handleSendError(err, key, n);
+      }
+      await sql().execute(`update notifications set status = 'sent', sent_at = now() where dedupe_key = ?`, [key]);
+      return 'sent';
+    },
+  };
+
+  async function handleSendError(err: unknown, key: string, n: Notification): Promise<never> {
+    const release = (status: string) => sql().execute(`update notifications set status = ? where dedupe_key = ?`, [status, key]);
+    if (err instanceof TelegramBlockedError) {
+      onSendError?.('403');
+      await release('blocked');
+      await sql().execute(`update users set is_blocked = true, updated_at = now() where telegram_id = ?`, [n.telegramId]);
+      logger.warn({ telegramId: n.telegramId, kind: n.kind }, 'user blocked the bot; no more messages');
+      throw ApplicationFailure.nonRetryable(err.message, 'TelegramBlocked');
+    }
+    await release('failed');
+    if (err instanceof TelegramRateLimitedError) {
+      onSendError?.('429');
+      throw ApplicationFailure.create({ message: err.message, type: 'TelegramRateLimited', nextRetryDelay: `${err.retryAfterSec}s` });
+    }
+    if (err instanceof TelegramRejectedError) {
+      onSendError?.('400');
+      throw ApplicationFailure.nonRetryable(err.message, 'TelegramRejected');
+    }
+    onSendError?.('5xx');
+    throw err;
+  }
+}

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
+import { loadConfigOrExit } from '../infra/config';
+import { openOrm } from '../infra/db/orm';
+import { createLogger } from '../infra/logger';
+import { createTelegramSender } from '../infra/telegram/sender';
+import { connectClient, connectWorker, registerSearchAttributes } from '../infra/temporal';
+import { createYooKassaClient } from '../infra/yookassa/client';
+import { NODE_HEALTH_WORKFLOW_ID } from '../workflows/node-health';
+import { telegramQueueFor } from '../workflows/telegram-queue';
+import { createWorkers } from './create-workers';
+import { startWorkerMetrics } from './metrics';
+
+const logger = createLogger('worker');
+
+/** Prebuilt bundle (production image) if present; otherwise bundle the sources at start (dev). */
+function workflowSource(bundlePath: string | undefined) {
+  const candidate = bundlePath ?? path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+  if (existsSync(candidate)) return { workflowBundle: { codePath: candidate } };
+  return { workflowsPath: require.resolve('../workflows') };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  if (config.WORKER_METRICS_PORT > 0) {
+    // Temporal's own worker metrics (task latencies, slots, polls) next to ours.
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT + 1}` } } } });
+  }
+  const orm = await openOrm(config.DATABASE_URL);
+  const temporal = await connectClient(config);
+  await registerSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
+  const connection = await connectWorker(config);
+  const metrics = await startWorkerMetrics(orm, config.WORKER_METRICS_PORT);
+  const yookassa = config.YOOKASSA_SHOP_ID
+    ? createYooKassaClient({ apiUrl: config.YOOKASSA_API_URL, shopId: config.YOOKASSA_SHOP_ID, secretKey: config.YOOKASSA_SECRET_KEY!, returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL })
+    : null;
+  if (!yookassa) logger.warn('YOOKASSA_SHOP_ID is not set: card payments are refused');
+  const telegram = config.BOT_TOKEN ? createTelegramSender({ apiRoot: config.TELEGRAM_API_ROOT, botToken: config.BOT_TOKEN }) : null;
+  if (!telegram) logger.warn('BOT_TOKEN is not set: notifications stay queued on the telegram task queue until a worker with it runs');
+  const queues = { purchases: config.PURCHASES_TASK_QUEUE, telegram: telegramQueueFor(config.PURCHASES_TASK_QUEUE) };
+  const workers = await createWorkers(
+    { connection, namespace: config.TEMPORAL_NAMESPACE, workflows: workflowSource(config.WORKFLOW_BUNDLE_PATH), telegramRatePerSecond: config.TELEGRAM_RATE_PER_SECOND, taskQueues: queues },
+    {
+      orm, temporal, yookassa, telegram, logger, metrics: metrics.hooks,
+      publicBaseUrl: config.PUBLIC_BASE_URL, returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL, remindBeforeMs: config.REMIND_BEFORE,
+    },
+  );
+  // One durable health/reconcile loop per deployment; starting it again is a no-op.
+  await temporal.workflow.start('nodeHealthWorkflow', {
+    workflowId: `${NODE_HEALTH_WORKFLOW_ID}-${config.PURCHASES_TASK_QUEUE}`,
+    taskQueue: config.PURCHASES_TASK_QUEUE,
+    args: [{ intervalMs: config.NODE_HEALTH_INTERVAL, failuresToDown: 3 }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+  logger.info({ queues }, 'worker started');
+  const stop = () => workers.forEach((w) => w.shutdown());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await Promise.all(workers.map((w) => w.run()));
+  await metrics.close();
+  await orm.close();
+  await connection.close();
+  await temporal.connection.close();
+  logger.info('worker stopped');
+}
+
+main().catch((err) => {
+  logger.error({ err }, 'worker failed');
+  process.exit(1);
+});
