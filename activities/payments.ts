@@ -76,26 +76,24 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       return toNotice(await requireYooKassa().getPayment(providerPaymentId));
     },
 
-    /** At the payment deadline: cancel if still cancellable; report a payment that succeeded meanwhile. */
-    async cancelOrGetFinalState(input: PurchaseInput): Promise<PaymentNotice | null> {
-      if (input.provider === 'stars') return null; // an unpaid invoice costs nothing; pre-checkout refuses it from now on
+    /**
+     * At the payment deadline: cancel if the provider allows it, and report the final state.
+     * "pending" means the provider keeps it open (YooKassa cannot cancel a one-stage pending payment).
+     */
+    async cancelOrGetFinalState(input: PurchaseInput): Promise<PaymentNotice | { status: 'canceled' | 'pending' }> {
+      if (input.provider === 'stars') return { status: 'canceled' }; // an unpaid invoice costs nothing; pre-checkout refuses it now
       const [row] = await sql().execute(`select provider_payment_id from payments where id = ?`, [input.paymentId]);
-      if (!row?.provider_payment_id) return null;
+      if (!row?.provider_payment_id) return { status: 'canceled' };
       const client = requireYooKassa();
       let current = await client.getPayment(row.provider_payment_id);
-      if (current.status === 'pending' || current.status === 'waiting_for_capture') {
-        try {
-          current = await client.cancelPayment(current.id, `cancel-${input.paymentId}`);
-        } catch (err) {
+      if (current.status === 'waiting_for_capture') {
+        current = await client.cancelPayment(current.id, `cancel-${input.paymentId}`).catch(async (err) => {
           if (!(err instanceof YooKassaRejectedError)) throw err;
-          current = await client.getPayment(row.provider_payment_id);
-          // Not cancellable and not final: the provider expires it itself; keep asking until it does.
-          if (current.status !== 'succeeded' && current.status !== 'canceled') {
-            throw ApplicationFailure.retryable(`payment ${current.id} is still ${current.status}`, 'PaymentStillPending');
-          }
-        }
+          return client.getPayment(row.provider_payment_id);
+        });
       }
-      return current.status === 'succeeded' ? toNotice(current) : null;
+      if (current.status === 'succeeded' || current.status === 'canceled') return toNotice(current);
+      return { status: 'pending' };
     },
 
     /** Returns the money through the provider that took it. Idempotent: one refund per payment. */

@@ -68,6 +68,8 @@ const lifetime = proxyActivities<ReturnType<typeof createLifetimeActivities>>({
 
 /** Lost webhooks are caught by polling at a growing interval, capped so the gap is never over 2 minutes. */
 export const POLL_INTERVALS_MS = [5_000, 10_000, 20_000, 40_000, 60_000, 90_000, 120_000];
+/** YooKassa closes an unpaid payment itself within about an hour; we watch a generous bound past that. */
+const PROVIDER_SETTLE_LIMIT_MS = 25 * 3_600_000;
 
 export interface PurchaseResult {
   outcome: 'granted' | 'extended' | 'canceled' | 'expired' | 'refunded' | 'not_created';
@@ -133,10 +135,12 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
       accept(await payments.getPaymentState({ providerPaymentId: link.providerPaymentId }));
     }
   }
+  let providerStillOpen = false;
   if (!settled) {
     // Cancel at the provider; if the user paid in the last second, the provider says so and we provision.
     const final = await settlement.cancelOrGetFinalState(input);
-    if (final) accept(final);
+    if ('providerPaymentId' in final && final.status === 'succeeded') accept(final);
+    providerStillOpen = final.status === 'pending'; // canceled at the deadline is simply expired
   }
 
   let result: PurchaseResult;
@@ -145,6 +149,8 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
     await notify({ kind: 'payment_expired', paymentId: input.paymentId });
     enterStage('EXPIRED');
     result = { outcome: 'expired' };
+    // A payment the provider could not cancel may still be paid: watch it until it is final, so money is never lost.
+    if (providerStillOpen && (await watchUntilFinal()) === 'succeeded') result = await grantAccess(input, settled!, status, enterStage);
   } else if (settled.status === 'canceled') {
     await db.recordPaymentCanceled({ paymentId: input.paymentId, reason: settled.cancellationReason ?? null });
     await notify({ kind: 'payment_failed', paymentId: input.paymentId, reason: settled.cancellationReason ?? null });
@@ -155,6 +161,15 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   }
   await condition(allHandlersFinished);
   return result;
+
+  async function watchUntilFinal(): Promise<string | undefined> {
+    const giveUpAt = Date.now() + PROVIDER_SETTLE_LIMIT_MS;
+    for (let i = 0; !settled && Date.now() < giveUpAt; i++) {
+      if (await condition(() => settled !== undefined, POLL_INTERVALS_MS[Math.min(i, POLL_INTERVALS_MS.length - 1)])) break;
+      accept(await payments.getPaymentState({ providerPaymentId: link!.providerPaymentId! }));
+    }
+    return settled?.status;
+  }
 
   async function notify(message: Omit<Notification, 'telegramId' | 'language'>): Promise<void> {
     try {

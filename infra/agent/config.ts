@@ -7,7 +7,9 @@ import { DEFAULT_INBOUND_TAG, DEFAULT_XRAY_API } from '../xray/server-config';
 export const DEFAULT_AGENT_PORT = 8444;
 
 const existingFile = z.string().refine((p) => existsSync(p), 'file does not exist');
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+):\d{1,5}$/, 'must look like host:port');
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+):\d{1,5}$/, 'must look like host:port');
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 const duration = z.string().transform((v, ctx) => {
   try {
@@ -70,7 +72,8 @@ function parse<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.inf
   const result = schema.safeParse(cleaned);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const message = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message;
+    const message =
+      issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message;
     throw new AgentConfigError(`config error: ${issue.path.join('.')} ${message}`);
   }
   return result.data;
@@ -92,7 +95,8 @@ export function parseAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     throw new AgentConfigError('config error: AGENT_TLS_CERT and AGENT_TLS_KEY must be set together');
   }
   if (c.AGENT_SPAWN_XRAY && !c.XRAY_BIN) throw new AgentConfigError('config error: XRAY_BIN is required');
-  if (c.AGENT_SPAWN_XRAY && !c.XRAY_CONFIG) throw new AgentConfigError('config error: XRAY_CONFIG is required');
+  if (c.AGENT_SPAWN_XRAY && !c.XRAY_CONFIG)
+    throw new AgentConfigError('config error: XRAY_CONFIG is required');
   return {
     ...parseAgentCliConfig(env),
     port: c.AGENT_PORT,

@@ -5,7 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * Cross-process exclusive lock: the HTTP agent and CLI invocations (over SSH) share one store and one
  * Xray, so their read-modify-write cycles must not interleave. O_EXCL create is atomic on local disks.
  */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: () => Promise<T>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

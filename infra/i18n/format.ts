@@ -51,7 +51,11 @@ const CURRENCY_SIGNS: Record<string, string> = { RUB: '₽', USD: '$', EUR: '€
 /** "199 ₽", "149.50 ₽", "50 ⭐": YooKassa amounts arrive as strings like "199.00". */
 export function formatPrice(amount: string | number, currency: string): string {
   const value = Number(amount);
-  const shown = Number.isFinite(value) ? (Number.isInteger(value) ? String(value) : value.toFixed(2)) : amount;
+  const shown = Number.isFinite(value)
+    ? Number.isInteger(value)
+      ? String(value)
+      : value.toFixed(2)
+    : amount;
   return `${escapeHtml(shown)} ${CURRENCY_SIGNS[currency] ?? escapeHtml(currency)}`;
 }
 

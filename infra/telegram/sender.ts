@@ -1,6 +1,8 @@
 import { createLogger } from '../logger';
 import {
   classifyTelegramError,
+  TelegramBlockedError,
+  TelegramRateLimitedError,
   type TelegramErrorBody,
   TelegramRejectedError,
   type TelegramSendError,
@@ -37,7 +39,9 @@ function replyMarkup(buttons: InlineButton[][] | undefined) {
   if (!buttons?.length) return undefined;
   return {
     inline_keyboard: buttons.map((row) =>
-      row.map((b) => ('url' in b ? { text: b.text, url: b.url } : { text: b.text, callback_data: b.callbackData })),
+      row.map((b) =>
+        'url' in b ? { text: b.text, url: b.url } : { text: b.text, callback_data: b.callbackData },
+      ),
     ),
   };
 }
@@ -62,7 +66,8 @@ export function createTelegramSender(config: TelegramSenderConfig): TelegramSend
     } catch (err) {
       // Only the error's kind is kept: fetch errors can echo the URL, and the URL holds the bot token.
       const e = err as { name?: string; cause?: { code?: string } };
-      const reason = e.name === 'TimeoutError' ? `timeout after ${timeoutMs}ms` : (e.cause?.code ?? e.name ?? 'error');
+      const reason =
+        e.name === 'TimeoutError' ? `timeout after ${timeoutMs}ms` : (e.cause?.code ?? e.name ?? 'error');
       log.warn({ method, reason }, 'telegram unreachable');
       throw new TelegramUnavailableError(method, 0, `network: ${reason}`);
     }
@@ -71,7 +76,14 @@ export function createTelegramSender(config: TelegramSenderConfig): TelegramSend
       | undefined;
     if (parsed?.ok === true) return parsed.result;
     const error: TelegramSendError = classifyTelegramError(method, res.status, parsed);
-    log.warn({ method, code: error.code, description: error.description }, 'telegram call failed');
+    // 429s and blocked users are routine at volume (the caller handles them); only surprises are warnings.
+    const level =
+      error instanceof TelegramRateLimitedError
+        ? 'debug'
+        : error instanceof TelegramBlockedError
+          ? 'info'
+          : 'warn';
+    log[level]({ method, code: error.code, description: error.description }, 'telegram call failed');
     throw error;
   }
 

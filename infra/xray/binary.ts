@@ -58,21 +58,14 @@ async function buildWithGo(gobin: string): Promise<void> {
   }
 }
 
-let pending: Promise<string> | undefined;
+/** In-flight builds per cache dir, so concurrent callers share one `go install`. */
+const builds = new Map<string, Promise<void>>();
 
 /**
- * Path to a runnable Xray: $XRAY_BIN if it exists, else the cached build under ~/.cache/vpn-xray,
- * else build it once with `go install` and cache it.
+ * Path to a runnable Xray: $XRAY_BIN if it exists, else the cached build under ~/.cache/vpn-xray
+ * ($XRAY_CACHE_DIR), else build it once with `go install` and cache it.
  */
-export function ensureXrayBinary(): Promise<string> {
-  pending ??= locateOrBuild().catch((e) => {
-    pending = undefined; // let a later call retry
-    throw e;
-  });
-  return pending;
-}
-
-async function locateOrBuild(): Promise<string> {
+export async function ensureXrayBinary(): Promise<string> {
   const fromEnv = process.env.XRAY_BIN;
   if (fromEnv) {
     if (await isExecutable(fromEnv)) return fromEnv;
@@ -83,7 +76,14 @@ async function locateOrBuild(): Promise<string> {
   if (await isExecutable(cached)) return cached;
   const gobin = path.join(dir, 'gobin');
   const built = path.join(gobin, 'main'); // go install names the binary after the package dir
-  if (!(await isExecutable(built))) await buildWithGo(gobin);
+  if (!(await isExecutable(built))) {
+    let build = builds.get(gobin);
+    if (!build) {
+      build = buildWithGo(gobin).finally(() => builds.delete(gobin));
+      builds.set(gobin, build);
+    }
+    await build;
+  }
   await installCopy(built, cached);
   return cached;
 }
@@ -106,7 +106,8 @@ export function parseX25519Output(output: string): RealityKeys {
   const publicKey = /^\s*(?:public\s*key|password(?:\s*\(\s*public\s*key\s*\))?)\s*:\s*(\S+)/im.exec(
     output,
   )?.[1];
-  if (!privateKey || !publicKey) throw new Error(`cannot parse "xray x25519" output: ${output.slice(0, 200)}`);
+  if (!privateKey || !publicKey)
+    throw new Error(`cannot parse "xray x25519" output: ${output.slice(0, 200)}`);
   return { privateKey, publicKey };
 }
 

@@ -16,7 +16,10 @@ export interface ServerConfigInput {
   serverNames: string[];
   /** TLS 1.3 site whose handshake Reality borrows, host:port. */
   target: string;
-  /** Users baked into the file; the agent adds the rest at runtime. */
+  /**
+   * Users baked into the file. Leave empty on agent-managed nodes: the agent's store is the source of
+   * truth and its reconciler removes any Xray user the store does not know.
+   */
   clients?: { email: string; uuid: string; flow?: string }[];
   logLevel?: 'debug' | 'info' | 'warning' | 'error' | 'none';
   /**

@@ -30,7 +30,9 @@ export class YooKassaRejectedError extends YooKassaError {
 
   constructor(operation: string, details: RejectionDetails) {
     const where = details.parameter ? ` (parameter ${details.parameter})` : '';
-    super(`YooKassa rejected ${operation}: ${details.status} ${details.code}${where}: ${details.description ?? ''}`);
+    super(
+      `YooKassa rejected ${operation}: ${details.status} ${details.code}${where}: ${details.description ?? ''}`,
+    );
     this.status = details.status;
     this.code = details.code;
     this.description = details.description;

@@ -56,7 +56,12 @@ async function createTemporal(): Promise<TestWorkflowEnvironment> {
         server: {
           executable,
           searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-          extraArgs: ['--dynamic-config-value', 'frontend.workerVersioningDataAPIs=true', '--log-level', 'error'],
+          extraArgs: [
+            '--dynamic-config-value',
+            'frontend.workerVersioningDataAPIs=true',
+            '--log-level',
+            'error',
+          ],
         },
       });
     } catch (err) {

@@ -29,7 +29,9 @@ import { type Closeable, type XrayServer, startTlsTarget, startXrayServer } from
 let bundlePath: Promise<string> | undefined;
 /** Bundled once per run: every worker of every suite loads the same real workflow code. */
 export function workflowBundle(): Promise<string> {
-  bundlePath ??= bundleWorkflows(path.join(mkdtempSync(path.join(os.tmpdir(), 'vpn-bundle-')), 'workflows.js'));
+  bundlePath ??= bundleWorkflows(
+    path.join(mkdtempSync(path.join(os.tmpdir(), 'vpn-bundle-')), 'workflows.js'),
+  );
   return bundlePath;
 }
 
@@ -73,7 +75,11 @@ export class PurchaseSystem {
     this.client = env.client;
     this.temporalAddress = env.address;
     await seedTariffs(this.orm);
-    this.yookassa = await startYooKassaEmulator({ shopId: this.shopId, secretKey: this.secretKey, webhookRetry: { maxAttempts: 3, initialDelayMs: 200 } });
+    this.yookassa = await startYooKassaEmulator({
+      shopId: this.shopId,
+      secretKey: this.secretKey,
+      webhookRetry: { maxAttempts: 3, initialDelayMs: 200 },
+    });
     this.telegram = await startTelegramEmulator();
     if (this.options.withNode !== false) await this.addLocalNode();
     return this;
@@ -88,8 +94,17 @@ export class PurchaseSystem {
       `insert into vpn_nodes (name, host, port, location, country_code, capacity, driver, agent_url, agent_token,
          reality_public_key, reality_short_id, reality_server_name)
        values (?, '127.0.0.1', ?, ?, 'NL', ?, 'agent', ?, ?, ?, ?, ?) returning id`,
-      [`node-${randomBytes(3).toString('hex')}`, this.xray.port, location, capacity, this.agent.url, this.agent.token,
-        this.xray.publicKey, this.xray.shortId, this.xray.serverName],
+      [
+        `node-${randomBytes(3).toString('hex')}`,
+        this.xray.port,
+        location,
+        capacity,
+        this.agent.url,
+        this.agent.token,
+        this.xray.publicKey,
+        this.xray.shortId,
+        this.xray.serverName,
+      ],
     );
     this.nodeId = row.id;
     return row.id;
@@ -98,7 +113,13 @@ export class PurchaseSystem {
   async startWorkers(): Promise<void> {
     this.connection ??= await NativeConnection.connect({ address: this.temporalAddress });
     const logger = createLogger('test-worker');
-    const yookassa = createYooKassaClient({ apiUrl: this.yookassa.url, shopId: this.shopId, secretKey: this.secretKey, returnUrl: 'http://localhost/return', timeoutMs: 3000 });
+    const yookassa = createYooKassaClient({
+      apiUrl: this.yookassa.url,
+      shopId: this.shopId,
+      secretKey: this.secretKey,
+      returnUrl: 'http://localhost/return',
+      timeoutMs: 3000,
+    });
     const wrap = this.options.wrapDriver;
     this.workers = await createWorkers(
       {
@@ -130,23 +151,36 @@ export class PurchaseSystem {
   }
 
   async createUser(telegramId: number, language = 'en'): Promise<string> {
-    const [row] = await this.orm.em.getConnection().execute(
-      `insert into users (telegram_id, language) values (?, ?) on conflict (telegram_id) do update set language = excluded.language returning id`,
-      [telegramId, language],
-    );
+    const [row] = await this.orm.em
+      .getConnection()
+      .execute(
+        `insert into users (telegram_id, language) values (?, ?) on conflict (telegram_id) do update set language = excluded.language returning id`,
+        [telegramId, language],
+      );
     return row.id;
   }
 
-  async createTariff(slug: string, durationSeconds: number, opts: { price?: string; starPrice?: number; location?: string } = {}) {
-    const [row] = await this.orm.em.getConnection().execute(
-      `insert into tariffs (slug, name, price, duration_seconds, star_price, location) values (?, ?, ?, ?, ?, ?) returning *`,
-      [slug, slug, opts.price ?? '10.00', durationSeconds, opts.starPrice ?? 5, opts.location ?? null],
-    );
+  async createTariff(
+    slug: string,
+    durationSeconds: number,
+    opts: { price?: string; starPrice?: number; location?: string } = {},
+  ) {
+    const [row] = await this.orm.em
+      .getConnection()
+      .execute(
+        `insert into tariffs (slug, name, price, duration_seconds, star_price, location) values (?, ?, ?, ?, ?, ?) returning *`,
+        [slug, slug, opts.price ?? '10.00', durationSeconds, opts.starPrice ?? 5, opts.location ?? null],
+      );
     return row;
   }
 
   /** What the API does: start the purchase workflow and wait for its payment link (Update-with-Start). */
-  async buy(telegramId: number, tariffSlug: string, provider: Provider = 'yookassa', overrides: Partial<PurchaseInput> = {}) {
+  async buy(
+    telegramId: number,
+    tariffSlug: string,
+    provider: Provider = 'yookassa',
+    overrides: Partial<PurchaseInput> = {},
+  ) {
     const conn = this.orm.em.getConnection();
     const [user] = await conn.execute(`select * from users where telegram_id = ?`, [telegramId]);
     const [t] = await conn.execute(`select * from tariffs where slug = ?`, [tariffSlug]);
@@ -157,7 +191,15 @@ export class PurchaseSystem {
       telegramId: String(telegramId),
       language: user.language,
       provider,
-      tariff: { id: t.id, name: t.name, price: t.price, currency: t.currency, durationSeconds: t.duration_seconds, starPrice: t.star_price, location: t.location },
+      tariff: {
+        id: t.id,
+        name: t.name,
+        price: t.price,
+        currency: t.currency,
+        durationSeconds: t.duration_seconds,
+        starPrice: t.star_price,
+        location: t.location,
+      },
       paymentTimeoutMs: this.options.paymentTimeoutMs ?? 60_000,
       remindBeforeMs: this.options.remindBeforeMs ?? [2_000],
       nodeWaitLimitMs: this.options.nodeWaitLimitMs ?? 20_000,
@@ -169,7 +211,9 @@ export class PurchaseSystem {
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     });
-    const link: PaymentLink = await this.client.workflow.executeUpdateWithStart(paymentLinkUpdate, { startWorkflowOperation: start });
+    const link: PaymentLink = await this.client.workflow.executeUpdateWithStart(paymentLinkUpdate, {
+      startWorkflowOperation: start,
+    });
     return { link, handle: await start.workflowHandle(), paymentId };
   }
 

@@ -1,31 +1,10 @@
 import assert from 'node:assert/strict';
-import type { PaymentNotice } from '../../workflows/purchase-messages';
-import { paymentNoticeSignal, purchaseStatusQuery } from '../../workflows/purchase-messages';
+import { purchaseStatusQuery } from '../../workflows/purchase-messages';
 import type { PurchaseResult } from '../../workflows/purchase';
 import { PurchaseSystem } from '../support/system';
+import { rowsFor, signalProviderState } from '../support/webhook';
 
 const TG = 700_001;
-
-/** What the webhook handler does: re-read the payment at the provider and signal what it says. */
-async function deliverWebhook(sys: PurchaseSystem, paymentId: string, providerPaymentId: string) {
-  const p = sys.yookassa.payment(providerPaymentId);
-  const notice: PaymentNotice = {
-    providerPaymentId: p.id,
-    status: p.status,
-    amount: p.amount.value,
-    currency: p.amount.currency,
-    cancellationReason: p.cancellation_details?.reason ?? null,
-  };
-  await sys.client.workflow.getHandle(`purchase-${paymentId}`).signal(paymentNoticeSignal, notice);
-}
-
-async function subscriptionRow(sys: PurchaseSystem, telegramId: number) {
-  const rows = await sys.orm.em.getConnection().execute(
-    `select s.* from subscriptions s join users u on u.id = s.user_id where u.telegram_id = ? order by s.created_at`,
-    [telegramId],
-  );
-  return rows;
-}
 
 describe('purchase workflow: happy path on real Temporal, PostgreSQL, Xray', function () {
   this.timeout(180_000);
@@ -45,11 +24,11 @@ describe('purchase workflow: happy path on real Temporal, PostgreSQL, Xray', fun
     assert.equal((await handle.query(purchaseStatusQuery)).stage, 'AWAITING_PAYMENT');
 
     sys.yookassa.pay(link.providerPaymentId!);
-    await deliverWebhook(sys, paymentId, link.providerPaymentId!);
+    await signalProviderState(sys, paymentId, link.providerPaymentId!);
     const result: PurchaseResult = await handle.result();
     assert.equal(result.outcome, 'granted');
 
-    const [sub] = await subscriptionRow(sys, TG);
+    const [sub] = (await rowsFor(sys, TG)).subscriptions;
     assert.equal(sub.status, 'active');
     assert.deepEqual(await sys.nodeClients(), [sub.id], 'exactly one client, named by the subscription id');
     const [payment] = await sys.orm.em.getConnection().execute(`select * from payments where id = ?`, [paymentId]);
@@ -64,7 +43,7 @@ describe('purchase workflow: happy path on real Temporal, PostgreSQL, Xray', fun
     assert.equal(texts.filter((t) => t.includes('ends in')).length, 1, 'one reminder');
     assert.match(texts[order[0]], /vless:\/\//);
 
-    const [after] = await subscriptionRow(sys, TG);
+    const [after] = (await rowsFor(sys, TG)).subscriptions;
     assert.equal(after.status, 'expired');
     assert.deepEqual(await sys.nodeClients(), [], 'client removed from the node');
   });

@@ -1,0 +1,73 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { createMetrics } from '../infra/metrics';
+import type { ApiDeps, AppDeps } from './deps';
+import { bearerAuth } from './middleware/bearer-auth';
+import { errorHandler, unknownRoute } from './middleware/errors';
+import { httpMetrics } from './middleware/http-metrics';
+import { requestLog } from './middleware/request-log';
+import { RouteTable } from './route-table';
+import { adminNodeRoutes } from './routes/admin-nodes';
+import { adminPurchaseRoutes } from './routes/admin-purchases';
+import { adminStatsRoutes } from './routes/admin-stats';
+import { adminTariffRoutes } from './routes/admin-tariffs';
+import { adminUserRoutes } from './routes/admin-users';
+import { healthRoutes } from './routes/health';
+import { metricsRoutes } from './routes/metrics';
+import { openApiRoutes } from './routes/openapi';
+import { paymentRoutes } from './routes/payments';
+import { starsRoutes } from './routes/stars';
+import { subRoutes } from './routes/sub';
+import { subscriptionRoutes } from './routes/subscriptions';
+import { tariffRoutes } from './routes/tariffs';
+import { userRoutes } from './routes/users';
+import { webhookRoutes } from './routes/webhook';
+
+export type { AppDeps } from './deps';
+
+/** Order matters only where patterns overlap: literal paths before their `:param` siblings. */
+const ROUTE_GROUPS = [
+  healthRoutes,
+  metricsRoutes,
+  subRoutes,
+  webhookRoutes,
+  starsRoutes,
+  userRoutes,
+  tariffRoutes,
+  paymentRoutes,
+  subscriptionRoutes,
+  adminTariffRoutes,
+  adminNodeRoutes,
+  adminStatsRoutes,
+  adminUserRoutes,
+  adminPurchaseRoutes,
+  openApiRoutes,
+];
+
+export interface App extends Express {
+  locals: Express['locals'] & { routes: RouteTable; deps: ApiDeps };
+}
+
+export function createApp(appDeps: AppDeps): App {
+  const deps: ApiDeps = { ...appDeps, metrics: appDeps.metrics ?? createMetrics({ orm: appDeps.orm }) };
+  const app = express() as App;
+  app.set('trust proxy', false);
+  app.set('etag', false);
+  app.disable('x-powered-by');
+  app.use(helmet());
+  app.use(requestLog(deps.logger));
+  app.use(httpMetrics(deps.metrics));
+
+  const routes = new RouteTable(app, {
+    api: [bearerAuth(deps.config.API_TOKEN)],
+    admin: [bearerAuth(deps.config.ADMIN_TOKEN)],
+    none: [],
+  });
+  for (const register of ROUTE_GROUPS) register(routes, deps);
+
+  app.use(unknownRoute);
+  app.use(errorHandler(deps.logger));
+  app.locals.routes = routes;
+  app.locals.deps = deps;
+  return app;
+}

@@ -1,0 +1,19 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config } from '../infra/config';
+import type { Metrics } from '../infra/metrics';
+import type { YooKassaClient } from '../infra/yookassa/client';
+
+export interface AppDeps {
+  config: Config;
+  orm: MikroORM;
+  temporal: Client;
+  /** Null when YOOKASSA_SHOP_ID is not set: card payments answer 503. */
+  yookassa: YooKassaClient | null;
+  logger: Logger;
+  /** Created by createApp when not given; tests pass their own to read it. */
+  metrics?: Metrics;
+}
+
+export type ApiDeps = AppDeps & { metrics: Metrics };

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../infra/temporal';
+import type { purchaseWorkflow } from '../workflows/purchase';
+import {
+  type PaymentLink,
+  type Provider,
+  type PurchaseInput,
+  paymentLinkUpdate,
+  purchaseWorkflowId,
+} from '../workflows/purchase-messages';
+import { type Row, sqlOne } from './db';
+import type { ApiDeps } from './deps';
+import { HttpError, invalidField, notFound } from './errors';
+
+/** The purchase workflow answers with the payment link within about a second; past this we stop waiting. */
+export const PAYMENT_LINK_WAIT_MS = 15_000;
+
+export const paymentCreated = z.object({
+  payment_id: z.string().uuid(),
+  confirmation_url: z
+    .string()
+    .nullable()
+    .describe('YooKassa checkout page; null for Telegram Stars (send an invoice)'),
+  payment_status: z.literal('pending'),
+  amount: z.string(),
+  currency: z.string(),
+  created_at: z.string(),
+  expires_at: z.string(),
+  workflow_id: z.string(),
+  provider: z.enum(['yookassa', 'stars']),
+});
+export type PaymentCreated = z.infer<typeof paymentCreated>;
+
+export interface StartPurchaseArgs {
+  /** A users row. */
+  user: Row;
+  /** A tariffs row (the snapshot the workflow keeps). */
+  tariff: Row;
+  provider: Provider;
+}
+
+export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'logger'>;
+
+/** One new purchase = one new workflow, started with the Update that waits for its payment link. */
+export async function startPurchase(
+  deps: PurchaseDeps,
+  { user, tariff, provider }: StartPurchaseArgs,
+): Promise<PaymentCreated> {
+  if (provider === 'stars' && !tariff.star_price) {
+    throw invalidField(
+      'provider',
+      `tariff ${tariff.slug} has no star_price: it cannot be paid with Telegram Stars`,
+    );
+  }
+  if (provider === 'yookassa' && !deps.yookassa) {
+    throw new HttpError(503, 'payment_provider_unavailable', 'card payments are not configured');
+  }
+  const paymentId = randomUUID();
+  const workflowId = purchaseWorkflowId(paymentId);
+  const input: PurchaseInput = {
+    paymentId,
+    userId: user.id,
+    telegramId: String(user.telegram_id),
+    language: user.language,
+    provider,
+    tariff: {
+      id: Number(tariff.id),
+      name: tariff.name,
+      price: tariff.price,
+      currency: tariff.currency,
+      durationSeconds: Number(tariff.duration_seconds),
+      starPrice: tariff.star_price === null ? null : Number(tariff.star_price),
+      location: tariff.location ?? null,
+    },
+    paymentTimeoutMs: deps.config.PAYMENT_TIMEOUT,
+    remindBeforeMs: deps.config.REMIND_BEFORE,
+    nodeWaitLimitMs: deps.config.NODE_WAIT_LIMIT,
+  };
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>('purchaseWorkflow', {
+    workflowId,
+    taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
+    args: [input],
+    workflowIdConflictPolicy: 'FAIL',
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.TelegramId, value: input.telegramId },
+      { key: SEARCH_ATTRIBUTES.PaymentId, value: paymentId },
+      { key: SEARCH_ATTRIBUTES.PurchaseStage, value: 'CREATING_PAYMENT' },
+      { key: SEARCH_ATTRIBUTES.StageEnteredAt, value: new Date() },
+    ],
+  });
+  const link = await withDeadline(
+    deps.temporal.workflow.executeUpdateWithStart(paymentLinkUpdate, { startWorkflowOperation }),
+    PAYMENT_LINK_WAIT_MS,
+  ).catch((err: unknown) => {
+    throw translateStartError(deps, err, workflowId);
+  });
+  return paymentBody(link, workflowId, provider);
+}
+
+function paymentBody(link: PaymentLink, workflowId: string, provider: Provider): PaymentCreated {
+  return {
+    payment_id: link.paymentId,
+    confirmation_url: link.confirmationUrl,
+    payment_status: 'pending',
+    amount: link.amount,
+    currency: link.currency,
+    created_at: link.createdAt,
+    expires_at: link.expiresAt,
+    workflow_id: workflowId,
+    provider,
+  };
+}
+
+function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: string): Error {
+  if (err instanceof HttpError) return err;
+  const failure = failureInChain(err);
+  if (failure?.type === 'PaymentProviderUnavailable') {
+    deps.logger.warn({ workflowId, err: failure.message }, 'payment provider unavailable');
+    return new HttpError(
+      503,
+      'payment_provider_unavailable',
+      'the payment provider is not answering, try again later',
+    );
+  }
+  if (failure?.type === 'PaymentRejected') {
+    deps.logger.error({ workflowId, err: failure.message }, 'payment provider rejected the payment');
+    return new HttpError(502, 'payment_rejected', 'the payment provider refused to create the payment');
+  }
+  deps.logger.error({ workflowId, err }, 'could not start the purchase');
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function failureInChain(err: unknown): ApplicationFailure | undefined {
+  for (let e = err, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof ApplicationFailure) return e;
+  }
+  return undefined;
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HttpError(503, 'purchase_start_timeout', 'the purchase did not answer in time, try again'),
+        ),
+      ms,
+    );
+  });
+  promise.catch(() => undefined); // the loser of the race must not become an unhandled rejection
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+export const findUser = (orm: MikroORM, telegramId: string) =>
+  sqlOne(orm, `select * from users where telegram_id = ?`, [telegramId]);
+
+export async function requireUser(orm: MikroORM, telegramId: string): Promise<Row> {
+  const user = await findUser(orm, telegramId);
+  if (!user) throw notFound('user_not_found', `no user with telegram_id ${telegramId}; register first`);
+  return user;
+}
+
+/** Only active tariffs are for sale. */
+export async function requireActiveTariff(orm: MikroORM, ref: { id?: number; slug?: string }): Promise<Row> {
+  const tariff =
+    ref.id !== undefined
+      ? await sqlOne(orm, `select * from tariffs where is_active and id = ?`, [ref.id])
+      : await sqlOne(orm, `select * from tariffs where is_active and slug = ?`, [ref.slug ?? '']);
+  if (!tariff) throw notFound('tariff_not_found', 'no such tariff on sale');
+  return tariff;
+}

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { isForeignKeyViolation, isUniqueViolation, type Row, sql, sqlOne } from '../db';
+import type { ApiDeps } from '../deps';
+import { HttpError, invalidField, notFound } from '../errors';
+import { type NodeInput, nodeColumns, nodeFields, nodePatch, nodeView, toNodeView } from '../node-view';
+import type { RouteTable } from '../route-table';
+import { errorBody, nodeIdParams } from '../schemas';
+
+const NODE_SELECT = `select n.*, (select count(*) from subscriptions s where s.node_id = n.id and s.status in ('active', 'revoking'))::int as active_subscriptions from vpn_nodes n`;
+
+/** The driver decides which connection settings must be present (after a PATCH: in the merged node). */
+function checkDriver(n: {
+  driver?: string;
+  agent_url?: unknown;
+  agent_token?: unknown;
+  ssh?: unknown;
+}): void {
+  if (n.driver === 'agent' && !n.agent_url)
+    throw invalidField('agent_url', 'required when driver is "agent"');
+  if (n.driver === 'agent' && !n.agent_token)
+    throw invalidField('agent_token', 'required when driver is "agent"');
+  if (n.driver === 'ssh' && !n.ssh) throw invalidField('ssh', 'required when driver is "ssh"');
+}
+
+async function save(deps: ApiDeps, query: string, params: unknown[]): Promise<Row> {
+  try {
+    const [row] = await sql(deps.orm, query, params);
+    if (!row) throw notFound('node_not_found');
+    return (await sqlOne(deps.orm, `${NODE_SELECT} where n.id = ?`, [row.id])) as Row;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new HttpError(409, 'name_taken', 'another node has this name', 'name');
+    throw err;
+  }
+}
+
+export function adminNodeRoutes(routes: RouteTable, deps: ApiDeps): void {
+  const common = { tag: 'admin', auth: 'admin' as const };
+  const notFoundDoc = { description: 'Unknown node', schema: errorBody };
+  const invalidDoc = { description: 'A field is invalid', schema: errorBody };
+
+  routes.add(
+    {
+      ...common,
+      method: 'get',
+      path: '/api/v1/admin/nodes',
+      summary: 'All VPN nodes (no secrets)',
+      responses: { 200: { description: 'Nodes', schema: z.object({ nodes: z.array(nodeView) }) } },
+    },
+    async (_input, _req, res) => {
+      const rows = await sql(deps.orm, `${NODE_SELECT} order by n.created_at, n.name`);
+      res.json({ nodes: rows.map(toNodeView) });
+    },
+  );
+
+  routes.add(
+    {
+      ...common,
+      method: 'post',
+      path: '/api/v1/admin/nodes',
+      summary: 'Register a VPN node',
+      body: nodeFields,
+      responses: {
+        201: { description: 'Created', schema: nodeView },
+        409: { description: 'Name taken', schema: errorBody },
+        422: invalidDoc,
+      },
+    },
+    async ({ body }, _req, res) => {
+      checkDriver(body);
+      const cols = nodeColumns(body);
+      const names = Object.keys(cols);
+      const placeholders = names.map((n) => (n === 'ssh' ? '?::jsonb' : '?')).join(', ');
+      const row = await save(
+        deps,
+        `insert into vpn_nodes (${names.join(', ')}) values (${placeholders}) returning id`,
+        Object.values(cols),
+      );
+      res.status(201).json(toNodeView(row));
+    },
+  );
+
+  routes.add(
+    {
+      ...common,
+      method: 'patch',
+      path: '/api/v1/admin/nodes/:id',
+      summary: 'Change a node; status "disabled" takes it out of node selection',
+      params: nodeIdParams,
+      body: nodePatch,
+      responses: {
+        200: { description: 'Updated', schema: nodeView },
+        404: notFoundDoc,
+        409: { description: 'Name taken', schema: errorBody },
+        422: invalidDoc,
+      },
+    },
+    async ({ params, body }, _req, res) => {
+      const current = await sqlOne(deps.orm, `select * from vpn_nodes where id = ?`, [params.id]);
+      if (!current) throw notFound('node_not_found');
+      checkDriver({ ...current, ...stripUndefined(body) });
+      const cols = nodeColumns(body);
+      const names = Object.keys(cols);
+      if (!names.length)
+        return void res.json(
+          toNodeView((await sqlOne(deps.orm, `${NODE_SELECT} where n.id = ?`, [params.id])) as Row),
+        );
+      const sets = names.map((n) => (n === 'ssh' ? `${n} = ?::jsonb` : `${n} = ?`)).join(', ');
+      const row = await save(deps, `update vpn_nodes set ${sets} where id = ? returning id`, [
+        ...Object.values(cols),
+        params.id,
+      ]);
+      res.json(toNodeView(row));
+    },
+  );
+
+  routes.add(
+    {
+      ...common,
+      method: 'delete',
+      path: '/api/v1/admin/nodes/:id',
+      summary: 'Remove a node; one that served subscriptions in the past is disabled instead (history stays)',
+      params: nodeIdParams,
+      responses: {
+        200: {
+          description: 'Deleted, or disabled when past subscriptions reference it',
+          schema: z.object({
+            id: z.string().uuid(),
+            deleted: z.boolean(),
+            status: z.enum(['deleted', 'disabled']),
+          }),
+        },
+        404: notFoundDoc,
+        409: {
+          description: 'The node still carries active subscriptions: migrate them first',
+          schema: errorBody,
+        },
+      },
+    },
+    async ({ params }, _req, res) => {
+      const node = await sqlOne(deps.orm, `${NODE_SELECT} where n.id = ?`, [params.id]);
+      if (!node) throw notFound('node_not_found');
+      if (node.active_subscriptions > 0) {
+        throw new HttpError(
+          409,
+          'node_in_use',
+          `${node.active_subscriptions} active subscriptions use this node`,
+        );
+      }
+      try {
+        await sql(deps.orm, `delete from vpn_nodes where id = ?`, [params.id]);
+        res.json({ id: params.id, deleted: true, status: 'deleted' });
+      } catch (err) {
+        if (!isForeignKeyViolation(err)) throw err;
+        await sql(deps.orm, `update vpn_nodes set status = 'disabled' where id = ?`, [params.id]);
+        res.json({ id: params.id, deleted: false, status: 'disabled' });
+      }
+    },
+  );
+}
+
+const stripUndefined = (b: NodeInput) =>
+  Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined));

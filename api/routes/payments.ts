@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { sqlOne } from '../db';
+import type { ApiDeps } from '../deps';
+import { notFound } from '../errors';
+import { paymentCreated, requireActiveTariff, requireUser, startPurchase } from '../purchases';
+import type { RouteTable } from '../route-table';
+import { errorBody, paymentIdParams, provider, telegramId } from '../schemas';
+
+const createBody = z
+  .object({
+    telegram_id: telegramId,
+    tariff_id: z
+      .union(
+        [
+          z.number().int().positive(),
+          z
+            .string()
+            .regex(/^[1-9]\d{0,9}$/)
+            .transform(Number),
+        ],
+        {
+          errorMap: () => ({ message: 'must be a positive integer tariff id' }),
+        },
+      )
+      .optional(),
+    tariff_slug: z.string().min(1).max(64).optional(),
+    provider: provider.default('yookassa'),
+  })
+  .superRefine((b, ctx) => {
+    if (b.tariff_id === undefined && b.tariff_slug === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tariff_id'], message: 'tariff_id or tariff_slug is required' });
+    }
+  });
+
+const paymentView = z.object({
+  payment_id: z.string().uuid(),
+  telegram_id: z.number().int(),
+  provider: z.enum(['yookassa', 'stars']),
+  payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']),
+  amount: z.string(),
+  currency: z.string(),
+  tariff_id: z.number().int(),
+  created_at: z.string(),
+  expires_at: z.string().nullable(),
+});
+
+const PAYMENT_SELECT = `select p.*, u.telegram_id, u.language from payments p join users u on u.id = p.user_id where p.id = ?`;
+
+export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
+  routes.add(
+    {
+      method: 'post',
+      path: '/api/v1/payments/create',
+      summary: 'Start a purchase: a new payment (YooKassa link or Stars invoice payload) and its workflow',
+      tag: 'bot',
+      auth: 'api',
+      body: createBody,
+      responses: {
+        201: { description: 'Pending payment', schema: paymentCreated },
+        404: { description: 'Unknown user or tariff (inactive tariffs are not on sale)', schema: errorBody },
+        422: { description: 'A field is invalid; the body names it', schema: errorBody },
+        503: { description: 'The payment provider is down or not configured', schema: errorBody },
+      },
+    },
+    async ({ body }, _req, res) => {
+      const user = await requireUser(deps.orm, body.telegram_id);
+      const tariff = await requireActiveTariff(deps.orm, { id: body.tariff_id, slug: body.tariff_slug });
+      res.status(201).json(await startPurchase(deps, { user, tariff, provider: body.provider }));
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/api/v1/payments/:payment_id/retry',
+      summary: 'A new pending payment for the same user, tariff and provider (after a failed one)',
+      tag: 'bot',
+      auth: 'api',
+      params: paymentIdParams,
+      responses: {
+        200: { description: 'New pending payment', schema: paymentCreated },
+        404: { description: 'Unknown payment, or its tariff is no longer on sale', schema: errorBody },
+        503: { description: 'The payment provider is down', schema: errorBody },
+      },
+    },
+    async ({ params }, _req, res) => {
+      const old = await sqlOne(deps.orm, PAYMENT_SELECT, [params.payment_id]);
+      if (!old) throw notFound('payment_not_found');
+      const user = await requireUser(deps.orm, String(old.telegram_id));
+      const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
+      res.status(200).json(await startPurchase(deps, { user, tariff, provider: old.provider }));
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/v1/payments/:payment_id',
+      summary: 'One payment (the bot checks it before accepting a Stars pre_checkout_query)',
+      tag: 'bot',
+      auth: 'api',
+      params: paymentIdParams,
+      responses: {
+        200: { description: 'The payment', schema: paymentView },
+        404: { description: 'Unknown payment', schema: errorBody },
+      },
+    },
+    async ({ params }, _req, res) => {
+      const p = await sqlOne(deps.orm, PAYMENT_SELECT, [params.payment_id]);
+      if (!p) throw notFound('payment_not_found');
+      res.json({
+        payment_id: p.id,
+        telegram_id: Number(p.telegram_id),
+        provider: p.provider,
+        payment_status: p.status,
+        amount: p.amount,
+        currency: p.currency,
+        tariff_id: Number(p.tariff_id),
+        created_at: new Date(p.created_at).toISOString(),
+        expires_at: p.expires_at ? new Date(p.expires_at).toISOString() : null,
+      });
+    },
+  );
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { qrPng } from '../../infra/xray/qr';
+import { ACCESS_SELECT, isLive, subscriptionUrl, vlessLinkFor } from '../access';
+import { iso, sqlOne } from '../db';
+import type { ApiDeps } from '../deps';
+import { notFound } from '../errors';
+import { requireUser } from '../purchases';
+import type { RouteTable } from '../route-table';
+import { errorBody, telegramIdParams } from '../schemas';
+
+const DAY_MS = 86_400_000;
+
+const statusBody = z.object({
+  has_active_subscription: z.boolean(),
+  subscription_id: z.string().uuid().nullable(),
+  status: z.enum(['active', 'revoking', 'expired', 'refunded']).nullable(),
+  tariff_name: z.string().nullable(),
+  days_remaining: z.number().int().describe('whole days left, rounded up; 0 without an active subscription'),
+  end_date: z.string().nullable(),
+  auto_renewal: z.boolean(),
+  last_payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']).nullable(),
+});
+const configBody = z.object({
+  vless_url: z.string(),
+  subscription_url: z.string(),
+  qr_png_base64: z.string().describe('PNG of the vless_url QR code'),
+});
+
+export function subscriptionRoutes(routes: RouteTable, deps: ApiDeps): void {
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/v1/subscriptions/:telegram_id/status',
+      summary: "The user's current (or latest) subscription and latest payment",
+      tag: 'bot',
+      auth: 'api',
+      params: telegramIdParams,
+      responses: {
+        200: { description: 'Status', schema: statusBody },
+        404: { description: 'Unknown user', schema: errorBody },
+      },
+    },
+    async ({ params }, _req, res) => {
+      const user = await requireUser(deps.orm, params.telegram_id);
+      const sub = await sqlOne(
+        deps.orm,
+        `select s.id, s.status, s.expires_at, t.name as tariff_name from subscriptions s
+           join tariffs t on t.id = s.tariff_id where s.user_id = ?
+          order by (s.status = 'active') desc, s.expires_at desc limit 1`,
+        [user.id],
+      );
+      const payment = await sqlOne(
+        deps.orm,
+        `select status from payments where user_id = ? order by created_at desc limit 1`,
+        [user.id],
+      );
+      const live = sub ? isLive(sub) : false;
+      const left = live ? new Date(sub?.expires_at).getTime() - Date.now() : 0;
+      res.json({
+        has_active_subscription: live,
+        subscription_id: sub?.id ?? null,
+        status: sub?.status ?? null,
+        tariff_name: sub?.tariff_name ?? null,
+        days_remaining: Math.max(0, Math.ceil(left / DAY_MS)),
+        end_date: iso(sub?.expires_at),
+        auto_renewal: false,
+        last_payment_status: payment?.status ?? null,
+      });
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/v1/subscriptions/:telegram_id/config',
+      summary: 'How to connect: the vless:// key, the subscription URL and a QR code',
+      tag: 'bot',
+      auth: 'api',
+      params: telegramIdParams,
+      responses: {
+        200: { description: 'Connection settings', schema: configBody },
+        404: { description: 'Unknown user or no active subscription', schema: errorBody },
+      },
+    },
+    async ({ params }, _req, res) => {
+      const row = await sqlOne(deps.orm, `${ACCESS_SELECT} where u.telegram_id = ? and s.status = 'active'`, [
+        params.telegram_id,
+      ]);
+      if (!row || !isLive(row))
+        throw notFound('no_active_subscription', 'this user has no active subscription');
+      const vlessUrl = vlessLinkFor(row);
+      res.json({
+        vless_url: vlessUrl,
+        subscription_url: subscriptionUrl(deps.config.PUBLIC_BASE_URL, row.subscription_token),
+        qr_png_base64: (await qrPng(vlessUrl)).toString('base64'),
+      });
+    },
+  );
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { PurchaseStage } from '../workflows/purchase-messages';
+
+/** Telegram ids exceed 2^31 but fit in 52 bits (Telegram says so): accepted as number or digits, kept as a string
+ * for bigint columns, and answered as numbers. */
+export const telegramId = z
+  .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,18}$/)], {
+    errorMap: () => ({ message: 'must be a positive integer Telegram id' }),
+  })
+  .transform(String);
+
+export const telegramIdParam = z.string().regex(/^[1-9]\d{0,18}$/, 'must be a positive integer Telegram id');
+export const uuid = (what: string) => z.string().uuid(`must be a ${what} (uuid)`);
+export const paymentIdParams = z.object({ payment_id: uuid('payment id') });
+export const telegramIdParams = z.object({ telegram_id: telegramIdParam });
+export const numericIdParams = z.object({
+  id: z.coerce.number().int().positive('must be a positive integer id'),
+});
+export const nodeIdParams = z.object({ id: uuid('node id') });
+
+/** "199", "199.5", "199.00" or 199.5 → "199.00"; more than two decimals is refused, never rounded. */
+export const price = z
+  .union([z.string(), z.number()], {
+    errorMap: () => ({ message: 'must be a decimal amount like "199.00"' }),
+  })
+  .transform((v, ctx) => {
+    const text = typeof v === 'number' ? String(v) : v.trim();
+    const m = /^(\d{1,10})(?:\.(\d{1,2}))?$/.exec(text);
+    if (!m || Number(text) <= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a positive amount with at most 2 decimals, e.g. "199.00"',
+      });
+      return z.NEVER;
+    }
+    return `${m[1].replace(/^0+(?=\d)/, '')}.${(m[2] ?? '').padEnd(2, '0')}`;
+  });
+
+export const currency = z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO currency code such as RUB');
+export const provider = z.enum(['yookassa', 'stars'], {
+  errorMap: () => ({ message: 'must be "yookassa" or "stars"' }),
+});
+
+/** Every stage of the purchase workflow; the Record makes the compiler insist the list is complete. */
+const STAGE_SET: Record<PurchaseStage, true> = {
+  CREATING_PAYMENT: true,
+  AWAITING_PAYMENT: true,
+  PROVISIONING: true,
+  NOTIFYING: true,
+  COMPLETED: true,
+  CANCELED: true,
+  EXPIRED: true,
+  REFUNDING: true,
+  REFUNDED: true,
+  FAILED: true,
+};
+export const PURCHASE_STAGES = Object.keys(STAGE_SET) as [PurchaseStage, ...PurchaseStage[]];
+
+export const errorBody = z.object({
+  error: z.string(),
+  field: z.string().optional(),
+  message: z.string().optional(),
+});
+
+export const isoDate = z.string().datetime({ offset: true });
+export const nullableIso = isoDate.nullable();

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import {
+  type AdminRecord,
+  anyObject,
+  configSchema,
+  paymentInfoSchema,
+  paymentSchema,
+  registeredSchema,
+  statusSchema,
+  type Tariff,
+  tariffSchema,
+} from './api-schemas';
+
+export type {
+  AdminRecord,
+  CreatedPayment,
+  PaymentInfo,
+  SubscriptionConfig,
+  SubscriptionStatus,
+  Tariff,
+} from './api-schemas';
+
+/** Typed client for the contract's bot-facing and admin HTTP API. The bot talks to nothing else. */
+
+/** The API could not be reached, timed out or answered 5xx: a "come back later" for the user. */
+export class ApiUnavailableError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    /** The HTTP status when the API answered 5xx (503 = the payment provider is down). */
+    readonly status?: number,
+  ) {
+    super(`API unavailable (${path}): ${reason}`);
+    this.name = 'ApiUnavailableError';
+  }
+}
+
+/** The API answered 4xx: the request was understood and refused (unknown user, bad field, …). */
+export class ApiRequestError extends Error {
+  constructor(
+    readonly path: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`API ${path} answered ${status}: ${JSON.stringify(body)?.slice(0, 300)}`);
+    this.name = 'ApiRequestError';
+  }
+}
+
+export interface RegisterInput {
+  telegram_id: number;
+  username?: string;
+  first_name?: string;
+  last_name?: string;
+  language_code?: string;
+  /** The /start payload, kept for referral attribution. */
+  referral?: string;
+}
+
+export interface ApiClientConfig {
+  baseUrl: string;
+  apiToken: string;
+  adminToken?: string;
+  timeoutMs?: number;
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+export function createApiClient(config: ApiClientConfig) {
+  const base = config.baseUrl.replace(/\/+$/, '');
+  const defaultTimeout = config.timeoutMs ?? 8000;
+
+  async function request<T>(
+    schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+    method: 'GET' | 'POST',
+    path: string,
+    opts: { body?: unknown; admin?: boolean; timeoutMs?: number; notFoundAsNull?: boolean } = {},
+  ): Promise<T> {
+    const token = opts.admin ? config.adminToken : config.apiToken;
+    let res: Response;
+    try {
+      res = await fetch(base + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${token ?? ''}`,
+          accept: 'application/json',
+          ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? defaultTimeout),
+      });
+    } catch (err) {
+      const e = err as { name?: string; cause?: { code?: string } };
+      throw new ApiUnavailableError(
+        path,
+        e.name === 'TimeoutError' ? 'timeout' : (e.cause?.code ?? String(err)),
+      );
+    }
+    const body: unknown = await res.json().catch(() => undefined);
+    if (res.status >= 500) throw new ApiUnavailableError(path, `HTTP ${res.status}`, res.status);
+    if (res.status === 404 && opts.notFoundAsNull) return null as T;
+    if (res.status >= 400) throw new ApiRequestError(path, res.status, body);
+    return schema.parse(body);
+  }
+
+  const id = (v: string | number) => encodeURIComponent(String(v));
+
+  return {
+    async listTariffs(): Promise<Tariff[]> {
+      return (await request(z.object({ tariffs: z.array(tariffSchema) }), 'GET', '/api/v1/tariffs')).tariffs;
+    },
+    registerUser: (input: RegisterInput) =>
+      request(registeredSchema, 'POST', '/api/v1/users/register', { body: input }),
+    createPayment: (input: { telegram_id: number; tariff_id: string; provider: 'yookassa' | 'stars' }) =>
+      request(paymentSchema, 'POST', '/api/v1/payments/create', { body: input, timeoutMs: 20_000 }),
+    retryPayment: (paymentId: string) =>
+      request(paymentSchema, 'POST', `/api/v1/payments/${id(paymentId)}/retry`, { timeoutMs: 20_000 }),
+    /** Null for an unknown payment. Short timeout: pre_checkout_query must be answered within 10 s. */
+    getPayment: (paymentId: string, timeoutMs = 5000) =>
+      request(paymentInfoSchema.nullable(), 'GET', `/api/v1/payments/${id(paymentId)}`, {
+        timeoutMs,
+        notFoundAsNull: true,
+      }),
+    confirmStarsPayment: (input: {
+      telegram_id: number;
+      payload: string;
+      telegram_payment_charge_id: string;
+      total_amount: number;
+    }) => request(anyObject.nullish(), 'POST', '/api/v1/payments/stars/confirm', { body: input }),
+    /** Null for a user the API does not know. */
+    subscriptionStatus: (telegramId: number) =>
+      request(statusSchema.nullable(), 'GET', `/api/v1/subscriptions/${telegramId}/status`, {
+        notFoundAsNull: true,
+      }),
+    /** Null when there is no active subscription. */
+    subscriptionConfig: (telegramId: number) =>
+      request(configSchema.nullable(), 'GET', `/api/v1/subscriptions/${telegramId}/config`, {
+        notFoundAsNull: true,
+      }),
+
+    hasAdminToken: () => Boolean(config.adminToken),
+    admin: {
+      stats: () => request(anyObject, 'GET', '/api/v1/admin/stats', { admin: true }),
+      stuckPurchases: (query: { stage?: string; olderThan?: string } = {}) => {
+        const qs = new URLSearchParams();
+        if (query.stage) qs.set('stage', query.stage);
+        if (query.olderThan) qs.set('older_than', query.olderThan);
+        const suffix = qs.size ? `?${qs}` : '';
+        return request(z.unknown(), 'GET', `/api/v1/admin/purchases${suffix}`, { admin: true }).then(
+          listOf('purchases'),
+        );
+      },
+      /** By Telegram id, or by username (without "@"); null if not found. */
+      findUser: (idOrUsername: string) =>
+        request(anyObject.nullable(), 'GET', `/api/v1/admin/users/${id(idOrUsername)}`, {
+          admin: true,
+          notFoundAsNull: true,
+        }),
+      nodes: () => request(z.unknown(), 'GET', '/api/v1/admin/nodes', { admin: true }).then(listOf('nodes')),
+    },
+  };
+}
+
+/** Admin lists may come bare (`[...]`) or wrapped (`{"nodes": [...]}`); both read as an array of records. */
+function listOf(key: string) {
+  return (body: unknown): AdminRecord[] => {
+    const list = Array.isArray(body) ? body : (body as Record<string, unknown> | null)?.[key];
+    return Array.isArray(list) ? (list.filter((x) => x && typeof x === 'object') as AdminRecord[]) : [];
+  };
+}

@@ -1,0 +1,119 @@
+import type { GuideOs } from '../infra/i18n';
+
+/**
+ * Compact callback_data: "<code>[:<arg>]", e.g. "pc:<tariff id>". Telegram allows 1-64 bytes, so every
+ * encoding is checked; an id too long to fit is a bug that must fail loudly, not a silently dead button.
+ * Notification messages (sent by the worker) use these same encodings for their Renew/Retry/Guide buttons.
+ */
+
+export const MAX_CALLBACK_BYTES = 64;
+
+export type AdminView = 'menu' | 'stats' | 'stuck' | 'nodes' | 'find';
+
+/**
+ * `keep: true` marks buttons under messages that must stay in the chat (notifications, the message with the
+ * key): their screen opens as a new message instead of replacing that one. Encoded as a leading "+".
+ */
+export type CallbackAction = ActionBody & { keep?: boolean };
+
+type ActionBody =
+  | { type: 'menu' }
+  | { type: 'tariffs' }
+  | { type: 'renew' }
+  | { type: 'tariff'; tariffId: string }
+  | { type: 'pay'; method: 'card' | 'stars'; tariffId: string }
+  | { type: 'retry'; paymentId: string }
+  | { type: 'subscription' }
+  | { type: 'guides' }
+  | { type: 'guide'; os: GuideOs }
+  | { type: 'support' }
+  | { type: 'admin'; view: AdminView };
+
+const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
+const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
+const invert = <K extends string>(map: Record<K, string>) =>
+  Object.fromEntries(Object.entries(map).map(([k, v]) => [v, k])) as Record<string, K>;
+const OS_BY_CODE = invert(OS_CODES);
+const ADMIN_BY_CODE = invert(ADMIN_CODES);
+
+function raw(action: ActionBody): string {
+  switch (action.type) {
+    case 'menu':
+      return 'm';
+    case 'tariffs':
+      return 't';
+    case 'renew':
+      return 'rn';
+    case 'tariff':
+      return `tr:${action.tariffId}`;
+    case 'pay':
+      return `${action.method === 'card' ? 'pc' : 'ps'}:${action.tariffId}`;
+    case 'retry':
+      return `rt:${action.paymentId}`;
+    case 'subscription':
+      return 's';
+    case 'guides':
+      return 'g';
+    case 'guide':
+      return `g:${OS_CODES[action.os]}`;
+    case 'support':
+      return 'h';
+    case 'admin':
+      return `a:${ADMIN_CODES[action.view]}`;
+  }
+}
+
+export function encodeCallback(action: CallbackAction): string {
+  const data = (action.keep ? '+' : '') + raw(action);
+  const bytes = Buffer.byteLength(data, 'utf8');
+  if (bytes > MAX_CALLBACK_BYTES) {
+    throw new Error(
+      `callback_data for "${action.type}" is ${bytes} bytes; Telegram allows ${MAX_CALLBACK_BYTES}`,
+    );
+  }
+  return data;
+}
+
+/** Parses callback_data; null for anything this bot version did not produce (stale or forged buttons). */
+export function decodeCallback(data: string | undefined): CallbackAction | null {
+  if (data?.startsWith('+')) {
+    const action = decodeCallback(data.slice(1));
+    return action && !action.keep ? { ...action, keep: true } : null;
+  }
+  if (!data) return null;
+  const sep = data.indexOf(':');
+  const code = sep < 0 ? data : data.slice(0, sep);
+  const arg = sep < 0 ? '' : data.slice(sep + 1);
+  const simple: Record<string, CallbackAction> = {
+    m: { type: 'menu' },
+    t: { type: 'tariffs' },
+    rn: { type: 'renew' },
+    s: { type: 'subscription' },
+    g: { type: 'guides' },
+    h: { type: 'support' },
+  };
+  if (!arg) return sep < 0 ? (simple[code] ?? null) : null;
+  switch (code) {
+    case 'tr':
+      return { type: 'tariff', tariffId: arg };
+    case 'pc':
+    case 'ps':
+      return { type: 'pay', method: code === 'pc' ? 'card' : 'stars', tariffId: arg };
+    case 'rt':
+      return { type: 'retry', paymentId: arg };
+    case 'g':
+      return OS_BY_CODE[arg] ? { type: 'guide', os: OS_BY_CODE[arg] } : null;
+    case 'a':
+      return ADMIN_BY_CODE[arg] ? { type: 'admin', view: ADMIN_BY_CODE[arg] } : null;
+    default:
+      return null;
+  }
+}
+
+/** callback_data for the buttons notifications carry; the notification itself stays in the chat. */
+export const notificationCallbacks = {
+  renew: () => encodeCallback({ type: 'renew', keep: true }),
+  retry: (paymentId: string) => encodeCallback({ type: 'retry', paymentId, keep: true }),
+  setupGuide: () => encodeCallback({ type: 'guides', keep: true }),
+  mySubscription: () => encodeCallback({ type: 'subscription', keep: true }),
+};

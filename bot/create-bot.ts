@@ -1,0 +1,118 @@
+import type { Logger } from 'pino';
+import { type Context, Telegraf, TelegramError } from 'telegraf';
+import { message } from 'telegraf/filters';
+import { type ApiClient, ApiUnavailableError } from './api-client';
+import { type CallbackAction, decodeCallback } from './callbacks';
+import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
+import { showGuide, showGuides } from './handlers/guides';
+import { registerPayments, retryPayment } from './handlers/payments';
+import { registerStart, showMenu } from './handlers/start';
+import { showSubscription } from './handlers/subscription';
+import { registerSupport, showSupport } from './handlers/support';
+import { pay, showTariff, showTariffs } from './handlers/tariffs';
+import { answerQuietly, type BotDeps, cannotReply, KEEP_MESSAGE, textsFor } from './ui';
+
+export interface CreateBotOptions {
+  token: string;
+  /** Bot API root; tests point it at the emulator. */
+  apiRoot: string;
+  api: ApiClient;
+  supportUrl: string;
+  adminIds: readonly number[];
+  logger: Logger;
+}
+
+function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<void> {
+  switch (action.type) {
+    case 'menu':
+      return showMenu(ctx, deps);
+    case 'tariffs':
+      return showTariffs(ctx, deps);
+    case 'renew':
+      return showTariffs(ctx, deps, { renew: true });
+    case 'tariff':
+      return showTariff(ctx, deps, action.tariffId);
+    case 'pay':
+      return pay(ctx, deps, action.tariffId, action.method);
+    case 'retry':
+      return retryPayment(ctx, deps, action.paymentId);
+    case 'subscription':
+      return showSubscription(ctx, deps);
+    case 'guides':
+      return showGuides(ctx);
+    case 'guide':
+      return showGuide(ctx, action.os);
+    case 'support':
+      return showSupport(ctx, deps);
+    case 'admin':
+      return showAdmin(ctx, deps, action.view);
+  }
+}
+
+/** A TelegramError carries the whole request payload (a user's key, say): log only what identifies the failure. */
+function loggable(err: unknown): unknown {
+  if (!(err instanceof TelegramError)) return err;
+  return {
+    type: 'TelegramError',
+    code: err.code,
+    description: err.description,
+    method: (err.on as { method?: string } | undefined)?.method,
+  };
+}
+
+/** Builds the bot with every handler; the caller starts it (polling or webhook). */
+export function createBot(options: CreateBotOptions): Telegraf {
+  const deps: BotDeps = {
+    api: options.api,
+    supportUrl: options.supportUrl,
+    adminIds: new Set(options.adminIds),
+    logger: options.logger,
+  };
+  const bot = new Telegraf(options.token, { telegram: { apiRoot: options.apiRoot } });
+
+  registerStart(bot, deps);
+  registerSupport(bot, deps);
+  registerAdmin(bot, deps);
+  registerPayments(bot, deps);
+
+  bot.on('callback_query', async (ctx) => {
+    const action = decodeCallback('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);
+    if (!action || (action.type === 'admin' && !isAdmin(ctx, deps))) {
+      // A stale button from an older bot version (or a forged one): answer so the spinner stops, do nothing.
+      await answerQuietly(ctx, textsFor(ctx).errors.unknownAction);
+      return;
+    }
+    await answerQuietly(ctx);
+    if (action.keep) ctx.state[KEEP_MESSAGE] = true;
+    await route(ctx, deps, action);
+  });
+
+  // Any other text (or an unknown command) brings the menu back rather than silence.
+  bot.on(message('text'), (ctx) => showMenu(ctx, deps));
+
+  // Without this telegraf rethrows and polling stops; here one bad update costs one apology, not the bot.
+  bot.catch(async (err, ctx) => {
+    const apiDown = err instanceof ApiUnavailableError;
+    deps.logger[apiDown ? 'warn' : 'error'](
+      {
+        err: loggable(err),
+        updateId: ctx.update.update_id,
+        updateType: ctx.updateType,
+        telegramId: ctx.from?.id,
+      },
+      'update handling failed',
+    );
+    if (!ctx.chat || cannotReply(err)) return;
+    const m = textsFor(ctx);
+    try {
+      await ctx.reply(apiDown ? m.errors.apiUnavailable : m.errors.tryAgain);
+    } catch (replyErr) {
+      deps.logger.warn(
+        { err: replyErr, updateId: ctx.update.update_id },
+        'could not tell the user about the failure',
+      );
+    }
+  });
+
+  return bot;
+}

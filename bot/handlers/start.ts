@@ -1,0 +1,30 @@
+import type { Context, Telegraf } from 'telegraf';
+import { type BotDeps, mainMenuRows, show, textsFor } from '../ui';
+
+/** /start: register (keeping the deep-link payload as the referral) and show the main menu. */
+export function registerStart(bot: Telegraf, deps: BotDeps): void {
+  bot.start(async (ctx) => {
+    const { from } = ctx;
+    const referral = ctx.payload.trim();
+    // Registration is idempotent on the API side (201 new / 200 existing), so every /start may call it.
+    await deps.api.registerUser({
+      telegram_id: from.id,
+      username: from.username,
+      first_name: from.first_name,
+      last_name: from.last_name,
+      language_code: from.language_code,
+      ...(referral ? { referral: referral.slice(0, 64) } : {}),
+    });
+    const m = textsFor(ctx);
+    await ctx.reply(m.menu.welcome(from.first_name), {
+      parse_mode: 'HTML',
+      reply_markup: { inline_keyboard: mainMenuRows(m, deps.supportUrl) },
+    });
+  });
+  bot.command('menu', (ctx) => showMenu(ctx, deps));
+}
+
+export async function showMenu(ctx: Context, deps: BotDeps): Promise<void> {
+  const m = textsFor(ctx);
+  await show(ctx, m.menu.title, mainMenuRows(m, deps.supportUrl));
+}

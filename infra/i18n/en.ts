@@ -1,0 +1,222 @@
+import {
+  durationUnit,
+  escapeHtml as h,
+  formatDateTime,
+  formatPrice,
+  pluralEn,
+  type YooKassaReason,
+} from './format';
+import type { GuideOs, Messages, TariffText } from './ru';
+
+/** Everything the bot and the notifications say in English (for language_code en*). Texts are Telegram HTML. */
+
+const date = (d: Date | string) => formatDateTime(d, 'en-GB');
+
+function duration(days: number): string {
+  const { unit, count } = durationUnit(days);
+  return `${count} ${pluralEn(count, unit, `${unit}s`)}`;
+}
+
+function timeLeft(hours: number): string {
+  if (hours >= 48) {
+    const days = Math.floor(hours / 24);
+    return `${days} ${pluralEn(days, 'day', 'days')}`;
+  }
+  const whole = Math.max(1, Math.round(hours));
+  return `${whole} ${pluralEn(whole, 'hour', 'hours')}`;
+}
+
+const reasons: Record<YooKassaReason, string> = {
+  '3d_secure_failed': '3-D Secure confirmation (the code from your bank) did not pass',
+  call_issuer: 'your bank declined the payment — please call the bank that issued the card',
+  canceled_by_merchant: 'the payment was cancelled by the shop',
+  card_expired: 'the card has expired',
+  country_forbidden: 'cards from this country are not accepted',
+  deal_expired: 'the deal has expired',
+  expired_on_capture: 'the payment was not confirmed in time',
+  expired_on_confirmation: 'the payment was not completed in time',
+  fraud_suspected: 'the payment was blocked on suspicion of fraud',
+  general_decline: 'your bank declined the payment without giving a reason',
+  identification_required: 'the YooMoney wallet needs to be identified',
+  insufficient_funds: 'there are not enough funds on the card',
+  internal_timeout: 'a technical failure at the payment system',
+  invalid_card_number: 'the card number is wrong',
+  invalid_csc: 'the CVV2/CVC2 code is wrong',
+  issuer_unavailable: 'the bank that issued the card is unavailable right now',
+  payment_method_limit_exceeded: 'the card or wallet payment limit is exceeded',
+  payment_method_restricted: 'payments with this card or wallet are restricted',
+  permission_revoked: 'permission for automatic payments was revoked',
+  unsupported_mobile_operator: 'paying from this mobile operator is not supported',
+};
+
+const paymentStatuses: Record<string, string> = {
+  pending: 'awaiting payment',
+  waiting_for_capture: 'awaiting confirmation',
+  succeeded: 'paid',
+  canceled: 'cancelled',
+  failed: 'failed',
+  expired: 'expired unpaid',
+  refunded: 'refunded',
+};
+
+export const en: Messages = {
+  buttons: {
+    tariffs: '💳 Plans',
+    mySubscription: '🔑 My subscription',
+    setupGuide: '📲 Setup guide',
+    support: '💬 Support',
+    menu: '⬅️ Menu',
+    back: '⬅️ Back',
+    buy: '🛒 Buy a subscription',
+    renew: '🔄 Renew',
+    retry: '🔁 Try again',
+    payCard: '💳 Card (YooKassa)',
+    payStars: (stars) => `⭐ Telegram Stars (${stars})`,
+    goToPayment: '➡️ Go to payment',
+    tariff: (t) => `${t.name} · ${duration(t.durationDays)} · ${formatPrice(t.price, t.currency)}`,
+  },
+  /** Descriptions in Telegram's command menu (setMyCommands). */
+  commands: { start: 'Main menu', help: 'Help and support' },
+  menu: {
+    welcome: (firstName) =>
+      `Hi${firstName ? `, ${h(firstName)}` : ''}! 👋\nHere you can buy a fast VPN and set it up in a couple of minutes.\n\nWhat do you need?`,
+    title: 'Main menu. What do you need?',
+  },
+  errors: {
+    tryAgain: '😕 Something went wrong. Please try again in a minute.',
+    apiUnavailable:
+      '🛠 The service is temporarily unavailable. We are on it — please try again in a few minutes.',
+    unknownAction: 'This button is outdated. Open the menu with /start',
+    providerDown:
+      '🛠 The payment system is unavailable right now. Try again a bit later or choose another payment method.',
+    notFound: 'We could not find this plan or payment. Open /start and try again.',
+  },
+  tariffs: {
+    title: 'Choose a plan:',
+    renewTitle: 'Choose a plan to renew — the new days are added to your current subscription:',
+    empty: 'No plans are available right now. Please check back later.',
+    chooseMethod: (t: TariffText) =>
+      `<b>${h(t.name)}</b>\nPeriod: ${duration(t.durationDays)}\nPrice: ${formatPrice(t.price, t.currency)}\n\nHow would you like to pay?`,
+    paymentCreated: (p) =>
+      `An invoice for ${formatPrice(p.amount, p.currency)} is ready.` +
+      (p.expiresAt ? `\nPlease pay before ${date(p.expiresAt)}.` : '') +
+      '\n\nTap the button below to open the secure payment page. Your subscription turns on by itself once the payment goes through.',
+    invoiceTitle: (t) => `VPN: ${t.name}`.slice(0, 32),
+    invoiceDescription: (t) =>
+      `VPN subscription for ${duration(t.durationDays)}. Your key arrives right after payment.`,
+    invoiceLabel: (t) => t.name,
+    invoiceGenericDescription: 'VPN subscription. Your key arrives right after payment.',
+  },
+  payments: {
+    preCheckoutNotPending: 'This invoice is already paid or outdated. Open /start and create a new one.',
+    preCheckoutAmountMismatch: 'The invoice amount has changed. Open /start and create a new invoice.',
+    preCheckoutUnavailable:
+      'We could not check the invoice. Please try again in a minute — you have not been charged.',
+    starsReceived: '✅ Payment received! Turning on your subscription — the key arrives in a few seconds.',
+    starsConfirmDelayed:
+      '⏳ Payment received, but the confirmation is delayed. The key will arrive automatically; if it does not, contact support.',
+  },
+  subscription: {
+    active: (s) =>
+      `✅ <b>Your subscription is active</b>${s.tariffName ? ` (${h(s.tariffName)})` : ''}\n` +
+      `Left: ${s.daysRemaining} ${pluralEn(s.daysRemaining, 'day', 'days')}, until ${date(s.endDate)}\n\n` +
+      `🔗 Subscription URL (tap to copy):\n<code>${h(s.subscriptionUrl)}</code>\n\n` +
+      `🔑 Key:\n<code>${h(s.vlessUrl)}</code>`,
+    qrCaption: 'Your key as a QR code: scan it in your VPN app.',
+    notActive: (lastPaymentStatus) =>
+      '❌ You have no active subscription.' +
+      (lastPaymentStatus
+        ? `\nLast payment: ${paymentStatuses[lastPaymentStatus] ?? h(lastPaymentStatus)}.`
+        : '') +
+      '\n\nGet one — it takes a minute.',
+  },
+  guides: {
+    chooseOs: 'Which device will you connect from?',
+    osNames: {
+      ios: '🍏 iPhone / iPad',
+      android: '🤖 Android',
+      windows: '🪟 Windows',
+      macos: '💻 macOS',
+      linux: '🐧 Linux',
+    } satisfies Record<GuideOs, string>,
+    download: (app) => `⬇️ ${app}`,
+    steps: {
+      ios:
+        '<b>iPhone / iPad</b>\n1. Install <b>Streisand</b>, <b>Hiddify</b> or <b>V2Box</b> from the App Store.\n' +
+        '2. In the bot open "My subscription" and tap the subscription URL — it is copied.\n' +
+        '3. Streisand: "+" → "Add from clipboard". Hiddify: "New profile" → "Add from clipboard". V2Box: Configs → "+" → "Import v2ray uri from clipboard".\n' +
+        '4. Turn the connection on and allow adding the VPN configuration.',
+      android:
+        '<b>Android</b>\n1. Install <b>v2rayNG</b> or <b>Hiddify</b> (Google Play or GitHub).\n' +
+        '2. Copy the subscription URL from "My subscription".\n' +
+        '3. v2rayNG: ☰ → "Subscription group setting" → "+" → paste the URL → ⋮ → "Update subscription". Hiddify: "+" → "Add from clipboard".\n' +
+        '4. Tap the connect button and allow the VPN.',
+      windows:
+        '<b>Windows</b>\n1. Download <b>v2rayN</b> or <b>Hiddify</b>.\n' +
+        '2. Copy the subscription URL from "My subscription".\n' +
+        '3. v2rayN: "Subscription group" → "Subscription group settings" → "Add" → paste the URL → "Update subscriptions". Hiddify: "New profile" → "Add from clipboard".\n' +
+        '4. Turn on the system proxy or VPN (TUN) mode.',
+      macos:
+        '<b>macOS</b>\n1. Install <b>Hiddify</b> or <b>V2Box</b> (App Store).\n' +
+        '2. Copy the subscription URL from "My subscription".\n' +
+        '3. Hiddify: "New profile" → "Add from clipboard". V2Box: Configs → "+" → "Import v2ray uri from clipboard".\n' +
+        '4. Tap "Connect" and allow adding the VPN configuration.',
+      linux:
+        '<b>Linux</b>\n1. Download <b>Hiddify</b> (AppImage/deb) or <b>NekoRay</b>.\n' +
+        '2. Copy the subscription URL from "My subscription".\n' +
+        '3. Hiddify: "New profile" → "Add from clipboard". NekoRay: "Groups" → "New group" → type "Subscription", paste the URL → "Update".\n' +
+        '4. Turn on TUN mode or the system proxy.',
+    },
+  },
+  support: {
+    text: 'Have a question or something does not work? Message us — we answer as soon as we can.',
+    help:
+      '<b>How to use the bot</b>\n/start — main menu\n"💳 Plans" — buy or renew a subscription\n' +
+      '"🔑 My subscription" — your key, subscription URL and QR code\n"📲 Setup guide" — steps for iOS, Android, Windows, macOS and Linux\n\n' +
+      'If something does not work, contact support.',
+  },
+  admin: {
+    title: '🛠 Admin panel',
+    stats: '📊 Stats',
+    stuck: '⏳ Stuck purchases',
+    nodes: '🖥 Nodes',
+    findUser: '🔎 Find user',
+    findUserHint: 'Send <code>/user 123456789</code> or <code>/user @username</code>.',
+    notConfigured: 'ADMIN_TOKEN is not set: the admin API is unavailable.',
+    userNotFound: 'User not found.',
+    stuckEmpty: 'No stuck purchases. 👌',
+    nodesEmpty: 'No nodes yet.',
+    labels: {
+      users: 'Users',
+      total_users: 'Users',
+      new_users_today: 'New today',
+      active_subscriptions: 'Active subscriptions',
+      revenue_today: 'Revenue today',
+      revenue_month: 'Revenue this month',
+      conversion: 'Conversion',
+      payments_today: 'Payments today',
+    },
+  },
+  notifications: {
+    activation: (p) =>
+      `🎉 <b>Your subscription is active until ${date(p.expiresAt)}</b>\n\n` +
+      `🔗 Subscription URL (tap to copy):\n<code>${h(p.subscriptionUrl)}</code>\n\n` +
+      `🔑 Key:\n<code>${h(p.vlessUrl)}</code>\n\nNot sure what to do with it? Tap "Setup guide".`,
+    activationQrCaption: 'Your key as a QR code: scan it in your VPN app.',
+    paymentFailed: (p) =>
+      `❌ The payment failed: ${reasons[p.reason as YooKassaReason] ?? 'the payment was declined'}.\n\n` +
+      'You have not been charged. You can try again — with another card or later.',
+    paymentExpired:
+      '⌛ The time to pay ran out and the invoice was cancelled. If you still need a subscription, create a new invoice.',
+    reminder: (p) =>
+      `⏰ Your subscription ends in ${timeLeft(p.hoursLeft)} (${date(p.expiresAt)}). Renew it so your VPN keeps working.`,
+    expired: '🔒 Your subscription has ended and VPN access is off. Renew it — your key stays the same.',
+    refundDone: (p) =>
+      `↩️ Your refund of ${formatPrice(p.amount, p.currency)} is done. The money goes back the way you paid.`,
+    renewed: (p) =>
+      `✅ Your subscription is extended until ${date(p.expiresAt)}. Your key and subscription URL stay the same.`,
+  },
+  duration,
+  paymentStatus: (status) => paymentStatuses[status] ?? h(status),
+  failureReason: (reason) => reasons[reason as YooKassaReason] ?? 'the payment was declined',
+};

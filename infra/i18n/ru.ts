@@ -1,0 +1,239 @@
+import {
+  durationUnit,
+  escapeHtml as h,
+  formatDateTime,
+  formatPrice,
+  pluralRu,
+  type YooKassaReason,
+} from './format';
+
+/** Everything the bot and the notifications say in Russian (the default language). Texts are Telegram HTML. */
+
+export type GuideOs = 'ios' | 'android' | 'windows' | 'macos' | 'linux';
+
+export interface TariffText {
+  name: string;
+  durationDays: number;
+  price: string | number;
+  currency: string;
+}
+
+const date = (d: Date | string) => formatDateTime(d, 'ru-RU');
+
+function duration(days: number): string {
+  const { unit, count } = durationUnit(days);
+  if (unit === 'day') return `${count} ${pluralRu(count, ['день', 'дня', 'дней'])}`;
+  if (unit === 'hour') return `${count} ${pluralRu(count, ['час', 'часа', 'часов'])}`;
+  return `${count} ${pluralRu(count, ['минута', 'минуты', 'минут'])}`;
+}
+
+function timeLeft(hours: number): string {
+  if (hours >= 48) {
+    const days = Math.floor(hours / 24);
+    return `${days} ${pluralRu(days, ['день', 'дня', 'дней'])}`;
+  }
+  const whole = Math.max(1, Math.round(hours));
+  return `${whole} ${pluralRu(whole, ['час', 'часа', 'часов'])}`;
+}
+
+const reasons: Record<YooKassaReason, string> = {
+  '3d_secure_failed': 'не пройдено подтверждение 3-D Secure (код из SMS или приложения банка)',
+  call_issuer: 'банк отклонил платёж — позвоните в банк, выпустивший карту',
+  canceled_by_merchant: 'платёж отменён магазином',
+  card_expired: 'истёк срок действия карты',
+  country_forbidden: 'карты этой страны не принимаются',
+  deal_expired: 'истёк срок сделки',
+  expired_on_capture: 'платёж не был подтверждён вовремя',
+  expired_on_confirmation: 'вы не завершили оплату вовремя',
+  fraud_suspected: 'платёж заблокирован из-за подозрения в мошенничестве',
+  general_decline: 'банк отклонил платёж без объяснения причин',
+  identification_required: 'кошелёк ЮMoney нужно идентифицировать',
+  insufficient_funds: 'на карте недостаточно средств',
+  internal_timeout: 'технический сбой на стороне платёжной системы',
+  invalid_card_number: 'неверный номер карты',
+  invalid_csc: 'неверный код CVV2/CVC2',
+  issuer_unavailable: 'банк, выпустивший карту, сейчас недоступен',
+  payment_method_limit_exceeded: 'превышен лимит платежей по карте или кошельку',
+  payment_method_restricted: 'операции по этой карте или кошельку запрещены',
+  permission_revoked: 'разрешение на автоплатежи отозвано',
+  unsupported_mobile_operator: 'оплата с телефона этого оператора не поддерживается',
+};
+
+const paymentStatuses: Record<string, string> = {
+  pending: 'ожидает оплаты',
+  waiting_for_capture: 'ожидает подтверждения',
+  succeeded: 'оплачен',
+  canceled: 'отменён',
+  failed: 'не прошёл',
+  expired: 'истёк срок оплаты',
+  refunded: 'возвращён',
+};
+
+export const ru = {
+  buttons: {
+    tariffs: '💳 Тарифы',
+    mySubscription: '🔑 Моя подписка',
+    setupGuide: '📲 Как подключиться',
+    support: '💬 Поддержка',
+    menu: '⬅️ Меню',
+    back: '⬅️ Назад',
+    buy: '🛒 Купить подписку',
+    renew: '🔄 Продлить',
+    retry: '🔁 Попробовать ещё раз',
+    payCard: '💳 Картой (ЮKassa)',
+    payStars: (stars: number) => `⭐ Telegram Stars (${stars})`,
+    goToPayment: '➡️ Перейти к оплате',
+    tariff: (t: TariffText) =>
+      `${t.name} · ${duration(t.durationDays)} · ${formatPrice(t.price, t.currency)}`,
+  },
+  /** Descriptions in Telegram's command menu (setMyCommands). */
+  commands: { start: 'Главное меню', help: 'Помощь и поддержка' },
+  menu: {
+    welcome: (firstName?: string) =>
+      `Привет${firstName ? `, ${h(firstName)}` : ''}! 👋\nЗдесь можно купить быстрый VPN и подключить его за пару минут.\n\nВыберите, что нужно:`,
+    title: 'Главное меню. Выберите, что нужно:',
+  },
+  errors: {
+    tryAgain: '😕 Что-то пошло не так. Попробуйте ещё раз через минуту.',
+    apiUnavailable: '🛠 Сервис временно недоступен. Мы уже чиним — попробуйте через несколько минут.',
+    unknownAction: 'Эта кнопка устарела. Откройте меню командой /start',
+    providerDown:
+      '🛠 Платёжная система сейчас недоступна. Попробуйте чуть позже или выберите другой способ оплаты.',
+    notFound: 'Не нашли этот тариф или платёж. Откройте /start и попробуйте снова.',
+  },
+  tariffs: {
+    title: 'Выберите тариф:',
+    renewTitle: 'Выберите тариф для продления — новые дни добавятся к текущей подписке:',
+    empty: 'Сейчас нет доступных тарифов. Загляните чуть позже.',
+    chooseMethod: (t: TariffText) =>
+      `<b>${h(t.name)}</b>\nСрок: ${duration(t.durationDays)}\nЦена: ${formatPrice(t.price, t.currency)}\n\nКак удобнее оплатить?`,
+    paymentCreated: (p: { amount: string | number; currency: string; expiresAt?: string | null }) =>
+      `Счёт на ${formatPrice(p.amount, p.currency)} создан.` +
+      (p.expiresAt ? `\nОплатите до ${date(p.expiresAt)}.` : '') +
+      '\n\nНажмите кнопку ниже — откроется защищённая страница оплаты. Подписка включится сама, как только платёж пройдёт.',
+    invoiceTitle: (t: { name: string }) => `VPN: ${t.name}`.slice(0, 32),
+    invoiceDescription: (t: TariffText) =>
+      `Подписка на VPN на ${duration(t.durationDays)}. Ключ придёт сразу после оплаты.`,
+    invoiceLabel: (t: { name: string }) => t.name,
+    invoiceGenericDescription: 'Подписка на VPN. Ключ придёт сразу после оплаты.',
+  },
+  payments: {
+    preCheckoutNotPending: 'Этот счёт уже оплачен или устарел. Откройте /start и создайте новый.',
+    preCheckoutAmountMismatch: 'Сумма счёта изменилась. Откройте /start и создайте новый счёт.',
+    preCheckoutUnavailable: 'Не удалось проверить счёт. Попробуйте через минуту — деньги не списаны.',
+    starsReceived: '✅ Оплата получена! Включаем подписку — ключ придёт через несколько секунд.',
+    starsConfirmDelayed:
+      '⏳ Оплата получена, но подтверждение задерживается. Ключ придёт автоматически; если нет — напишите в поддержку.',
+  },
+  subscription: {
+    active: (s: {
+      tariffName?: string | null;
+      daysRemaining: number;
+      endDate: string;
+      vlessUrl: string;
+      subscriptionUrl: string;
+    }) =>
+      `✅ <b>Подписка активна</b>${s.tariffName ? ` (${h(s.tariffName)})` : ''}\n` +
+      `Осталось: ${s.daysRemaining} ${pluralRu(s.daysRemaining, ['день', 'дня', 'дней'])}, до ${date(s.endDate)}\n\n` +
+      `🔗 Ссылка-подписка (нажмите, чтобы скопировать):\n<code>${h(s.subscriptionUrl)}</code>\n\n` +
+      `🔑 Ключ:\n<code>${h(s.vlessUrl)}</code>`,
+    qrCaption: 'QR-код ключа: отсканируйте его в приложении VPN.',
+    notActive: (lastPaymentStatus?: string | null) =>
+      '❌ Активной подписки нет.' +
+      (lastPaymentStatus
+        ? `\nПоследний платёж: ${paymentStatuses[lastPaymentStatus] ?? h(lastPaymentStatus)}.`
+        : '') +
+      '\n\nОформите подписку — это займёт минуту.',
+  },
+  guides: {
+    chooseOs: 'На каком устройстве будете подключаться?',
+    osNames: {
+      ios: '🍏 iPhone / iPad',
+      android: '🤖 Android',
+      windows: '🪟 Windows',
+      macos: '💻 macOS',
+      linux: '🐧 Linux',
+    } satisfies Record<GuideOs, string>,
+    download: (app: string) => `⬇️ ${app}`,
+    steps: {
+      ios:
+        '<b>iPhone / iPad</b>\n1. Установите из App Store <b>Streisand</b>, <b>Hiddify</b> или <b>V2Box</b>.\n' +
+        '2. В боте откройте «Моя подписка» и нажмите на ссылку-подписку — она скопируется.\n' +
+        '3. Streisand: «+» → «Добавить из буфера». Hiddify: «Новый профиль» → «Добавить из буфера обмена». V2Box: Configs → «+» → «Import v2ray uri from clipboard».\n' +
+        '4. Включите подключение и разрешите добавить конфигурацию VPN.',
+      android:
+        '<b>Android</b>\n1. Установите <b>v2rayNG</b> или <b>Hiddify</b> (Google Play или GitHub).\n' +
+        '2. Скопируйте ссылку-подписку из «Моя подписка».\n' +
+        '3. v2rayNG: ☰ → «Группы подписок» → «+» → вставьте ссылку → ⋮ → «Обновить подписку». Hiddify: «+» → «Добавить из буфера обмена».\n' +
+        '4. Нажмите кнопку подключения и разрешите VPN.',
+      windows:
+        '<b>Windows</b>\n1. Скачайте <b>v2rayN</b> или <b>Hiddify</b>.\n' +
+        '2. Скопируйте ссылку-подписку из «Моя подписка».\n' +
+        '3. v2rayN: «Подписки» → «Настройки подписок» → «Добавить» → вставьте ссылку → «Обновить подписки». Hiddify: «Новый профиль» → «Добавить из буфера обмена».\n' +
+        '4. Включите системный прокси или режим VPN (TUN).',
+      macos:
+        '<b>macOS</b>\n1. Установите <b>Hiddify</b> или <b>V2Box</b> (App Store).\n' +
+        '2. Скопируйте ссылку-подписку из «Моя подписка».\n' +
+        '3. Hiddify: «Новый профиль» → «Добавить из буфера обмена». V2Box: Configs → «+» → «Import v2ray uri from clipboard».\n' +
+        '4. Нажмите «Подключить» и разрешите добавить конфигурацию VPN.',
+      linux:
+        '<b>Linux</b>\n1. Скачайте <b>Hiddify</b> (AppImage/deb) или <b>NekoRay</b>.\n' +
+        '2. Скопируйте ссылку-подписку из «Моя подписка».\n' +
+        '3. Hiddify: «Новый профиль» → «Добавить из буфера обмена». NekoRay: «Группы» → «Новая группа» → тип «Подписка», вставьте ссылку → «Обновить».\n' +
+        '4. Включите режим TUN или системный прокси.',
+    } satisfies Record<GuideOs, string>,
+  },
+  support: {
+    text: 'Есть вопрос или что-то не работает? Напишите нам — ответим как можно скорее.',
+    help:
+      '<b>Как пользоваться ботом</b>\n/start — главное меню\n«💳 Тарифы» — купить или продлить подписку\n' +
+      '«🔑 Моя подписка» — ключ, ссылка-подписка и QR-код\n«📲 Как подключиться» — инструкции для iOS, Android, Windows, macOS и Linux\n\n' +
+      'Если что-то не получается — напишите в поддержку.',
+  },
+  admin: {
+    title: '🛠 Админ-панель',
+    stats: '📊 Статистика',
+    stuck: '⏳ Зависшие покупки',
+    nodes: '🖥 Ноды',
+    findUser: '🔎 Найти пользователя',
+    findUserHint: 'Отправьте <code>/user 123456789</code> или <code>/user @username</code>.',
+    notConfigured: 'ADMIN_TOKEN не задан: админ-API недоступно.',
+    userNotFound: 'Пользователь не найден.',
+    stuckEmpty: 'Зависших покупок нет. 👌',
+    nodesEmpty: 'Нод пока нет.',
+    labels: {
+      users: 'Пользователи',
+      total_users: 'Пользователи',
+      new_users_today: 'Новых сегодня',
+      active_subscriptions: 'Активные подписки',
+      revenue_today: 'Выручка сегодня',
+      revenue_month: 'Выручка за месяц',
+      conversion: 'Конверсия',
+      payments_today: 'Платежей сегодня',
+    } as Record<string, string>,
+  },
+  notifications: {
+    activation: (p: { expiresAt: Date | string; vlessUrl: string; subscriptionUrl: string }) =>
+      `🎉 <b>Подписка активна до ${date(p.expiresAt)}</b>\n\n` +
+      `🔗 Ссылка-подписка (нажмите, чтобы скопировать):\n<code>${h(p.subscriptionUrl)}</code>\n\n` +
+      `🔑 Ключ:\n<code>${h(p.vlessUrl)}</code>\n\nНе знаете, что с этим делать? Нажмите «Как подключиться».`,
+    activationQrCaption: 'QR-код ключа: отсканируйте его в приложении VPN.',
+    paymentFailed: (p: { reason?: string | null }) =>
+      `❌ Платёж не прошёл: ${reasons[p.reason as YooKassaReason] ?? 'платёж отклонён'}.\n\n` +
+      'Деньги не списаны. Можно попробовать ещё раз — другой картой или позже.',
+    paymentExpired:
+      '⌛ Время на оплату истекло, счёт отменён. Если подписка ещё нужна — создайте новый счёт.',
+    reminder: (p: { hoursLeft: number; expiresAt: Date | string }) =>
+      `⏰ Подписка закончится через ${timeLeft(p.hoursLeft)} (${date(p.expiresAt)}). Продлите её, чтобы VPN не отключился.`,
+    expired: '🔒 Подписка закончилась, доступ к VPN отключён. Продлите её — ключ останется прежним.',
+    refundDone: (p: { amount: string | number; currency: string }) =>
+      `↩️ Возврат ${formatPrice(p.amount, p.currency)} выполнен. Деньги вернутся тем же способом, которым вы платили.`,
+    renewed: (p: { expiresAt: Date | string }) =>
+      `✅ Подписка продлена до ${date(p.expiresAt)}. Ключ и ссылка-подписка прежние.`,
+  },
+  duration,
+  paymentStatus: (status: string) => paymentStatuses[status] ?? h(status),
+  failureReason: (reason?: string | null) => reasons[reason as YooKassaReason] ?? 'платёж отклонён',
+};
+
+export type Messages = typeof ru;

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { ADMIN_TOKEN, API_TOKEN, type ApiHarness, startApi } from './harness';
+
+describe('api: auth, validation and error shapes', () => {
+  let api: ApiHarness;
+  before(async () => {
+    api = await startApi();
+  });
+  after(() => api.close());
+
+  const botRoutes: Array<[string, string]> = [
+    ['GET', '/api/v1/tariffs'],
+    ['POST', '/api/v1/users/register'],
+    ['POST', '/api/v1/payments/create'],
+    ['POST', '/api/v1/payments/00000000-0000-4000-8000-000000000000/retry'],
+    ['GET', '/api/v1/payments/00000000-0000-4000-8000-000000000000'],
+    ['POST', '/api/v1/payments/stars/confirm'],
+    ['GET', '/api/v1/subscriptions/1/status'],
+    ['GET', '/api/v1/subscriptions/1/config'],
+  ];
+  const adminRoutes: Array<[string, string]> = [
+    ['GET', '/api/v1/admin/tariffs'],
+    ['POST', '/api/v1/admin/tariffs'],
+    ['PATCH', '/api/v1/admin/tariffs/1'],
+    ['GET', '/api/v1/admin/nodes'],
+    ['POST', '/api/v1/admin/nodes'],
+    ['PATCH', '/api/v1/admin/nodes/00000000-0000-4000-8000-000000000000'],
+    ['DELETE', '/api/v1/admin/nodes/00000000-0000-4000-8000-000000000000'],
+    ['GET', '/api/v1/admin/stats'],
+    ['GET', '/api/v1/admin/users'],
+    ['GET', '/api/v1/admin/users/1'],
+    ['GET', '/api/v1/admin/purchases'],
+  ];
+
+  it('answers 401 {error:"unauthorized"} on bot-facing routes without or with a wrong bearer', async () => {
+    for (const [method, path] of botRoutes) {
+      for (const token of [null, 'wrong-token-0123456789', ADMIN_TOKEN.slice(0, -1)]) {
+        const res = await api.call(method, path, { token, body: method === 'GET' ? undefined : {} });
+        assert.equal(res.status, 401, `${method} ${path} with ${token}`);
+        assert.deepEqual(res.body, { error: 'unauthorized' });
+      }
+    }
+  });
+
+  it('answers 401 on admin routes without ADMIN_TOKEN, including with the bot token', async () => {
+    for (const [method, path] of adminRoutes) {
+      for (const token of [null, API_TOKEN, 'x']) {
+        const res = await api.call(method, path, { token, body: method === 'GET' ? undefined : {} });
+        assert.equal(res.status, 401, `${method} ${path}`);
+        assert.deepEqual(res.body, { error: 'unauthorized' });
+      }
+    }
+    const wrongScheme = await api.call('GET', '/api/v1/admin/stats', {
+      token: null,
+      headers: { authorization: `Basic ${ADMIN_TOKEN}` },
+    });
+    assert.equal(wrongScheme.status, 401);
+  });
+
+  it('answers 422 naming the field and the problem', async () => {
+    const missing = await api.call('POST', '/api/v1/users/register', { body: {} });
+    assert.equal(missing.status, 422);
+    assert.equal(missing.body.error, 'validation_failed');
+    assert.equal(missing.body.field, 'telegram_id');
+    assert.ok(missing.body.message);
+
+    const bad = await api.call('POST', '/api/v1/payments/create', {
+      body: { telegram_id: 5, tariff_id: 1, provider: 'paypal' },
+    });
+    assert.equal(bad.status, 422);
+    assert.equal(bad.body.field, 'provider');
+    assert.match(bad.body.message, /yookassa|stars/);
+
+    const noTariff = await api.call('POST', '/api/v1/payments/create', { body: { telegram_id: 5 } });
+    assert.deepEqual([noTariff.status, noTariff.body.field], [422, 'tariff_id']);
+
+    const param = await api.call('GET', '/api/v1/payments/not-a-uuid');
+    assert.deepEqual([param.status, param.body.field], [422, 'payment_id']);
+
+    const query = await api.call('GET', '/api/v1/admin/purchases?stage=LOST', { token: ADMIN_TOKEN });
+    assert.deepEqual([query.status, query.body.field], [422, 'stage']);
+  });
+
+  it('answers 400 for malformed JSON and 413 past the body limit, without stacks', async () => {
+    const malformed = await api.call('POST', '/api/v1/users/register', { raw: '{"telegram_id": 1,' });
+    assert.equal(malformed.status, 400);
+    assert.deepEqual(malformed.body, { error: 'malformed_json', message: 'request body is not valid JSON' });
+
+    const big = await api.call('POST', '/api/v1/users/register', {
+      raw: JSON.stringify({ telegram_id: 1, username: 'x'.repeat(70_000) }),
+    });
+    assert.equal(big.status, 413);
+    assert.doesNotMatch(big.text, /at .*\.ts:\d+/);
+  });
+
+  it('answers 404 JSON for unknown routes', async () => {
+    const res = await api.call('GET', '/api/v1/nope');
+    assert.equal(res.status, 404);
+    assert.equal(res.body.error, 'not_found');
+    assert.match(res.headers.get('content-type') ?? '', /json/);
+  });
+
+  it('sends the helmet headers', async () => {
+    const res = await api.call('GET', '/api/v1/nope');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('x-powered-by'), null);
+  });
+});

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { Client, Connection } from '@temporalio/client';
+import { redactUrl } from '../../api/middleware/request-log';
+import { insertNode, insertPayment, insertTariff, insertUser, uniqueTelegramId } from './fixtures';
+import { type ApiHarness, metricValue, startApi } from './harness';
+
+describe('api: /health and /metrics', () => {
+  let api: ApiHarness;
+  before(async () => {
+    api = await startApi();
+  });
+  after(() => api.close());
+
+  it('is healthy when PostgreSQL and Temporal answer', async () => {
+    const res = await api.call('GET', '/health', { token: null });
+    assert.deepEqual(
+      [res.status, res.body],
+      [200, { status: 'ok', checks: { postgres: 'ok', temporal: 'ok' } }],
+    );
+  });
+
+  it('answers 503 naming the failing check', async function () {
+    this.timeout(20_000);
+    const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
+    const broken = await startApi({ temporal: dead });
+    try {
+      const res = await broken.call('GET', '/health', { token: null });
+      assert.deepEqual(
+        [res.status, res.body],
+        [503, { status: 'error', checks: { postgres: 'ok', temporal: 'error' } }],
+      );
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('exposes latency by route pattern and the business series read from PostgreSQL', async () => {
+    const user = await insertUser(api.orm, uniqueTelegramId());
+    const tariff = await insertTariff(api.orm);
+    await insertNode(api.orm, 'metrics-up', 'up');
+    await insertNode(api.orm, 'metrics-down', 'down');
+    await insertPayment(api.orm, { userId: user.id, tariffId: tariff.id, status: 'succeeded' });
+    await insertPayment(api.orm, { userId: user.id, tariffId: tariff.id, status: 'canceled' });
+    await api.call('GET', `/api/v1/payments/${'0'.repeat(8)}-0000-4000-8000-000000000000`);
+    api.metrics.paymentToKey.observe(3.5);
+
+    const res = await api.call('GET', '/metrics', { token: null });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+    const t = res.text;
+    assert.match(
+      t,
+      /http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/payments\/:payment_id",status="404"\} 1/,
+    );
+    assert.doesNotMatch(t, /route="\/api\/v1\/payments\/0000/, 'never the raw URL');
+    assert.equal(metricValue(t, 'purchases{status="succeeded"}'), 1);
+    assert.equal(metricValue(t, 'purchases{status="canceled"}'), 1);
+    assert.equal(metricValue(t, 'purchases{status="refunded"}'), 0);
+    assert.equal(metricValue(t, 'active_subscriptions'), 0);
+    assert.equal(metricValue(t, 'vpn_node_up{node="metrics-up"}'), 1);
+    assert.equal(metricValue(t, 'vpn_node_up{node="metrics-down"}'), 0);
+    assert.equal(metricValue(t, 'vpn_node_clients{node="metrics-up"}'), 3);
+    assert.equal(metricValue(t, 'payment_to_key_seconds_count'), 1);
+    for (const name of [
+      'webhook_rejections_total',
+      'payments_orphaned_total',
+      'telegram_send_errors_total',
+      'ops_alerts_total',
+    ]) {
+      assert.match(t, new RegExp(`# TYPE ${name} counter`), name);
+    }
+  });
+
+  it('keeps subscription tokens out of request logs', () => {
+    assert.equal(redactUrl('/sub/abcDEF123_-xyz?x=1'), '/sub/[redacted]?x=1');
+    assert.equal(redactUrl('/api/v1/tariffs'), '/api/v1/tariffs');
+  });
+});

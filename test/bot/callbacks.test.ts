@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import {
+  type CallbackAction,
+  decodeCallback,
+  encodeCallback,
+  MAX_CALLBACK_BYTES,
+  notificationCallbacks,
+} from '../../bot/callbacks';
+
+describe('bot/callbacks', () => {
+  const uuid = '8f14e45f-ceea-467a-9f1b-6ad4c7e2b1a3';
+  const actions: CallbackAction[] = [
+    { type: 'menu' },
+    { type: 'tariffs' },
+    { type: 'renew' },
+    { type: 'tariff', tariffId: uuid },
+    { type: 'pay', method: 'card', tariffId: uuid },
+    { type: 'pay', method: 'stars', tariffId: '42' },
+    { type: 'retry', paymentId: uuid },
+    { type: 'subscription' },
+    { type: 'guides' },
+    { type: 'guide', os: 'macos' },
+    { type: 'support' },
+    { type: 'admin', view: 'stuck' },
+    { type: 'retry', paymentId: uuid, keep: true },
+    { type: 'guides', keep: true },
+  ];
+
+  it('round-trips every action within 64 bytes, even with UUID ids', () => {
+    for (const action of actions) {
+      const data = encodeCallback(action);
+      assert.ok(Buffer.byteLength(data) <= MAX_CALLBACK_BYTES, data);
+      assert.deepEqual(decodeCallback(data), action);
+    }
+  });
+
+  it('refuses to encode data Telegram would reject', () => {
+    assert.throws(() => encodeCallback({ type: 'retry', paymentId: 'x'.repeat(62) }), /Telegram allows 64/);
+    assert.throws(() => encodeCallback({ type: 'tariff', tariffId: 'я'.repeat(31) }), /bytes/); // 62 bytes + "tr:"
+  });
+
+  it('decodes anything it did not produce to null', () => {
+    for (const data of [undefined, '', 'x', 'tr:', 'g:z', 'a:q', 'zz:1', 'm:extra', '+', '++m']) {
+      assert.equal(decodeCallback(data), null, data);
+    }
+  });
+
+  it('gives notifications buttons that keep the notification in the chat', () => {
+    assert.equal(notificationCallbacks.renew(), '+rn');
+    assert.deepEqual(decodeCallback(notificationCallbacks.retry(uuid)), {
+      type: 'retry',
+      paymentId: uuid,
+      keep: true,
+    });
+    assert.deepEqual(decodeCallback(notificationCallbacks.setupGuide()), { type: 'guides', keep: true });
+  });
+});

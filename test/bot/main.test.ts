@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { loadBotConfig } from '../../bot/config';
+import { type FakeApi, startFakeApi } from '../support/fake-api';
+import { startTelegramEmulator, type TelegramEmulator } from '../support/telegram-emulator';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BASE_ENV = { BOT_TOKEN: '123:abc', API_TOKEN: 't', SUPPORT_URL: 'https://t.me/help' };
+
+function runBot(env: Record<string, string>): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stderr: string }>;
+} {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'bot/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c) => {
+    stderr += c;
+  });
+  child.stdout?.resume();
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stderr })),
+  );
+  return { child, done };
+}
+
+describe('bot/main and bot/config', () => {
+  it('reads defaults and the admin id list', () => {
+    const config = loadBotConfig({ ...BASE_ENV, ADMIN_TELEGRAM_IDS: ' 1, 22 ,', API_URL: '' });
+    assert.equal(config.apiRoot, 'https://api.telegram.org');
+    assert.equal(config.mode, 'polling');
+    assert.equal(config.apiUrl, 'http://localhost:8080');
+    assert.deepEqual(config.adminIds, [1, 22]);
+  });
+
+  it('names the bad variable in one line', () => {
+    const message = (env: Record<string, string>) => {
+      try {
+        loadBotConfig(env);
+        return 'no error';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    assert.match(message({ ...BASE_ENV, BOT_TOKEN: '' }), /^Invalid configuration: BOT_TOKEN is required$/);
+    assert.match(
+      message({ ...BASE_ENV, BOT_MODE: 'webhook' }),
+      /BOT_WEBHOOK_URL is required when BOT_MODE=webhook/,
+    );
+    assert.match(
+      message({ ...BASE_ENV, ADMIN_TELEGRAM_IDS: '1,bob' }),
+      /ADMIN_TELEGRAM_IDS "bob" is not a numeric/,
+    );
+    assert.match(
+      message({
+        ...BASE_ENV,
+        BOT_MODE: 'webhook',
+        BOT_WEBHOOK_URL: 'https://x.example/hook',
+        TELEGRAM_WEBHOOK_SECRET: 'bad secret!',
+      }),
+      /TELEGRAM_WEBHOOK_SECRET/,
+    );
+  });
+
+  it('npm run bot with a missing variable exits 1 with one line and no stack trace', async () => {
+    const { done } = runBot({ API_TOKEN: 't', SUPPORT_URL: 'https://t.me/help' });
+    const { code, stderr } = await done;
+    assert.equal(code, 1);
+    assert.equal(stderr.trim(), 'Invalid configuration: BOT_TOKEN is required');
+  });
+
+  describe('the real process against the emulator', () => {
+    let emu: TelegramEmulator;
+    let api: FakeApi;
+    beforeEach(async () => {
+      emu = await startTelegramEmulator();
+      api = await startFakeApi();
+    });
+    afterEach(async () => {
+      await emu.close();
+      await api.close();
+    });
+
+    it('polls, serves /start, and stops cleanly on SIGTERM', async () => {
+      const { child, done } = runBot({
+        BOT_TOKEN: emu.token,
+        TELEGRAM_API_ROOT: emu.url,
+        API_URL: api.url,
+        API_TOKEN: api.apiToken,
+        SUPPORT_URL: 'https://t.me/help',
+      });
+      try {
+        await emu.waitForPolling(20_000);
+        assert.equal(emu.calls('setMyCommands').length, 2);
+        emu.injectCommand(6006, 'start');
+        const menu = await emu.waitFor((c) => c.method === 'sendMessage' && c.params.chat_id === 6006, 5000);
+        assert.match(String(menu.params.text), /Привет/);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      assert.equal((await done).code, 0);
+    });
+  });
+});
