@@ -17,25 +17,42 @@ export type RevokeDecision =
   | { kind: 'not_due'; expiresAt: string }
   | { kind: 'gone' };
 
-const sameMoney = (a: string, b: string) => Number.parseFloat(a).toFixed(2) === Number.parseFloat(b).toFixed(2);
+// biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
+type Row = Record<string, any>;
+type Query = (query: string, params?: unknown[]) => Promise<Row[]>;
+
+const sameMoney = (a: string, b: string) =>
+  Number.parseFloat(a).toFixed(2) === Number.parseFloat(b).toFixed(2);
 
 /** Our PostgreSQL: every write is one transaction, and every grant is keyed by the payment that bought it. */
 export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered }: DatabaseDeps) {
   const sql = () => orm.em.getConnection();
-  const inTx = <T>(fn: (q: (query: string, params?: unknown[]) => Promise<any[]>) => Promise<T>) =>
-    orm.em.fork().transactional(async (em) => fn((query, params = []) => em.getConnection().execute(query, params, 'all', em.getTransactionContext())));
+  const inTx = <T>(fn: (q: Query) => Promise<T>) =>
+    orm.em
+      .fork()
+      .transactional(async (em) =>
+        fn((query, params = []) =>
+          em.getConnection().execute(query, params, 'all', em.getTransactionContext()),
+        ),
+      );
 
   /** The grant this payment already made, if any: the retry of a finished step returns the same answer. */
-  async function existingGrant(q: (s: string, p?: unknown[]) => Promise<any[]>, paymentId: string): Promise<Grant | null> {
+  async function existingGrant(q: Query, paymentId: string): Promise<Grant | null> {
     const [row] = await q(
       `select e.type, e.subscription_id, s.expires_at from subscription_events e join subscriptions s on s.id = e.subscription_id
         where e.payment_id = ? and e.type in ('activated', 'extended')`,
       [paymentId],
     );
-    return row ? { kind: row.type, subscriptionId: row.subscription_id, expiresAt: new Date(row.expires_at).toISOString() } : null;
+    return row
+      ? {
+          kind: row.type,
+          subscriptionId: row.subscription_id,
+          expiresAt: new Date(row.expires_at).toISOString(),
+        }
+      : null;
   }
 
-  async function extendLocked(q: (s: string, p?: unknown[]) => Promise<any[]>, paymentId: string): Promise<Grant | null> {
+  async function extendLocked(q: Query, paymentId: string): Promise<Grant | null> {
     const [sub] = await q(
       `select s.id from subscriptions s join payments p on p.user_id = s.user_id
         where p.id = ? and s.status = 'active' for update of s`,
@@ -49,26 +66,42 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
         where s.id = ? and p.id = ? returning s.expires_at`,
       [sub.id, paymentId],
     );
-    await q(`insert into subscription_events (subscription_id, payment_id, type, data) values (?, ?, 'extended', ?)`, [
-      sub.id,
-      paymentId,
-      JSON.stringify({ expires_at: row.expires_at }),
-    ]);
+    await q(
+      `insert into subscription_events (subscription_id, payment_id, type, data) values (?, ?, 'extended', ?)`,
+      [sub.id, paymentId, JSON.stringify({ expires_at: row.expires_at })],
+    );
     await q(`update payments set subscription_id = ? where id = ?`, [sub.id, paymentId]);
     return { kind: 'extended', subscriptionId: sub.id, expiresAt: new Date(row.expires_at).toISOString() };
   }
 
   /** Serializes grants per user so two purchases paid at once cannot both create an access. */
-  const lockUser = (q: (s: string, p?: unknown[]) => Promise<any[]>, paymentId: string) =>
-    q(`select u.id from users u join payments p on p.user_id = u.id where p.id = ? for update of u`, [paymentId]);
+  const lockUser = (q: Query, paymentId: string) =>
+    q(`select u.id from users u join payments p on p.user_id = u.id where p.id = ? for update of u`, [
+      paymentId,
+    ]);
 
   return {
-    async recordPaymentSucceeded({ paymentId, notice }: { paymentId: string; notice: PaymentNotice }): Promise<void> {
-      const [payment] = await sql().execute(`select amount, currency, status from payments where id = ?`, [paymentId]);
-      if (!payment) throw ApplicationFailure.nonRetryable(`payment ${paymentId} not found`, 'PaymentNotFound');
+    async recordPaymentSucceeded({
+      paymentId,
+      notice,
+    }: {
+      paymentId: string;
+      notice: PaymentNotice;
+    }): Promise<void> {
+      const [payment] = await sql().execute(`select amount, currency, status from payments where id = ?`, [
+        paymentId,
+      ]);
+      if (!payment)
+        throw ApplicationFailure.nonRetryable(`payment ${paymentId} not found`, 'PaymentNotFound');
       if (!sameMoney(payment.amount, notice.amount) || payment.currency !== notice.currency) {
-        logger.error({ paymentId, expected: payment, got: notice }, 'paid amount differs from the amount asked');
-        throw ApplicationFailure.nonRetryable(`paid ${notice.amount} ${notice.currency}, expected ${payment.amount} ${payment.currency}`, 'AmountMismatch');
+        logger.error(
+          { paymentId, expected: payment, got: notice },
+          'paid amount differs from the amount asked',
+        );
+        throw ApplicationFailure.nonRetryable(
+          `paid ${notice.amount} ${notice.currency}, expected ${payment.amount} ${payment.currency}`,
+          'AmountMismatch',
+        );
       }
       await sql().execute(
         `update payments set status = 'succeeded', paid_at = coalesce(paid_at, now()),
@@ -78,12 +111,24 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
       );
     },
 
-    async recordPaymentCanceled({ paymentId, reason }: { paymentId: string; reason: string | null }): Promise<void> {
-      await sql().execute(`update payments set status = 'canceled', cancellation_reason = ? where id = ? and status = 'pending'`, [reason, paymentId]);
+    async recordPaymentCanceled({
+      paymentId,
+      reason,
+    }: {
+      paymentId: string;
+      reason: string | null;
+    }): Promise<void> {
+      await sql().execute(
+        `update payments set status = 'canceled', cancellation_reason = ? where id = ? and status = 'pending'`,
+        [reason, paymentId],
+      );
     },
 
     async recordPaymentExpired({ paymentId }: { paymentId: string }): Promise<void> {
-      await sql().execute(`update payments set status = 'expired', cancellation_reason = 'payment_timeout' where id = ? and status = 'pending'`, [paymentId]);
+      await sql().execute(
+        `update payments set status = 'expired', cancellation_reason = 'payment_timeout' where id = ? and status = 'pending'`,
+        [paymentId],
+      );
     },
 
     /** Renewal: extend the user's running access by this payment's tariff, once. Null when none is running. */
@@ -95,7 +140,12 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
     },
 
     /** New access in one transaction: subscription, event, payment link. Falls back to extending if one appeared. */
-    async activateSubscription(args: { paymentId: string; subscriptionId: string; clientUuid: string; nodeId: string }): Promise<Grant> {
+    async activateSubscription(args: {
+      paymentId: string;
+      subscriptionId: string;
+      clientUuid: string;
+      nodeId: string;
+    }): Promise<Grant> {
       return inTx(async (q) => {
         await lockUser(q, args.paymentId);
         const done = (await existingGrant(q, args.paymentId)) ?? (await extendLocked(q, args.paymentId));
@@ -105,16 +155,33 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
            select ?, p.user_id, p.tariff_id, ?, 'active', ?, ?, ?, now(), now() + make_interval(secs => t.duration_seconds)
              from payments p join tariffs t on t.id = p.tariff_id where p.id = ?
            returning expires_at`,
-          [args.subscriptionId, args.nodeId, args.clientUuid, args.subscriptionId, newSubscriptionToken(), args.paymentId],
+          [
+            args.subscriptionId,
+            args.nodeId,
+            args.clientUuid,
+            args.subscriptionId,
+            newSubscriptionToken(),
+            args.paymentId,
+          ],
         );
-        await q(`insert into subscription_events (subscription_id, payment_id, type, data) values (?, ?, 'activated', ?)`, [
+        await q(
+          `insert into subscription_events (subscription_id, payment_id, type, data) values (?, ?, 'activated', ?)`,
+          [
+            args.subscriptionId,
+            args.paymentId,
+            JSON.stringify({ node_id: args.nodeId, expires_at: row.expires_at }),
+          ],
+        );
+        await q(`update payments set subscription_id = ? where id = ?`, [
           args.subscriptionId,
           args.paymentId,
-          JSON.stringify({ node_id: args.nodeId, expires_at: row.expires_at }),
         ]);
-        await q(`update payments set subscription_id = ? where id = ?`, [args.subscriptionId, args.paymentId]);
         await q(`update vpn_nodes set client_count = client_count + 1 where id = ?`, [args.nodeId]);
-        return { kind: 'activated', subscriptionId: args.subscriptionId, expiresAt: new Date(row.expires_at).toISOString() };
+        return {
+          kind: 'activated',
+          subscriptionId: args.subscriptionId,
+          expiresAt: new Date(row.expires_at).toISOString(),
+        };
       });
     },
 
@@ -134,20 +201,32 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
     /** Marks the access as being revoked unless the database knows of a later end. */
     async beginRevoke({ subscriptionId }: { subscriptionId: string }): Promise<RevokeDecision> {
       return inTx(async (q) => {
-        const [sub] = await q(`select status, node_id, expires_at, expires_at > now() as in_future from subscriptions where id = ? for update`, [subscriptionId]);
+        const [sub] = await q(
+          `select status, node_id, expires_at, expires_at > now() as in_future from subscriptions where id = ? for update`,
+          [subscriptionId],
+        );
         if (!sub || (sub.status !== 'active' && sub.status !== 'revoking')) return { kind: 'gone' };
         if (sub.in_future) return { kind: 'not_due', expiresAt: new Date(sub.expires_at).toISOString() };
-        await q(`update subscriptions set status = 'revoking', updated_at = now() where id = ?`, [subscriptionId]);
+        await q(`update subscriptions set status = 'revoking', updated_at = now() where id = ?`, [
+          subscriptionId,
+        ]);
         return { kind: 'revoke', nodeId: sub.node_id };
       });
     },
 
     async finishRevoke({ subscriptionId }: { subscriptionId: string }): Promise<void> {
       await inTx(async (q) => {
-        const rows = await q(`update subscriptions set status = 'expired', updated_at = now() where id = ? and status = 'revoking' returning node_id`, [subscriptionId]);
+        const rows = await q(
+          `update subscriptions set status = 'expired', updated_at = now() where id = ? and status = 'revoking' returning node_id`,
+          [subscriptionId],
+        );
         if (rows.length === 0) return;
-        await q(`update vpn_nodes set client_count = greatest(client_count - 1, 0) where id = ?`, [rows[0].node_id]);
-        await q(`insert into subscription_events (subscription_id, type) values (?, 'expired')`, [subscriptionId]);
+        await q(`update vpn_nodes set client_count = greatest(client_count - 1, 0) where id = ?`, [
+          rows[0].node_id,
+        ]);
+        await q(`insert into subscription_events (subscription_id, type) values (?, 'expired')`, [
+          subscriptionId,
+        ]);
       });
     },
 
@@ -159,7 +238,10 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
 
     /** Feeds the "payment succeeded → key delivered" latency histogram. */
     async observeKeyDelivered({ paymentId }: { paymentId: string }): Promise<void> {
-      const [row] = await sql().execute(`select extract(epoch from now() - paid_at)::float as s from payments where id = ?`, [paymentId]);
+      const [row] = await sql().execute(
+        `select extract(epoch from now() - paid_at)::float as s from payments where id = ?`,
+        [paymentId],
+      );
       if (row?.s != null) onKeyDelivered?.(row.s);
     },
   };

@@ -23,17 +23,21 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus }: NodeDeps)
   };
 
   async function driver(nodeId: string): Promise<NodeDriver> {
-    const [row] = await orm.em.getConnection().execute(
-      `select id, driver, agent_url as "agentUrl", agent_token as "agentToken", ssh from vpn_nodes where id = ?`,
-      [nodeId],
-    );
+    const [row] = await orm.em
+      .getConnection()
+      .execute(
+        `select id, driver, agent_url as "agentUrl", agent_token as "agentToken", ssh from vpn_nodes where id = ?`,
+        [nodeId],
+      );
     if (!row) throw ApplicationFailure.nonRetryable(`node ${nodeId} does not exist`, 'NodeRejected');
     return (driverFor ?? defaultDriver)(row as NodeConnection);
   }
 
   /** Permanent node errors stop retries; transient ones are retried by the activity's policy. */
   const mapError = (err: unknown): unknown =>
-    err instanceof NodeDriverError && !err.retryable ? ApplicationFailure.nonRetryable(err.message, 'NodeRejected') : err;
+    err instanceof NodeDriverError && !err.retryable
+      ? ApplicationFailure.nonRetryable(err.message, 'NodeRejected')
+      : err;
 
   return {
     async addClient({ nodeId, email, uuid }: { nodeId: string; email: string; uuid: string }): Promise<void> {
@@ -49,7 +53,8 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus }: NodeDeps)
       try {
         await d.removeClient(email);
         const left = await d.listClients();
-        if (left.some((c) => c.email === email)) throw new Error(`client ${email} is still on node ${nodeId}`);
+        if (left.some((c) => c.email === email))
+          throw new Error(`client ${email} is still on node ${nodeId}`);
       } catch (e) {
         throw mapError(e);
       }

@@ -3,8 +3,12 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { loadAccess } from '../infra/access';
 import { t } from '../infra/i18n';
-import { type InlineButton, type TelegramSender } from '../infra/telegram/sender';
-import { TelegramBlockedError, TelegramRateLimitedError, TelegramRejectedError } from '../infra/telegram/errors';
+import type { InlineButton, TelegramSender } from '../infra/telegram/sender';
+import {
+  TelegramBlockedError,
+  TelegramRateLimitedError,
+  TelegramRejectedError,
+} from '../infra/telegram/errors';
 import { qrPng } from '../infra/xray/qr';
 import { notificationCallbacks as buttons } from '../bot/callbacks';
 
@@ -41,17 +45,27 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
     return rows.length > 0;
   }
 
-  async function compose(n: Notification): Promise<{ text: string; buttons?: InlineButton[][]; photo?: Buffer }> {
+  async function compose(
+    n: Notification,
+  ): Promise<{ text: string; buttons?: InlineButton[][]; photo?: Buffer }> {
     const m = t(n.language);
     const renew = [[{ text: m.buttons.renew, callbackData: buttons.renew() }]];
     switch (n.kind) {
       case 'activated':
       case 'extended': {
         const access = await loadAccess(orm, n.subscriptionId!, publicBaseUrl);
-        if (!access) throw ApplicationFailure.nonRetryable(`subscription ${n.subscriptionId} not found`, 'TelegramRejected');
+        if (!access)
+          throw ApplicationFailure.nonRetryable(
+            `subscription ${n.subscriptionId} not found`,
+            'TelegramRejected',
+          );
         if (n.kind === 'extended') return { text: m.notifications.renewed({ expiresAt: access.expiresAt }) };
         return {
-          text: m.notifications.activation({ expiresAt: access.expiresAt, vlessUrl: access.vlessUrl, subscriptionUrl: access.subscriptionUrl }),
+          text: m.notifications.activation({
+            expiresAt: access.expiresAt,
+            vlessUrl: access.vlessUrl,
+            subscriptionUrl: access.subscriptionUrl,
+          }),
           buttons: [[{ text: m.buttons.setupGuide, callbackData: buttons.setupGuide() }]],
           photo: await qrPng(access.vlessUrl),
         };
@@ -62,7 +76,10 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
           buttons: [[{ text: m.buttons.retry, callbackData: buttons.retry(n.paymentId!) }]],
         };
       case 'payment_expired':
-        return { text: m.notifications.paymentExpired, buttons: [[{ text: m.buttons.retry, callbackData: buttons.retry(n.paymentId!) }]] };
+        return {
+          text: m.notifications.paymentExpired,
+          buttons: [[{ text: m.buttons.retry, callbackData: buttons.retry(n.paymentId!) }]],
+        };
       case 'reminder': {
         const hoursLeft = Math.max(0, (Date.parse(n.expiresAt!) - Date.now()) / 3_600_000);
         return { text: m.notifications.reminder({ hoursLeft, expiresAt: n.expiresAt! }), buttons: renew };
@@ -79,7 +96,9 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
   return {
     async notify(n: Notification): Promise<'sent' | 'skipped' | 'blocked'> {
       const key = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}`;
-      const [user] = await sql().execute(`select is_blocked from users where telegram_id = ?`, [n.telegramId]);
+      const [user] = await sql().execute(`select is_blocked from users where telegram_id = ?`, [
+        n.telegramId,
+      ]);
       if (user?.is_blocked) return 'blocked';
       if (!(await claim(key, n))) return 'skipped';
       const message = await compose(n);
@@ -95,24 +114,33 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
       } catch (err) {
         return handleSendError(err, key, n);
       }
-      await sql().execute(`update notifications set status = 'sent', sent_at = now() where dedupe_key = ?`, [key]);
+      await sql().execute(`update notifications set status = 'sent', sent_at = now() where dedupe_key = ?`, [
+        key,
+      ]);
       return 'sent';
     },
   };
 
   async function handleSendError(err: unknown, key: string, n: Notification): Promise<never> {
-    const release = (status: string) => sql().execute(`update notifications set status = ? where dedupe_key = ?`, [status, key]);
+    const release = (status: string) =>
+      sql().execute(`update notifications set status = ? where dedupe_key = ?`, [status, key]);
     if (err instanceof TelegramBlockedError) {
       onSendError?.('403');
       await release('blocked');
-      await sql().execute(`update users set is_blocked = true, updated_at = now() where telegram_id = ?`, [n.telegramId]);
+      await sql().execute(`update users set is_blocked = true, updated_at = now() where telegram_id = ?`, [
+        n.telegramId,
+      ]);
       logger.warn({ telegramId: n.telegramId, kind: n.kind }, 'user blocked the bot; no more messages');
       throw ApplicationFailure.nonRetryable(err.message, 'TelegramBlocked');
     }
     await release('failed');
     if (err instanceof TelegramRateLimitedError) {
       onSendError?.('429');
-      throw ApplicationFailure.create({ message: err.message, type: 'TelegramRateLimited', nextRetryDelay: `${err.retryAfterSec}s` });
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: 'TelegramRateLimited',
+        nextRetryDelay: `${err.retryAfterSec}s`,
+      });
     }
     if (err instanceof TelegramRejectedError) {
       onSendError?.('400');

@@ -14,7 +14,11 @@ export interface AccessDetails {
   downloadBytes: number;
 }
 
-export async function loadAccess(orm: MikroORM, subscriptionId: string, publicBaseUrl: string): Promise<AccessDetails | null> {
+export async function loadAccess(
+  orm: MikroORM,
+  subscriptionId: string,
+  publicBaseUrl: string,
+): Promise<AccessDetails | null> {
   const rows = await orm.em.getConnection().execute(
     `select s.id, s.status, s.client_uuid, s.subscription_token, s.expires_at, s.upload_bytes, s.download_bytes,
             u.telegram_id, n.name as node_name, n.host, n.port, n.reality_public_key, n.reality_short_id, n.reality_server_name

@@ -25,7 +25,10 @@ const optional = z.string().min(1).optional();
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_API_KEY: optional,
@@ -51,7 +54,10 @@ const schema = z.object({
   NODE_WAIT_LIMIT: duration.default('30m'),
   TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().default(25),
   DATA_DIR: z.string().default('.data'),
-  PURCHASES_TASK_QUEUE: z.string().regex(/^purchases/, 'must start with "purchases"').default('purchases'),
+  PURCHASES_TASK_QUEUE: z
+    .string()
+    .regex(/^purchases/, 'must start with "purchases"')
+    .default('purchases'),
   WORKFLOW_BUNDLE_PATH: optional,
   WORKER_METRICS_PORT: port.default(9464),
   NODE_HEALTH_INTERVAL: duration.default('30s'),
@@ -78,7 +84,8 @@ export function parseConfig(env: NodeJS.ProcessEnv, required: readonly string[] 
     'DATABASE_URL',
   ];
   for (const name of mustHave) {
-    if (!(config as Record<string, unknown>)[name]) throw new ConfigError(`config error: ${name} is required`);
+    if (!(config as Record<string, unknown>)[name])
+      throw new ConfigError(`config error: ${name} is required`);
   }
   if ((config.YOOKASSA_SHOP_ID === undefined) !== (config.YOOKASSA_SECRET_KEY === undefined)) {
     throw new ConfigError('config error: YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY must be set together');

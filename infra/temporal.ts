@@ -14,17 +14,35 @@ export const TASK_QUEUES = { purchases: 'purchases', telegram: 'telegram' } as c
 export { SEARCH_ATTRIBUTES };
 
 /** For `temporal server start-dev --search-attribute Name=Type`. */
-export const SEARCH_ATTRIBUTE_FLAGS = ['TelegramId=Keyword', 'PaymentId=Keyword', 'PurchaseStage=Keyword', 'StageEnteredAt=Datetime', 'NodeId=Keyword'];
+export const SEARCH_ATTRIBUTE_FLAGS = [
+  'TelegramId=Keyword',
+  'PaymentId=Keyword',
+  'PurchaseStage=Keyword',
+  'StageEnteredAt=Datetime',
+  'NodeId=Keyword',
+];
 
-type TemporalSettings = Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS_CERT' | 'TEMPORAL_TLS_KEY' | 'TEMPORAL_TLS_CA'>;
+type TemporalSettings = Pick<
+  Config,
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_NAMESPACE'
+  | 'TEMPORAL_API_KEY'
+  | 'TEMPORAL_TLS_CERT'
+  | 'TEMPORAL_TLS_KEY'
+  | 'TEMPORAL_TLS_CA'
+>;
 
 function connectionOptions(s: TemporalSettings) {
-  const mtls = s.TEMPORAL_TLS_CERT && s.TEMPORAL_TLS_KEY
-    ? {
-        clientCertPair: { crt: fs.readFileSync(s.TEMPORAL_TLS_CERT), key: fs.readFileSync(s.TEMPORAL_TLS_KEY) },
-        serverRootCACertificate: s.TEMPORAL_TLS_CA ? fs.readFileSync(s.TEMPORAL_TLS_CA) : undefined,
-      }
-    : undefined;
+  const mtls =
+    s.TEMPORAL_TLS_CERT && s.TEMPORAL_TLS_KEY
+      ? {
+          clientCertPair: {
+            crt: fs.readFileSync(s.TEMPORAL_TLS_CERT),
+            key: fs.readFileSync(s.TEMPORAL_TLS_KEY),
+          },
+          serverRootCACertificate: s.TEMPORAL_TLS_CA ? fs.readFileSync(s.TEMPORAL_TLS_CA) : undefined,
+        }
+      : undefined;
   const tls = mtls ?? (s.TEMPORAL_API_KEY ? true : undefined);
   return {
     address: s.TEMPORAL_ADDRESS,
@@ -46,10 +64,15 @@ export function connectWorker(s: TemporalSettings): Promise<NativeConnection> {
 /** Idempotent: already-registered attributes are fine; a type clash is reported. */
 export async function registerSearchAttributes(client: Client, namespace: string): Promise<void> {
   const wanted = Object.fromEntries(
-    Object.values(SEARCH_ATTRIBUTES).map((k) => [k.name, k.type === 'DATETIME' ? INDEXED_DATETIME : INDEXED_KEYWORD]),
+    Object.values(SEARCH_ATTRIBUTES).map((k) => [
+      k.name,
+      k.type === 'DATETIME' ? INDEXED_DATETIME : INDEXED_KEYWORD,
+    ]),
   );
   const existing = await client.connection.operatorService.listSearchAttributes({ namespace });
-  const missing = Object.fromEntries(Object.entries(wanted).filter(([name]) => !(name in (existing.customAttributes ?? {}))));
+  const missing = Object.fromEntries(
+    Object.entries(wanted).filter(([name]) => !(name in (existing.customAttributes ?? {}))),
+  );
   if (Object.keys(missing).length === 0) return;
   try {
     await client.connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });

@@ -4,7 +4,10 @@ import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 
 /** Prebuilds the workflow bundle the production worker loads (dist/workflow-bundle.js). */
 export async function bundleWorkflows(outFile: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
   mkdirSync(path.dirname(outFile), { recursive: true });
   writeFileSync(outFile, code);
   return outFile;

@@ -29,8 +29,19 @@ export interface WorkerDeps {
 /** Activities of the `purchases` queue: payments, database, nodes, lifetimes. */
 export function purchaseActivities(d: WorkerDeps) {
   return {
-    ...createPaymentActivities({ orm: d.orm, yookassa: d.yookassa, telegram: d.telegram, returnUrl: d.returnUrl, logger: d.logger }),
-    ...createDatabaseActivities({ orm: d.orm, logger: d.logger, onAlert: d.metrics?.alert, onKeyDelivered: d.metrics?.keyDelivered }),
+    ...createPaymentActivities({
+      orm: d.orm,
+      yookassa: d.yookassa,
+      telegram: d.telegram,
+      returnUrl: d.returnUrl,
+      logger: d.logger,
+    }),
+    ...createDatabaseActivities({
+      orm: d.orm,
+      logger: d.logger,
+      onAlert: d.metrics?.alert,
+      onKeyDelivered: d.metrics?.keyDelivered,
+    }),
     ...createNodeActivities({ orm: d.orm, driverFor: d.driverFor }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
   };

@@ -17,8 +17,15 @@ const logger = createLogger('worker');
 
 /** Prebuilt bundle (production image) if present; otherwise bundle the sources at start (dev). */
 function workflowSource(bundlePath: string | undefined) {
-  const candidate = bundlePath ?? path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
-  if (existsSync(candidate)) return { workflowBundle: { codePath: candidate } };
+  // Compiled: dist/workers/main.js → dist/workflow-bundle.js. From source: workers/main.ts → dist/workflow-bundle.js.
+  const candidates = bundlePath
+    ? [bundlePath]
+    : [
+        path.resolve(__dirname, '..', 'workflow-bundle.js'),
+        path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js'),
+      ];
+  const found = candidates.find((c) => existsSync(c));
+  if (found) return { workflowBundle: { codePath: found } };
   return { workflowsPath: require.resolve('../workflows') };
 }
 
@@ -26,7 +33,11 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   if (config.WORKER_METRICS_PORT > 0) {
     // Temporal's own worker metrics (task latencies, slots, polls) next to ours.
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT + 1}` } } } });
+    Runtime.install({
+      telemetryOptions: {
+        metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT + 1}` } },
+      },
+    });
   }
   const orm = await openOrm(config.DATABASE_URL);
   const temporal = await connectClient(config);
@@ -34,17 +45,43 @@ async function main(): Promise<void> {
   const connection = await connectWorker(config);
   const metrics = await startWorkerMetrics(orm, config.WORKER_METRICS_PORT);
   const yookassa = config.YOOKASSA_SHOP_ID
-    ? createYooKassaClient({ apiUrl: config.YOOKASSA_API_URL, shopId: config.YOOKASSA_SHOP_ID, secretKey: config.YOOKASSA_SECRET_KEY!, returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL })
+    ? createYooKassaClient({
+        apiUrl: config.YOOKASSA_API_URL,
+        shopId: config.YOOKASSA_SHOP_ID,
+        secretKey: config.YOOKASSA_SECRET_KEY!,
+        returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL,
+      })
     : null;
   if (!yookassa) logger.warn('YOOKASSA_SHOP_ID is not set: card payments are refused');
-  const telegram = config.BOT_TOKEN ? createTelegramSender({ apiRoot: config.TELEGRAM_API_ROOT, botToken: config.BOT_TOKEN }) : null;
-  if (!telegram) logger.warn('BOT_TOKEN is not set: notifications stay queued on the telegram task queue until a worker with it runs');
-  const queues = { purchases: config.PURCHASES_TASK_QUEUE, telegram: telegramQueueFor(config.PURCHASES_TASK_QUEUE) };
+  const telegram = config.BOT_TOKEN
+    ? createTelegramSender({ apiRoot: config.TELEGRAM_API_ROOT, botToken: config.BOT_TOKEN })
+    : null;
+  if (!telegram)
+    logger.warn(
+      'BOT_TOKEN is not set: notifications stay queued on the telegram task queue until a worker with it runs',
+    );
+  const queues = {
+    purchases: config.PURCHASES_TASK_QUEUE,
+    telegram: telegramQueueFor(config.PURCHASES_TASK_QUEUE),
+  };
   const workers = await createWorkers(
-    { connection, namespace: config.TEMPORAL_NAMESPACE, workflows: workflowSource(config.WORKFLOW_BUNDLE_PATH), telegramRatePerSecond: config.TELEGRAM_RATE_PER_SECOND, taskQueues: queues },
     {
-      orm, temporal, yookassa, telegram, logger, metrics: metrics.hooks,
-      publicBaseUrl: config.PUBLIC_BASE_URL, returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL, remindBeforeMs: config.REMIND_BEFORE,
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      workflows: workflowSource(config.WORKFLOW_BUNDLE_PATH),
+      telegramRatePerSecond: config.TELEGRAM_RATE_PER_SECOND,
+      taskQueues: queues,
+    },
+    {
+      orm,
+      temporal,
+      yookassa,
+      telegram,
+      logger,
+      metrics: metrics.hooks,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL,
+      remindBeforeMs: config.REMIND_BEFORE,
     },
   );
   // One durable health/reconcile loop per deployment; starting it again is a no-op.
@@ -55,7 +92,9 @@ async function main(): Promise<void> {
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
   logger.info({ queues }, 'worker started');
-  const stop = () => workers.forEach((w) => w.shutdown());
+  const stop = () => {
+    for (const w of workers) w.shutdown();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await Promise.all(workers.map((w) => w.run()));

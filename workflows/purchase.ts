@@ -39,7 +39,12 @@ const payments = proxyActivities<Payments>({
 // The payment link must reach the user quickly: few, fast attempts while the API waits.
 const paymentCreation = proxyActivities<Payments>({
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: ['PaymentRejected'] },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: ['PaymentRejected'],
+  },
 });
 // Refunds are money owed to a user: keep trying until an operator intervenes.
 const refunds = proxyActivities<Payments>({
@@ -55,7 +60,12 @@ const settlement = proxyActivities<Payments>({
 // Our own database: transient failures heal, so retry without a cap; bugs surface as non-retryable types.
 const db = proxyActivities<Database>({
   startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['AmountMismatch'] },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: ['AmountMismatch'],
+  },
 });
 const nodes = proxyActivities<ReturnType<typeof createNodeActivities>>({
   startToCloseTimeout: '20s',
@@ -96,7 +106,13 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
 
   const enterStage = (stage: PurchaseStage) => {
     status.stage = stage;
-    upsertSearchAttributes(stageAttributes(stage, { telegramId: input.telegramId, paymentId: input.paymentId, nodeId: status.nodeId }));
+    upsertSearchAttributes(
+      stageAttributes(stage, {
+        telegramId: input.telegramId,
+        paymentId: input.paymentId,
+        nodeId: status.nodeId,
+      }),
+    );
   };
   const accept = (notice: PaymentNotice) => {
     // First final state wins: duplicates and stale reorderings change nothing.
@@ -109,7 +125,12 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   setHandler(paymentNoticeSignal, accept);
   setHandler(paymentLinkUpdate, async () => {
     await condition(() => link !== undefined || linkError !== undefined);
-    if (!link) throw ApplicationFailure.create({ type: 'PaymentProviderUnavailable', message: linkError, nonRetryable: true });
+    if (!link)
+      throw ApplicationFailure.create({
+        type: 'PaymentProviderUnavailable',
+        message: linkError,
+        nonRetryable: true,
+      });
     return link;
   });
 
@@ -129,7 +150,10 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   enterStage('AWAITING_PAYMENT');
   const deadline = startedAt + input.paymentTimeoutMs;
   for (let i = 0; !settled && Date.now() < deadline; i++) {
-    const wait = Math.min(POLL_INTERVALS_MS[Math.min(i, POLL_INTERVALS_MS.length - 1)], deadline - Date.now());
+    const wait = Math.min(
+      POLL_INTERVALS_MS[Math.min(i, POLL_INTERVALS_MS.length - 1)],
+      deadline - Date.now(),
+    );
     if (await condition(() => settled !== undefined, wait)) break;
     if (input.provider === 'yookassa' && link.providerPaymentId) {
       accept(await payments.getPaymentState({ providerPaymentId: link.providerPaymentId }));
@@ -150,10 +174,18 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
     enterStage('EXPIRED');
     result = { outcome: 'expired' };
     // A payment the provider could not cancel may still be paid: watch it until it is final, so money is never lost.
-    if (providerStillOpen && (await watchUntilFinal()) === 'succeeded') result = await grantAccess(input, settled!, status, enterStage);
+    if (providerStillOpen && (await watchUntilFinal()) === 'succeeded')
+      result = await grantAccess(input, settled!, status, enterStage);
   } else if (settled.status === 'canceled') {
-    await db.recordPaymentCanceled({ paymentId: input.paymentId, reason: settled.cancellationReason ?? null });
-    await notify({ kind: 'payment_failed', paymentId: input.paymentId, reason: settled.cancellationReason ?? null });
+    await db.recordPaymentCanceled({
+      paymentId: input.paymentId,
+      reason: settled.cancellationReason ?? null,
+    });
+    await notify({
+      kind: 'payment_failed',
+      paymentId: input.paymentId,
+      reason: settled.cancellationReason ?? null,
+    });
     enterStage('CANCELED');
     result = { outcome: 'canceled' };
   } else {
@@ -165,7 +197,13 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   async function watchUntilFinal(): Promise<string | undefined> {
     const giveUpAt = Date.now() + PROVIDER_SETTLE_LIMIT_MS;
     for (let i = 0; !settled && Date.now() < giveUpAt; i++) {
-      if (await condition(() => settled !== undefined, POLL_INTERVALS_MS[Math.min(i, POLL_INTERVALS_MS.length - 1)])) break;
+      if (
+        await condition(
+          () => settled !== undefined,
+          POLL_INTERVALS_MS[Math.min(i, POLL_INTERVALS_MS.length - 1)],
+        )
+      )
+        break;
       accept(await payments.getPaymentState({ providerPaymentId: link!.providerPaymentId! }));
     }
     return settled?.status;
@@ -173,7 +211,11 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
 
   async function notify(message: Omit<Notification, 'telegramId' | 'language'>): Promise<void> {
     try {
-      await telegramActivities().notify({ ...message, telegramId: input.telegramId, language: input.language });
+      await telegramActivities().notify({
+        ...message,
+        telegramId: input.telegramId,
+        language: input.language,
+      });
     } catch (err) {
       // A user who blocked the bot still gets (or loses) access on time; only the message is lost.
       status.lastError = errorMessage(err);
@@ -189,9 +231,11 @@ async function grantAccess(
 ): Promise<PurchaseResult> {
   enterStage('PROVISIONING');
   const notify = async (message: Omit<Notification, 'telegramId' | 'language'>) => {
-    await telegramActivities().notify({ ...message, telegramId: input.telegramId, language: input.language }).catch((err) => {
-      status.lastError = errorMessage(err);
-    });
+    await telegramActivities()
+      .notify({ ...message, telegramId: input.telegramId, language: input.language })
+      .catch((err) => {
+        status.lastError = errorMessage(err);
+      });
   };
   const compensations: Array<() => Promise<void>> = [];
   try {
@@ -203,9 +247,17 @@ async function grantAccess(
       status.expiresAt = extension.expiresAt;
       await lifetime.scheduleLifetime({ subscriptionId: extension.subscriptionId });
       enterStage('NOTIFYING');
-      await notify({ kind: 'extended', paymentId: input.paymentId, subscriptionId: extension.subscriptionId });
+      await notify({
+        kind: 'extended',
+        paymentId: input.paymentId,
+        subscriptionId: extension.subscriptionId,
+      });
       enterStage('COMPLETED');
-      return { outcome: 'extended', subscriptionId: extension.subscriptionId, expiresAt: extension.expiresAt };
+      return {
+        outcome: 'extended',
+        subscriptionId: extension.subscriptionId,
+        expiresAt: extension.expiresAt,
+      };
     }
 
     const subscriptionId = uuid4();
@@ -215,7 +267,12 @@ async function grantAccess(
     enterStage('PROVISIONING');
     await nodes.addClient({ nodeId, email: subscriptionId, uuid: clientUuid });
     compensations.unshift(() => nodes.removeClient({ nodeId, email: subscriptionId }));
-    const granted = await db.activateSubscription({ paymentId: input.paymentId, subscriptionId, clientUuid, nodeId });
+    const granted = await db.activateSubscription({
+      paymentId: input.paymentId,
+      subscriptionId,
+      clientUuid,
+      nodeId,
+    });
     if (granted.kind === 'extended') {
       // Another purchase activated first: ours extends it, and our fresh client goes away.
       await nodes.removeClient({ nodeId, email: subscriptionId });
@@ -236,7 +293,10 @@ async function grantAccess(
     status.lastError = errorMessage(err);
     enterStage('REFUNDING');
     for (const undo of compensations) await undo().catch((e) => (status.lastError = errorMessage(e)));
-    await refunds.refundPayment({ paymentId: input.paymentId, reason: status.lastError ?? 'provisioning failed' });
+    await refunds.refundPayment({
+      paymentId: input.paymentId,
+      reason: status.lastError ?? 'provisioning failed',
+    });
     await notify({ kind: 'refunded', paymentId: input.paymentId });
     enterStage('REFUNDED');
     return { outcome: 'refunded' };
@@ -250,9 +310,16 @@ async function waitForNode(input: PurchaseInput): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const nodeId = await db.selectNode({ location: input.tariff.location ?? null });
     if (nodeId) return nodeId;
-    await db.raiseOpsAlert({ kind: 'no_node_available', detail: `purchase ${input.paymentId}, attempt ${attempt}` });
+    await db.raiseOpsAlert({
+      kind: 'no_node_available',
+      detail: `purchase ${input.paymentId}, attempt ${attempt}`,
+    });
     if (Date.now() + delay > giveUpAt) {
-      throw ApplicationFailure.create({ type: 'NoNodeAvailable', message: 'no healthy VPN node with free capacity', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'NoNodeAvailable',
+        message: 'no healthy VPN node with free capacity',
+        nonRetryable: true,
+      });
     }
     await sleep(delay);
     delay = Math.min(delay * 2, 5 * 60_000);

@@ -63,7 +63,9 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     expiresAt = Math.max(expiresAt, Date.parse(next)); // an end never moves back
   });
   const notify = (message: Notification) =>
-    telegramActivities().notify(message).catch(() => undefined); // a blocked user still loses access on time
+    telegramActivities()
+      .notify(message)
+      .catch(() => undefined); // a blocked user still loses access on time
   const movedFrom = (end: number) => () => expiresAt !== end;
 
   setStage('ACTIVE');
@@ -129,7 +131,10 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       try {
         return await nodes.removeClient({ nodeId, email: input.subscriptionId });
       } catch (err) {
-        await db.raiseOpsAlert({ kind: 'revoke_failed', detail: `subscription ${input.subscriptionId} on node ${nodeId}: ${String(err)}` });
+        await db.raiseOpsAlert({
+          kind: 'revoke_failed',
+          detail: `subscription ${input.subscriptionId} on node ${nodeId}: ${String(err)}`,
+        });
         await sleep(Math.min(attempt * 60_000, 30 * 60_000));
       }
     }

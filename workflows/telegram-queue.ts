@@ -21,5 +21,8 @@ export function telegramQueueFor(purchasesQueue: string): string {
 
 /** Notification activities on the rate-limited telegram queue that pairs with this workflow's queue. */
 export function telegramActivities(): TelegramActivities {
-  return proxyActivities<TelegramActivities>({ ...telegramOptions, taskQueue: telegramQueueFor(workflowInfo().taskQueue) });
+  return proxyActivities<TelegramActivities>({
+    ...telegramOptions,
+    taskQueue: telegramQueueFor(workflowInfo().taskQueue),
+  });
 }

@@ -4,9 +4,33 @@ const DAY = 86_400;
 
 /** Starter catalog. Idempotent: existing slugs are left as the operator edited them. */
 export const DEFAULT_TARIFFS = [
-  { slug: 'month-1', name: '1 месяц', description: 'VLESS + Reality, без ограничений трафика', price: '199.00', days: 30, stars: 100, order: 1 },
-  { slug: 'month-3', name: '3 месяца', description: 'Выгоднее на 15%', price: '499.00', days: 90, stars: 250, order: 2 },
-  { slug: 'month-12', name: '12 месяцев', description: 'Выгоднее на 35%', price: '1590.00', days: 365, stars: 800, order: 3 },
+  {
+    slug: 'month-1',
+    name: '1 месяц',
+    description: 'VLESS + Reality, без ограничений трафика',
+    price: '199.00',
+    days: 30,
+    stars: 100,
+    order: 1,
+  },
+  {
+    slug: 'month-3',
+    name: '3 месяца',
+    description: 'Выгоднее на 15%',
+    price: '499.00',
+    days: 90,
+    stars: 250,
+    order: 2,
+  },
+  {
+    slug: 'month-12',
+    name: '12 месяцев',
+    description: 'Выгоднее на 35%',
+    price: '1590.00',
+    days: 365,
+    stars: 800,
+    order: 3,
+  },
 ];
 
 export async function seedTariffs(orm: MikroORM): Promise<number> {

@@ -36,14 +36,18 @@ export async function startLocalPostgres(dataDir: string, database = 'vpn'): Pro
   const bin = findPgBin();
   const asRoot = process.getuid?.() === 0;
   const run = (cmd: string, args: string[]) =>
-    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' })
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' })
       : execFileSync(path.join(bin, cmd), args, { stdio: 'pipe' });
   const absDir = path.resolve(dataDir);
   if (!existsSync(path.join(absDir, 'PG_VERSION'))) {
     mkdirSync(absDir, { recursive: true });
     if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', absDir]);
     run('initdb', ['-D', absDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-    writeFileSync(path.join(absDir, 'postgresql.auto.conf'), "fsync = off\nsynchronous_commit = off\nmax_connections = 200\n");
+    writeFileSync(
+      path.join(absDir, 'postgresql.auto.conf'),
+      'fsync = off\nsynchronous_commit = off\nmax_connections = 200\n',
+    );
     if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', absDir]);
   }
   const port = await freePort();

@@ -23,7 +23,10 @@ export async function signalProviderState(
 // biome-ignore lint/suspicious/noExplicitAny: raw rows from SQL
 type Row = Record<string, any>;
 
-export async function rowsFor(sys: PurchaseSystem, telegramId: number): Promise<{ subscriptions: Row[]; payments: Row[]; events: Row[] }> {
+export async function rowsFor(
+  sys: PurchaseSystem,
+  telegramId: number,
+): Promise<{ subscriptions: Row[]; payments: Row[]; events: Row[] }> {
   const conn = sys.orm.em.getConnection();
   const subscriptions = await conn.execute(
     `select s.* from subscriptions s join users u on u.id = s.user_id where u.telegram_id = ? order by s.created_at`,

@@ -19,7 +19,13 @@ describe('purchase workflow: payment notices', function () {
     await sys.createUser(tg);
     const { link, handle, paymentId } = await sys.buy(tg, 'one-hour');
     sys.yookassa.pay(link.providerPaymentId!);
-    const stale: PaymentNotice = { providerPaymentId: link.providerPaymentId!, status: 'canceled', amount: '10.00', currency: 'RUB', cancellationReason: 'expired_on_confirmation' };
+    const stale: PaymentNotice = {
+      providerPaymentId: link.providerPaymentId!,
+      status: 'canceled',
+      amount: '10.00',
+      currency: 'RUB',
+      cancellationReason: 'expired_on_confirmation',
+    };
     const signals: Promise<unknown>[] = [];
     for (let i = 0; i < 5; i++) {
       signals.push(signalProviderState(sys, paymentId, link.providerPaymentId!));
@@ -30,7 +36,7 @@ describe('purchase workflow: payment notices', function () {
     assert.equal(result.outcome, 'granted');
     const { subscriptions, events, payments } = await rowsFor(sys, tg);
     assert.equal(subscriptions.length, 1);
-    assert.equal(events.filter((e: { type: string }) => e.type === 'activated').length, 1);
+    assert.equal(events.filter((e) => e.type === 'activated').length, 1);
     assert.equal(payments[0].status, 'succeeded');
     assert.deepEqual(await sys.nodeClients(), [subscriptions[0].id]);
   });
@@ -67,7 +73,10 @@ describe('purchase workflow: payment notices', function () {
     const tg = 710_004;
     await sys.createUser(tg);
     const { link, handle } = await sys.buy(tg, 'one-hour', 'yookassa', { paymentTimeoutMs: 3_000 });
-    await sys.telegram.waitFor((c) => c.method === 'sendMessage' && /ran out/.test(String(c.params.text)), 20_000);
+    await sys.telegram.waitFor(
+      (c) => c.method === 'sendMessage' && /ran out/.test(String(c.params.text)),
+      20_000,
+    );
     assert.equal((await rowsFor(sys, tg)).payments[0].status, 'expired');
     // YooKassa cannot cancel a pending one-stage payment; it closes it itself. The workflow watches until then.
     sys.yookassa.expire(link.providerPaymentId!);
@@ -80,7 +89,10 @@ describe('purchase workflow: payment notices', function () {
     const tg = 710_006;
     await sys.createUser(tg);
     const { link, handle } = await sys.buy(tg, 'one-hour', 'yookassa', { paymentTimeoutMs: 2_000 });
-    await sys.telegram.waitFor((c) => /ran out/.test(String(c.params.text)) && Number(c.params.chat_id) === tg, 20_000);
+    await sys.telegram.waitFor(
+      (c) => /ran out/.test(String(c.params.text)) && Number(c.params.chat_id) === tg,
+      20_000,
+    );
     sys.yookassa.pay(link.providerPaymentId!);
     assert.equal(((await handle.result()) as PurchaseResult).outcome, 'granted');
     assert.equal((await rowsFor(sys, tg)).payments[0].status, 'succeeded');

@@ -31,15 +31,31 @@ describe('purchase workflow: happy path on real Temporal, PostgreSQL, Xray', fun
     const [sub] = (await rowsFor(sys, TG)).subscriptions;
     assert.equal(sub.status, 'active');
     assert.deepEqual(await sys.nodeClients(), [sub.id], 'exactly one client, named by the subscription id');
-    const [payment] = await sys.orm.em.getConnection().execute(`select * from payments where id = ?`, [paymentId]);
+    const [payment] = await sys.orm.em
+      .getConnection()
+      .execute(`select * from payments where id = ?`, [paymentId]);
     assert.equal(payment.status, 'succeeded');
     assert.equal(payment.subscription_id, sub.id);
 
-    await sys.telegram.waitFor((c) => c.method === 'sendMessage' && /has ended/.test(String(c.params.text)), 30_000);
-    const texts = sys.telegram.sentTo(TG).map((c) => `${c.method}:${String(c.params.text ?? c.params.caption ?? '')}`);
-    const order = ['active until', 'QR', 'ends in', 'ended'].map((needle) => texts.findIndex((t) => t.includes(needle)));
-    assert.ok(order.every((i) => i >= 0), `all messages sent: ${JSON.stringify(texts)}`);
-    assert.deepEqual([...order].sort((a, b) => a - b), order, `in order: ${JSON.stringify(texts)}`);
+    await sys.telegram.waitFor(
+      (c) => c.method === 'sendMessage' && /has ended/.test(String(c.params.text)),
+      30_000,
+    );
+    const texts = sys.telegram
+      .sentTo(TG)
+      .map((c) => `${c.method}:${String(c.params.text ?? c.params.caption ?? '')}`);
+    const order = ['active until', 'QR', 'ends in', 'ended'].map((needle) =>
+      texts.findIndex((t) => t.includes(needle)),
+    );
+    assert.ok(
+      order.every((i) => i >= 0),
+      `all messages sent: ${JSON.stringify(texts)}`,
+    );
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+      `in order: ${JSON.stringify(texts)}`,
+    );
     assert.equal(texts.filter((t) => t.includes('ends in')).length, 1, 'one reminder');
     assert.match(texts[order[0]], /vless:\/\//);
 

@@ -8,8 +8,10 @@ describe('database schema', () => {
   it('applies migrations to an empty database, and a second run changes nothing', async () => {
     const { orm } = await freshDatabase();
     const conn = orm.em.getConnection();
-    const tables = await conn.execute(`select table_name from information_schema.tables where table_schema = 'public'`);
-    const names = tables.map((r: { table_name: string }) => r.table_name);
+    const tables = await conn.execute(
+      `select table_name from information_schema.tables where table_schema = 'public'`,
+    );
+    const names = tables.map((r) => String(r.table_name));
     for (const t of ['users', 'tariffs', 'payments', 'subscriptions', 'subscription_events', 'vpn_nodes']) {
       assert.ok(names.includes(t), `${t} exists`);
     }
@@ -46,7 +48,10 @@ describe('database schema', () => {
       /check/,
     );
     const [ev] = await conn.execute(`insert into subscription_events (type) values ('note') returning id`);
-    await assert.rejects(conn.execute(`update subscription_events set type = 'x' where id = ?`, [ev.id]), /append-only/);
+    await assert.rejects(
+      conn.execute(`update subscription_events set type = 'x' where id = ?`, [ev.id]),
+      /append-only/,
+    );
     const [{ price }] = await conn.execute(
       `insert into tariffs (slug, name, price, duration_seconds) values ('y', 'y', 0.1 + 0.2, 60) returning price`,
     );
