@@ -69,8 +69,10 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus }: NodeDeps)
       );
       let up = 0;
       for (const row of rows) {
-        const d = (driverFor ?? defaultDriver)(row as NodeConnection);
         try {
+          // Inside the try: a node whose record cannot make a driver (bad host_key, no agent_url) is a
+          // failing node, not a reason to skip every other node's check and reconcile.
+          const d = (driverFor ?? defaultDriver)(row as NodeConnection);
           const health = await d.health();
           if (!health.ok) throw new Error('xray is not reachable on the node');
           const clients = await d.listClients();

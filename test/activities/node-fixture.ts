@@ -72,7 +72,7 @@ export class RestartableAgent {
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   }
 
-  async clients(): Promise<{ email: string; uuid: string }[]> {
+  async clients(): Promise<{ email: string; uuid: string; flow?: string }[]> {
     const res = await this.call('GET', '/clients');
     if (res.status !== 200) throw new Error(`GET /clients: ${res.status}`);
     return res.json.clients;
@@ -90,7 +90,7 @@ export interface LiveNode {
   stop(): Promise<void>;
 }
 
-export async function startLiveNode(target: Closeable & { port: number }): Promise<LiveNode> {
+export async function startLiveNode(target: Closeable): Promise<LiveNode> {
   const xray = await startXrayServer({ targetPort: target.port });
   const agent = new RestartableAgent(xray);
   await agent.start();

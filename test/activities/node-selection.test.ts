@@ -74,7 +74,11 @@ describe('node selection (selectNode)', function () {
     await subscriptions(half, 'expired', 3);
     const other = await insertNode(orm, { name: 'c-other', capacity: 10, clientCount: 3 });
 
-    assert.equal(await select(), other, '30 % beats the half-full node, whose load counts its active subscription');
+    assert.equal(
+      await select(),
+      other,
+      '30 % beats the half-full node, whose load counts its active subscription',
+    );
     await sql(`update vpn_nodes set client_count = 6 where id = ?`, [other]);
     assert.equal(await select(), half, '50 % beats 60 %; expired subscriptions are not load');
     await subscriptions(half, 'active', 1);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type NodeDriver, NodeRejectedError, NodeUnreachableError } from '../../infra/nodes';
 import type { PurchaseResult } from '../../workflows/purchase';
+import { recordHistory } from '../support/histories';
 import { PurchaseSystem } from '../support/system';
 import { rowsFor, signalProviderState } from '../support/webhook';
 
@@ -28,7 +29,9 @@ async function payAndWait(
   const { link, handle, paymentId } = await sys.buy(tg, 'one-hour');
   sys.yookassa.pay(link.providerPaymentId!);
   await signalProviderState(sys, paymentId, link.providerPaymentId!);
-  return { result: await handle.result(), paymentId, providerId: link.providerPaymentId! };
+  const result: PurchaseResult = await handle.result();
+  await recordHistory(sys.client, handle.workflowId, `purchase-node-${result.outcome}`);
+  return { result, paymentId, providerId: link.providerPaymentId! };
 }
 
 describe('purchase workflow: a flaky node', function () {
@@ -97,6 +100,7 @@ describe('purchase workflow: a node that refuses for good', function () {
     await signalProviderState(sys, paymentId, link.providerPaymentId!);
     const result: PurchaseResult = await handle.result();
     assert.equal(result.outcome, 'refunded');
+    await recordHistory(sys.client, handle.workflowId, 'purchase-no-node-refunded');
     assert.equal((await rowsFor(sys, tg)).payments[0].status, 'refunded');
   });
 });

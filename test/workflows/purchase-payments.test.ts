@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { PurchaseResult } from '../../workflows/purchase';
 import { type PaymentNotice, paymentNoticeSignal } from '../../workflows/purchase-messages';
+import { recordHistory } from '../support/histories';
 import { PurchaseSystem } from '../support/system';
 import { rowsFor, signalProviderState } from '../support/webhook';
 
@@ -34,6 +35,7 @@ describe('purchase workflow: payment notices', function () {
     await Promise.all(signals);
     const result: PurchaseResult = await handle.result();
     assert.equal(result.outcome, 'granted');
+    await recordHistory(sys.client, handle.workflowId, 'purchase-duplicate-signals');
     const { subscriptions, events, payments } = await rowsFor(sys, tg);
     assert.equal(subscriptions.length, 1);
     assert.equal(events.filter((e) => e.type === 'activated').length, 1);
@@ -59,6 +61,7 @@ describe('purchase workflow: payment notices', function () {
     sys.yookassa.decline(link.providerPaymentId!, 'insufficient_funds');
     await signalProviderState(sys, paymentId, link.providerPaymentId!);
     assert.equal(((await handle.result()) as PurchaseResult).outcome, 'canceled');
+    await recordHistory(sys.client, handle.workflowId, 'purchase-canceled');
     const { subscriptions, payments } = await rowsFor(sys, tg);
     assert.equal(subscriptions.length, 0);
     assert.equal(payments[0].status, 'canceled');
@@ -81,6 +84,7 @@ describe('purchase workflow: payment notices', function () {
     // YooKassa cannot cancel a pending one-stage payment; it closes it itself. The workflow watches until then.
     sys.yookassa.expire(link.providerPaymentId!);
     assert.equal(((await handle.result()) as PurchaseResult).outcome, 'expired');
+    await recordHistory(sys.client, handle.workflowId, 'purchase-expired');
     assert.equal(sys.yookassa.payment(link.providerPaymentId!).status, 'canceled');
     assert.equal((await rowsFor(sys, tg)).subscriptions.length, 0);
   });
@@ -95,6 +99,7 @@ describe('purchase workflow: payment notices', function () {
     );
     sys.yookassa.pay(link.providerPaymentId!);
     assert.equal(((await handle.result()) as PurchaseResult).outcome, 'granted');
+    await recordHistory(sys.client, handle.workflowId, 'purchase-paid-after-deadline');
     assert.equal((await rowsFor(sys, tg)).payments[0].status, 'succeeded');
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { purchaseStatusQuery } from '../../workflows/purchase-messages';
 import type { PurchaseResult } from '../../workflows/purchase';
+import { recordHistory } from '../support/histories';
 import { PurchaseSystem } from '../support/system';
 import { rowsFor, signalProviderState } from '../support/webhook';
 
@@ -27,6 +28,7 @@ describe('purchase workflow: happy path on real Temporal, PostgreSQL, Xray', fun
     await signalProviderState(sys, paymentId, link.providerPaymentId!);
     const result: PurchaseResult = await handle.result();
     assert.equal(result.outcome, 'granted');
+    await recordHistory(sys.client, handle.workflowId, 'purchase-granted');
 
     const [sub] = (await rowsFor(sys, TG)).subscriptions;
     assert.equal(sub.status, 'active');
@@ -62,5 +64,7 @@ describe('purchase workflow: happy path on real Temporal, PostgreSQL, Xray', fun
     const [after] = (await rowsFor(sys, TG)).subscriptions;
     assert.equal(after.status, 'expired');
     assert.deepEqual(await sys.nodeClients(), [], 'client removed from the node');
+    await sys.client.workflow.getHandle(`subscription-${sub.id}`).result();
+    await recordHistory(sys.client, `subscription-${sub.id}`, 'subscription-expired');
   });
 });

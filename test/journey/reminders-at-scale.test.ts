@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import type { WorkflowHandle } from '@temporalio/client';
+import { subscriptionWorkflowId } from '../../workflows/purchase-messages';
+import type { SubscriptionInput } from '../../workflows/subscription';
+import { Journey, textOf, until } from '../support/journey';
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+// 1,000 subscriptions whose reminders fall due in the same instant. Telegram allows ~30 messages/s per bot
+// (the emulator answers 429 above that); the telegram task queue's server-side rate limit (25/s, set by
+// the worker) must spread the burst so that every reminder arrives exactly once and Telegram never says 429.
+describe('journey: 1,000 reminders due at once', function () {
+  this.timeout(240_000);
+  const N = 1000;
+  const j = new Journey({ botMode: 'none' });
+  const base = 7_300_000_000 + Math.floor(Math.random() * 100_000) * 10_000;
+  const handles: WorkflowHandle[] = [];
+
+  before(() => j.start());
+  after(async function () {
+    this.timeout(120_000);
+    // They would sleep 10 more minutes until their expiry: end them so the shared server stays quiet.
+    await pool(handles, 100, (h) => h.terminate('test over').catch(() => undefined));
+    await j.stop();
+  });
+
+  it('delivers all 1,000, each once, with no 429 from Telegram', async () => {
+    const conn = j.sys.orm.em.getConnection();
+    const [tariff] = await conn.execute(`select id from tariffs order by id limit 1`);
+    await conn.execute(
+      `insert into users (telegram_id, language) select ?::bigint + g, 'en' from generate_series(1, ?) g`,
+      [base, N],
+    );
+    const subs: Array<{ id: string; telegram_id: string }> = await conn.execute(
+      `insert into subscriptions (id, user_id, tariff_id, node_id, status, client_uuid, client_email,
+                                  subscription_token, starts_at, expires_at)
+       select gen_random_uuid(), u.id, ?, ?, 'active', gen_random_uuid(), 'scale-' || u.telegram_id,
+              md5(random()::text || u.telegram_id), now(), now() + interval '1 hour'
+         from users u where u.telegram_id > ? and u.telegram_id <= ?
+       returning id, (select telegram_id from users where users.id = user_id)::text as telegram_id`,
+      [tariff.id, j.sys.nodeId, base, base + N],
+    );
+    assert.equal(subs.length, N);
+
+    // All remind at the same instant; the end is far enough after it that no revoke runs during the test.
+    const t0 = Date.now();
+    const dueAt = t0 + 30_000;
+    const expiresAt = dueAt + 10 * 60_000;
+    await conn.execute(`update subscriptions set expires_at = ? where id = any(?::uuid[])`, [
+      new Date(expiresAt),
+      `{${subs.map((s) => s.id).join(',')}}`,
+    ]);
+    handles.push(
+      ...(await pool(subs, 100, (s) =>
+        j.sys.client.workflow.start('subscriptionWorkflow', {
+          workflowId: subscriptionWorkflowId(s.id),
+          taskQueue: j.sys.queue,
+          args: [
+            {
+              subscriptionId: s.id,
+              telegramId: s.telegram_id,
+              language: 'en',
+              nodeId: j.sys.nodeId!,
+              expiresAt: new Date(expiresAt).toISOString(),
+              remindBeforeMs: [expiresAt - dueAt],
+            } satisfies SubscriptionInput,
+          ],
+        }),
+      )),
+    );
+    const startedIn = Date.now() - t0;
+    console.log(`      ${N} lifetime workflows started in ${(startedIn / 1000).toFixed(1)} s`);
+    assert.ok(Date.now() < dueAt, 'all started before the reminders fall due');
+
+    const chats = new Set(subs.map((s) => Number(s.telegram_id)));
+    const reminders = () =>
+      j.emu
+        .calls('sendMessage')
+        .filter((c) => !c.error && chats.has(Number(c.params.chat_id)) && /ends in/.test(textOf(c)));
+    await until(() => reminders().length >= N, `${N} reminders`, dueAt - Date.now() + 150_000, 250);
+    await new Promise((r) => setTimeout(r, 2_000)); // any duplicate would show up now
+
+    const sent = reminders();
+    const perChat = new Map<number, number>();
+    for (const c of sent) perChat.set(Number(c.params.chat_id), (perChat.get(Number(c.params.chat_id)) ?? 0) + 1);
+    assert.equal(perChat.size, N, 'every user got a reminder (0 lost)');
+    assert.equal(sent.length, N, 'nobody got two');
+
+    const tooMany = j.emu.calls().filter((c) => c.error?.error_code === 429);
+    const otherErrors = j.emu.calls().filter((c) => c.error && c.error.error_code !== 429);
+    const times = sent.map((c) => c.at).sort((a, b) => a - b);
+    let peak = 0;
+    for (let lo = 0, hi = 0; hi < times.length; hi++) {
+      while (times[hi] - times[lo] >= 1000) lo++;
+      peak = Math.max(peak, hi - lo + 1);
+    }
+    const spanS = (times[N - 1] - dueAt) / 1000;
+    console.log(
+      `      ${N} reminders delivered ${(spanS).toFixed(1)} s after falling due ` +
+        `(first ${((times[0] - dueAt) / 1000).toFixed(2)} s after), ` +
+        `${(N / ((times[N - 1] - times[0]) / 1000)).toFixed(1)} msg/s, peak ${peak} in any 1 s, ` +
+        `429s from Telegram: ${tooMany.length}`,
+    );
+    const hist = new Map<number, string>();
+    for (const c of j.emu.calls('sendMessage')) {
+      const sec = Math.floor((c.at - dueAt) / 1000);
+      hist.set(sec, (hist.get(sec) ?? '') + (c.error ? 'x' : '.'));
+    }
+    console.log([...hist.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}: ${v.length} ${v.replace(/\./g, '').length}`).join('\n'));
+    assert.equal(otherErrors.length, 0, JSON.stringify(otherErrors.slice(0, 3)));
+    assert.equal(tooMany.length, 0, 'the task-queue rate limit keeps the bot under 30 messages/s');
+    assert.ok(peak <= 30, `peak ${peak}/s`);
+
+    const [row] = await conn.execute(
+      `select count(*)::int as sent from notifications where kind = 'reminder' and status = 'sent'`,
+    );
+    assert.equal(row.sent, N, 'every reminder is recorded as sent');
+    const [blocked] = await conn.execute(
+      `select count(*)::int as n from users where is_blocked and telegram_id > ? and telegram_id <= ?`,
+      [base, base + N],
+    );
+    assert.equal(blocked.n, 0);
+  });
+});
