@@ -190,7 +190,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
       const [row] = await sql().execute(
         `select n.id from vpn_nodes n
            left join lateral (select count(*)::int as active from subscriptions s where s.node_id = n.id and s.status = 'active') a on true
-          where n.status = 'up' and greatest(n.client_count, a.active) < n.capacity and (?::text is null or n.location = ?)
+          where n.status = 'up' and greatest(n.client_count, a.active) < n.capacity and (?::text is null or lower(n.location) = lower(?))
           order by greatest(n.client_count, a.active)::float / greatest(n.capacity, 1), greatest(n.client_count, a.active), n.name
           limit 1`,
         [location, location],

@@ -84,13 +84,15 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus }: NodeDeps)
           onNodeStatus?.({ name: row.name, up: true, clients: clients.length });
           up++;
         } catch (err) {
-          const failures = row.consecutive_failures + 1;
-          const status = failures >= failuresToDown ? 'down' : row.status;
-          await conn.execute(
-            `update vpn_nodes set status = ?, consecutive_failures = ?, last_health_check = now(), last_error = ?
-              where id = ? and status <> 'disabled'`,
-            [status, failures, String((err as Error).message ?? err).slice(0, 500), row.id],
+          // Incremented in SQL, so overlapping rounds never lose a failure.
+          const [updated] = await conn.execute(
+            `update vpn_nodes set consecutive_failures = consecutive_failures + 1,
+                    status = case when consecutive_failures + 1 >= ? then 'down' else status end,
+                    last_health_check = now(), last_error = ?
+              where id = ? and status <> 'disabled' returning status`,
+            [failuresToDown, String((err as Error).message ?? err).slice(0, 500), row.id],
           );
+          const status = updated?.status ?? row.status;
           onNodeStatus?.({ name: row.name, up: status === 'up', clients: 0 });
         }
       }

@@ -100,24 +100,36 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
         n.telegramId,
       ]);
       if (user?.is_blocked) return 'blocked';
-      if (!(await claim(key, n))) return 'skipped';
       const message = await compose(n);
       const chatId = Number(n.telegramId);
-      try {
-        const opts = { buttons: message.buttons, parseMode: 'HTML' as const };
-        if (message.photo) {
-          await sender.sendMessage(chatId, message.text, opts);
-          await sender.sendPhoto(chatId, message.photo, t(n.language).notifications.activationQrCaption);
-        } else {
-          await sender.sendMessage(chatId, message.text, opts);
-        }
-      } catch (err) {
-        return handleSendError(err, key, n);
+      // Each part is claimed on its own: a retry after the text went out sends only the QR photo.
+      const parts: Array<{ key: string; send: () => Promise<unknown> }> = [
+        {
+          key,
+          send: () =>
+            sender.sendMessage(chatId, message.text, { buttons: message.buttons, parseMode: 'HTML' }),
+        },
+      ];
+      const photo = message.photo;
+      if (photo) {
+        const caption = t(n.language).notifications.activationQrCaption;
+        parts.push({ key: `${key}:qr`, send: () => sender.sendPhoto(chatId, photo, caption) });
       }
-      await sql().execute(`update notifications set status = 'sent', sent_at = now() where dedupe_key = ?`, [
-        key,
-      ]);
-      return 'sent';
+      let sent = 0;
+      for (const part of parts) {
+        if (!(await claim(part.key, n))) continue;
+        try {
+          await part.send();
+        } catch (err) {
+          return handleSendError(err, part.key, n);
+        }
+        await sql().execute(
+          `update notifications set status = 'sent', sent_at = now() where dedupe_key = ?`,
+          [part.key],
+        );
+        sent++;
+      }
+      return sent > 0 ? 'sent' : 'skipped';
     },
   };
 

@@ -1,6 +1,35 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildVlessLink } from './xray/link';
 
+// biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
+type Row = Record<string, any>;
+
+/** Columns every "what does this user connect with" query selects (subscription s, node n, user u, tariff t). */
+export const ACCESS_SELECT = `
+  select s.id, s.status, s.expires_at, s.client_uuid, s.subscription_token, s.upload_bytes, s.download_bytes,
+         u.telegram_id, t.name as tariff_name, n.name as node_name, n.host, n.port,
+         n.reality_public_key, n.reality_short_id, n.reality_server_name
+    from subscriptions s
+    join users u on u.id = s.user_id
+    join tariffs t on t.id = s.tariff_id
+    join vpn_nodes n on n.id = s.node_id`;
+
+/** The vless:// share link of one subscription row selected with ACCESS_SELECT. */
+export function vlessLinkFor(row: Row): string {
+  return buildVlessLink({
+    uuid: row.client_uuid,
+    host: row.host,
+    port: Number(row.port),
+    serverName: row.reality_server_name,
+    publicKey: row.reality_public_key,
+    shortId: row.reality_short_id,
+    remark: `${row.node_name}-${row.telegram_id}`,
+  });
+}
+
+export const subscriptionUrl = (publicBaseUrl: string, token: string) =>
+  `${publicBaseUrl.replace(/\/+$/, '')}/sub/${token}`;
+
 /** Everything a user needs to connect, read from the subscription and its node. */
 export interface AccessDetails {
   subscriptionId: string;
@@ -9,9 +38,6 @@ export interface AccessDetails {
   expiresAt: Date;
   vlessUrl: string;
   subscriptionUrl: string;
-  subscriptionToken: string;
-  uploadBytes: number;
-  downloadBytes: number;
 }
 
 export async function loadAccess(
@@ -19,32 +45,14 @@ export async function loadAccess(
   subscriptionId: string,
   publicBaseUrl: string,
 ): Promise<AccessDetails | null> {
-  const rows = await orm.em.getConnection().execute(
-    `select s.id, s.status, s.client_uuid, s.subscription_token, s.expires_at, s.upload_bytes, s.download_bytes,
-            u.telegram_id, n.name as node_name, n.host, n.port, n.reality_public_key, n.reality_short_id, n.reality_server_name
-       from subscriptions s join users u on u.id = s.user_id join vpn_nodes n on n.id = s.node_id
-      where s.id = ?`,
-    [subscriptionId],
-  );
-  const r = rows[0];
-  if (!r) return null;
+  const [row] = await orm.em.getConnection().execute(`${ACCESS_SELECT} where s.id = ?`, [subscriptionId]);
+  if (!row) return null;
   return {
-    subscriptionId: r.id,
-    status: r.status,
-    telegramId: String(r.telegram_id),
-    expiresAt: new Date(r.expires_at),
-    vlessUrl: buildVlessLink({
-      uuid: r.client_uuid,
-      host: r.host,
-      port: r.port,
-      serverName: r.reality_server_name,
-      publicKey: r.reality_public_key,
-      shortId: r.reality_short_id,
-      remark: `${r.node_name}-${r.telegram_id}`,
-    }),
-    subscriptionUrl: `${publicBaseUrl.replace(/\/+$/, '')}/sub/${r.subscription_token}`,
-    subscriptionToken: r.subscription_token,
-    uploadBytes: Number(r.upload_bytes),
-    downloadBytes: Number(r.download_bytes),
+    subscriptionId: row.id,
+    status: row.status,
+    telegramId: String(row.telegram_id),
+    expiresAt: new Date(row.expires_at),
+    vlessUrl: vlessLinkFor(row),
+    subscriptionUrl: subscriptionUrl(publicBaseUrl, row.subscription_token),
   };
 }

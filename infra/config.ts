@@ -1,23 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_YOOKASSA_CIDRS } from './net/allowlist';
-import { parseDuration, parseDurationList } from './duration';
+import { durationField, durationListField } from './config-fields';
 
-const duration = z.string().transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
-const durationList = z.string().transform((v, ctx) => {
-  try {
-    return parseDurationList(v);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+const duration = durationField;
+const durationList = durationListField;
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must look like host:port');
 const url = z.string().url('must be a URL such as http://host:port');
 const port = z.coerce.number().int().min(0).max(65535);

@@ -27,5 +27,13 @@ function ensureNodeModules(): void {
 }
 
 ensureNodeModules();
+process.stdout.on('error', () => undefined); // a closed terminal must not crash the shutdown
+process.stderr.on('error', () => undefined);
 // Loaded only now: everything below needs node_modules.
-void import('./dev/main').then(({ runDev }) => runDev());
+import('./dev/main')
+  .then(({ runDev }) => runDev())
+  .catch((err: Error) => {
+    // Before anything was started: a config error, another dev on the same DATA_DIR, ...
+    process.stderr.write(`[dev] ${err.message}\n`);
+    process.exit(1);
+  });

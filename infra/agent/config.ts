@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from '../duration';
+import { durationField } from '../config-fields';
 import { DEFAULT_INBOUND_TAG, DEFAULT_XRAY_API } from '../xray/server-config';
 
 export const DEFAULT_AGENT_PORT = 8444;
@@ -11,14 +11,7 @@ const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-_]+):\d{1,5}$/, 'must look like host:port');
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
-const duration = z.string().transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+const duration = durationField;
 
 // Shared by the HTTP agent and the CLI: both must find the same store and the same Xray.
 const common = {

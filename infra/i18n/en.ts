@@ -210,7 +210,7 @@ export const en: Messages = {
       '⌛ The time to pay ran out and the invoice was cancelled. If you still need a subscription, create a new invoice.',
     reminder: (p) =>
       `⏰ Your subscription ends in ${timeLeft(p.hoursLeft)} (${date(p.expiresAt)}). Renew it so your VPN keeps working.`,
-    expired: '🔒 Your subscription has ended and VPN access is off. Renew it — your key stays the same.',
+    expired: '🔒 Your subscription has ended and VPN access is off. Buy a new one to get a fresh key.',
     refundDone: (p) =>
       `↩️ Your refund of ${formatPrice(p.amount, p.currency)} is done. The money goes back the way you paid.`,
     renewed: (p) =>

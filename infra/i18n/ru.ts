@@ -225,7 +225,7 @@ export const ru = {
       '⌛ Время на оплату истекло, счёт отменён. Если подписка ещё нужна — создайте новый счёт.',
     reminder: (p: { hoursLeft: number; expiresAt: Date | string }) =>
       `⏰ Подписка закончится через ${timeLeft(p.hoursLeft)} (${date(p.expiresAt)}). Продлите её, чтобы VPN не отключился.`,
-    expired: '🔒 Подписка закончилась, доступ к VPN отключён. Продлите её — ключ останется прежним.',
+    expired: '🔒 Подписка закончилась, доступ к VPN отключён. Оформите новую — вы получите новый ключ.',
     refundDone: (p: { amount: string | number; currency: string }) =>
       `↩️ Возврат ${formatPrice(p.amount, p.currency)} выполнен. Деньги вернутся тем же способом, которым вы платили.`,
     renewed: (p: { expiresAt: Date | string }) =>

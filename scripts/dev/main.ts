@@ -1,29 +1,24 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, parseConfig } from '../../infra/config';
+import { parseConfig } from '../../infra/config';
 import { ensureXrayBinary } from '../../infra/xray/binary';
 import { Supervisor } from './children';
 import { errorText, step, warn } from './log';
-import { startLocalNode } from './node';
+import { localNodeInBackground } from './node';
 import { tsxCommand } from './paths';
-import { freePortPair, portFree, preferPort } from './ports';
+import { freePortPair } from './ports';
 import { startDevPostgres } from './postgres';
+import { ConfigError, chooseApiPort, preflight } from './preflight';
 import { printSummary, waitUntilReady } from './ready';
 import { loadDevSecrets, pick } from './secrets';
 import { migrateAndSeed } from './seed';
-import { cleanUpPreviousRun } from './stale';
 import { startDevTemporal } from './temporal';
 import { startYooKassa } from './yookassa';
 
 const READY_TIMEOUT_MS = 120_000;
 
 export async function runDev(): Promise<void> {
-  const dataDir = path.resolve(process.env.DATA_DIR?.trim() || '.data');
-  step(`DATA_DIR ${dataDir}`);
-  mkdirSync(dataDir, { recursive: true });
-  const pidFile = path.join(dataDir, 'dev-pids.json');
-  await cleanUpPreviousRun(pidFile, dataDir);
+  const { dataDir, pidFile } = await preflight();
 
   let exiting = false;
   const shutdown = async (code: number) => {
@@ -37,12 +32,18 @@ export async function runDev(): Promise<void> {
     warn(`${name} exited unexpectedly (${how}); stopping everything`);
     void shutdown(1);
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (!exiting) step(`${signal}: stopping every child`);
       void shutdown(0);
     });
   }
+  const crash = (err: unknown) => {
+    warn(`failed: ${errorText(err)}`);
+    void shutdown(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
 
   try {
     step('xray: looking for the Xray binary (a first run builds it with Go, which may take a few minutes)');
@@ -66,7 +67,7 @@ export async function runDev(): Promise<void> {
       (n) => pick(n, secrets),
     );
     step(
-      `secrets: API_TOKEN / ADMIN_TOKEN / AGENT_TOKEN ${apiToken.fromEnv ? 'from the environment' : `in ${secretsFile}`}`,
+      `secrets: API_TOKEN / ADMIN_TOKEN ${apiToken.fromEnv ? 'from the environment' : `in ${secretsFile}`}`,
     );
 
     const apiPort = await chooseApiPort();
@@ -83,73 +84,38 @@ export async function runDev(): Promise<void> {
       PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || apiBase,
       API_TOKEN: apiToken.value,
       ADMIN_TOKEN: adminToken.value,
+      SUPPORT_URL: process.env.SUPPORT_URL || 'https://t.me/support', // the bot has no default of its own
       WORKER_METRICS_PORT: String(await freePortPair()),
     };
-
     const yookassa = await startYooKassa(sup, env, secrets, apiBase);
+    const config = parseConfig(env, ['API_TOKEN', 'ADMIN_TOKEN']);
 
-    const config = parseConfig(env, ['API_TOKEN', 'ADMIN_TOKEN']); // one clear line before anything else starts
-    let node = 'being prepared';
-    const nodeTask = xray.then(async (x) => {
-      if ('error' in x) {
-        node = `Xray not available: ${x.error}; purchases will wait for a node`;
-        return step(node);
-      }
-      try {
-        const n = await startLocalNode(sup, {
-          dataDir,
-          xrayBin: x.bin,
-          agentToken: agentToken.value,
-          databaseUrl,
-          env,
-        });
-        node = `"local-dev", VLESS+Reality on 127.0.0.1:${n.vlessPort}, agent ${n.agentUrl}`;
-      } catch (err) {
-        if (sup.stopping) return;
-        node = `not started (${errorText(err)}); purchases will wait for a node`;
-        warn(`node: ${node}`);
-      }
-    });
-
+    const nodeOpts = { dataDir, agentToken: agentToken.value, databaseUrl, env };
+    const node = localNodeInBackground(sup, xray, nodeOpts);
     step('worker: starting (it bundles the workflows first)');
     sup.spawn('worker', ...tsxCommand('workers/main.ts'), { env });
     step(`api: starting on ${apiBase}`);
     sup.spawn('api', ...tsxCommand('api/main.ts'), { env });
-    const bot = process.env.BOT_TOKEN ? `polling, API_URL=${apiBase}` : 'skipped (set BOT_TOKEN to start it)';
+    const bot = process.env.BOT_TOKEN
+      ? `started (BOT_MODE=${process.env.BOT_MODE || 'polling'}, API_URL=${apiBase})`
+      : 'skipped (set BOT_TOKEN to start it)';
     if (process.env.BOT_TOKEN) sup.spawn('bot', ...tsxCommand('bot/main.ts'), { env });
     else step(`bot: ${bot}`);
 
     await waitUntilReady(apiBase, config, READY_TIMEOUT_MS);
-    await Promise.race([nodeTask, sleep(5_000)]);
-    const temporalUi = temporal.uiUrl || '(TEMPORAL_ADDRESS is external: see its own UI)';
+    await Promise.race([node.done, sleep(5_000)]);
     printSummary({
       seconds: process.uptime(),
-      temporalUi,
+      temporalUi: temporal.uiUrl || '(TEMPORAL_ADDRESS is external: see its own UI)',
       apiBase,
       yookassa,
       secretsFile,
       tokensFromEnv: apiToken.fromEnv,
-      node,
+      node: node.status(),
       bot,
     });
   } catch (err) {
     if (!exiting) warn(err instanceof ConfigError ? err.message : `failed: ${errorText(err)}`);
     await shutdown(1);
   }
-}
-
-/** API_PORT if given (it must be free), else 8080, else any free port. */
-async function chooseApiPort(): Promise<number> {
-  const given = process.env.API_PORT?.trim();
-  if (given) {
-    const port = Number(given);
-    if (!/^\d{1,5}$/.test(given) || port < 1 || port > 65535)
-      throw new Error('API_PORT must be a port number');
-    if (!(await portFree(port)))
-      throw new Error(`API_PORT ${port} is busy: stop what uses it or pick another`);
-    return port;
-  }
-  const port = await preferPort(8080);
-  if (port !== 8080) step(`api: port 8080 is busy, using ${port}`);
-  return port;
 }

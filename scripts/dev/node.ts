@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { generateRealityKeys, newShortId } from '../../infra/xray/binary';
 import { buildServerConfig } from '../../infra/xray/server-config';
 import type { Supervisor } from './children';
-import { step } from './log';
+import { errorText, step, warn } from './log';
 import { tsxCommand } from './paths';
 import { listening, preferPort } from './ports';
 import { SITE_NAME, startTlsSite } from './site';
@@ -105,4 +105,31 @@ async function registerNode(
   } finally {
     await db.end();
   }
+}
+
+/**
+ * The local node in the background: Xray may first have to be built with Go (minutes), and the rest of
+ * the system does not wait for it. Without Xray, purchases wait for a node (NODE_WAIT_LIMIT).
+ */
+export function localNodeInBackground(
+  sup: Supervisor,
+  xray: Promise<{ bin: string } | { error: string }>,
+  opts: { dataDir: string; agentToken: string; databaseUrl: string; env: NodeJS.ProcessEnv },
+): { status(): string; done: Promise<void> } {
+  let status = 'being prepared (Xray is being built)';
+  const done = xray.then(async (x) => {
+    if ('error' in x) {
+      status = `Xray not available: ${x.error}; purchases will wait for a node`;
+      return step(status);
+    }
+    try {
+      const n = await startLocalNode(sup, { ...opts, xrayBin: x.bin });
+      status = `"${LOCAL_NODE_NAME}", VLESS+Reality on 127.0.0.1:${n.vlessPort}, agent ${n.agentUrl}`;
+    } catch (err) {
+      if (sup.stopping) return;
+      status = `not started (${errorText(err)}); purchases will wait for a node`;
+      warn(`node: ${status}`);
+    }
+  });
+  return { status: () => status, done };
 }

@@ -25,7 +25,8 @@ function startDev(dataDir: string, apiPort: number): Dev {
     )
       delete env[name];
   }
-  const proc = spawn('npx', ['tsx', 'scripts/dev.ts'], {
+  // `npx tsx` would do the same, but npm re-raises the SIGINT after its child exits, hiding dev's exit code.
+  const proc = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/dev.ts'], {
     cwd: ROOT,
     env,
     detached: true,
@@ -97,12 +98,13 @@ describe('npm run dev', function () {
   });
 
   after(async () => {
-    if (dev && dev.proc.exitCode === null) {
+    if (dev && dev.proc.exitCode === null && dev.proc.signalCode === null) {
       process.kill(-dev.proc.pid!, 'SIGKILL');
       await dev.exited;
     }
     for (const line of processesUsing(dataDir).split('\n').filter(Boolean)) {
-      process.kill(Number(line.split(' ')[0]), 'SIGKILL'); // only processes naming our own temp dir
+      const pid = Number(line.split(' ')[0]); // only processes naming our own temp dir
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
     rmSync(dataDir, { recursive: true, force: true });
   });

@@ -35,6 +35,8 @@ export interface JourneyOptions {
   webhookSecret?: string;
   /** Start a real Xray node (default true). */
   withNode?: boolean;
+  /** Start the workers with the rest (default true); false to start them later with `sys.startWorkers()`. */
+  workers?: boolean;
 }
 
 /** Screens a user sees: a new message, an edited one, an invoice or a photo. */
@@ -93,7 +95,7 @@ export class Journey {
 
   async start(): Promise<this> {
     await this.sys.start();
-    await this.sys.startWorkers();
+    if (this.options.workers !== false) await this.sys.startWorkers();
 
     // The API, configured like production: its own YooKassa client, our queues, our durations.
     const yookassa = createYooKassaClient({
