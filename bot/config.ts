@@ -25,7 +25,9 @@ const schema = z
     API_URL: httpUrl.default('http://localhost:8080'),
     API_TOKEN: z.string().min(1),
     ADMIN_TOKEN: z.string().min(1).optional(),
-    SUPPORT_URL: httpUrl.or(z.string().regex(/^tg:\/\//, 'must be an http(s) or tg:// URL')),
+    SUPPORT_URL: httpUrl
+      .or(z.string().regex(/^tg:\/\//, 'must be an http(s) or tg:// URL'))
+      .default('https://t.me/support'),
     ADMIN_TELEGRAM_IDS: z
       .string()
       .default('')

@@ -1,3 +1,4 @@
+import { openOrm } from '../../infra/db/orm';
 import { createYooKassaClient } from '../../infra/yookassa/client';
 import { API_TOKEN, type ApiHarness, startApi } from '../../test/api/harness';
 import { PurchaseSystem, type SystemOptions } from '../../test/support/system';
@@ -58,6 +59,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       .getConnection()
       .execute(`update vpn_nodes set capacity = ? where id = ?`, [options.nodeCapacity, sys.nodeId]);
   }
+  // As deployed, the worker and the API each have their own connection pool of the default size
+  // (the harness shares one pool of 5 between them, which would cap the figures artificially).
+  const workerOrm = await openOrm(sys.databaseUrl);
+  const apiOrm = await openOrm(sys.databaseUrl);
+  sys.orm = workerOrm;
   if (options.workers !== false) await sys.startWorkers();
   const yookassa = createYooKassaClient({
     apiUrl: sys.yookassa.url,
@@ -67,7 +73,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     timeoutMs: 3000,
   });
   const api = await startApi({
-    db: { url: sys.databaseUrl, orm: sys.orm },
+    db: { url: sys.databaseUrl, orm: apiOrm },
     yookassa,
     env: {
       PURCHASES_TASK_QUEUE: sys.queue,
@@ -131,6 +137,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       await api.close().catch(() => undefined);
       await sys.stop().catch(() => undefined);
+      await Promise.all([workerOrm.close(), apiOrm.close()]).catch(() => undefined);
     },
   };
 }
@@ -149,6 +156,8 @@ export interface ChatLog {
   attempts: number;
   /** Refusals by error code. */
   errors: Record<number, number>;
+  /** Calls addressed to the chat after Telegram first answered 403 (blocked) for it. */
+  afterFirst403: number;
 }
 
 /**
@@ -172,7 +181,7 @@ export class TelegramLog {
   chat(id: number): ChatLog {
     let c = this.chats.get(id);
     if (!c) {
-      c = { activations: [], photos: [], sends: [], attempts: 0, errors: {} };
+      c = { activations: [], photos: [], sends: [], attempts: 0, errors: {}, afterFirst403: 0 };
       this.chats.set(id, c);
     }
     return c;
@@ -187,6 +196,7 @@ export class TelegramLog {
     if (!SEND_METHODS.has(call.method)) return;
     const c = this.chat(Number(call.params.chat_id));
     c.attempts++;
+    if (c.errors[403]) c.afterFirst403++;
     if (call.error) {
       c.errors[call.error.error_code] = (c.errors[call.error.error_code] ?? 0) + 1;
       if (call.error.error_code === 429) this.tooMany++;

@@ -75,9 +75,7 @@ export async function startLocalNode(
       XRAY_API: `127.0.0.1:${state.xrayApiPort}`,
     },
   });
-  if (!(await listening(agent, state.agentPort, 60_000))) {
-    throw new Error(`the agent exited (${await agent.exited}) before listening; see its output above`);
-  }
+  await listening(agent, state.agentPort, 60_000);
   sup.watch(agent);
   const agentUrl = `http://127.0.0.1:${state.agentPort}`;
   await registerNode(opts.databaseUrl, { ...state, agentUrl, agentToken: opts.agentToken });

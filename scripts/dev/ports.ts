@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type { Child } from './children';
 import { freePort, waitForPort } from '../../infra/local/postgres';
 
 export { freePort, waitForPort } from '../../infra/local/postgres';
@@ -27,12 +28,16 @@ export async function freePortPair(): Promise<number> {
   throw new Error('no two adjacent free ports found');
 }
 
-/** True once the child listens on `port`, false if it exited first. */
-export function listening(
-  child: { exited: Promise<unknown> },
-  port: number,
-  timeoutMs: number,
-): Promise<boolean> {
-  const up = waitForPort(port, timeoutMs).then(() => true);
-  return Promise.race([up, child.exited.then(() => false)]);
+/** Resolves once the child listens on `port`; throws if it exits first or the time runs out. */
+export async function listening(child: Child, port: number, timeoutMs: number): Promise<void> {
+  const up = waitForPort(port, timeoutMs).then(
+    () => 'up' as const,
+    () => 'timeout' as const,
+  );
+  const result = await Promise.race([up, child.exited.then((how) => ({ how }))]);
+  if (result === 'up') return;
+  if (result === 'timeout') {
+    throw new Error(`${child.name} does not listen on ${port} after ${timeoutMs / 1000} s`);
+  }
+  throw new Error(`${child.name} exited (${result.how}) before listening on ${port}; see its output above`);
 }

@@ -17,7 +17,14 @@ function cmdline(pid: number): string[] | undefined {
   }
 }
 
-const alive = (pid: number) => cmdline(pid) !== undefined;
+/** Running, and not a zombie waiting for a parent that is gone. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 async function stopPid(pid: number, name: string): Promise<void> {
   step(`stopping ${name} (pid ${pid}) left over from a previous run`);

@@ -30,15 +30,14 @@ export async function startDevTemporal(sup: Supervisor, dataDir: string): Promis
     `temporal: ${cli} server start-dev (${reused ? 'reusing' : 'creating'} ${dbFile}, port ${port}, UI ${uiPort})`,
   );
   let child = sup.spawn('temporal', cli, [...args, ...attrs], { watch: false });
-  if (!(await listening(child, port, 60_000))) {
-    if (!reused)
-      throw new Error(`temporal server exited (${await child.exited}) before listening on ${port}`);
+  try {
+    await listening(child, port, 60_000);
+  } catch (err) {
+    if (!reused || child.running()) throw err;
     step('temporal: exited on the reused database; starting again without --search-attribute');
     sup.forget(child);
     child = sup.spawn('temporal', cli, args, { watch: false });
-    if (!(await listening(child, port, 60_000))) {
-      throw new Error(`temporal server exited (${await child.exited}) before listening on ${port}`);
-    }
+    await listening(child, port, 60_000);
   }
   sup.watch(child);
   return { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, cli };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { parkPurchase } from '../api/fixtures';
+import { ADMIN_TOKEN } from '../api/harness';
 import { Journey, type JourneyUser, textOf } from '../support/journey';
 
 // The operator's view from Telegram: /admin for the configured ids, nothing at all for anybody else.
@@ -16,7 +17,13 @@ describe('journey: /admin in the bot, on the real API', function () {
 
   before(async () => {
     await j.start();
-    await j.createTariff({ slug: 'hour', name: 'Hour', price: '149.00', duration: 'PT1H', display_order: -10 });
+    await j.createTariff({
+      slug: 'hour',
+      name: 'Hour',
+      price: '149.00',
+      duration: 'PT1H',
+      display_order: -10,
+    });
     // A real sale today: a user buys through the bot and pays on the YooKassa page.
     buyer = j.user(base + 2, { first_name: 'Buyer' });
     await buyer.start();
@@ -58,9 +65,20 @@ describe('journey: /admin in the bot, on the real API', function () {
     assert.match(
       stats,
       /Revenue today: <b>[^<]*149(\.00)?\s*(₽|RUB)/,
-      'bot/handlers/admin-render.ts renders the API\'s revenue arrays as their length',
+      "bot/handlers/admin-render.ts renders the API's revenue arrays as their length",
     );
     assert.match(stats, /Revenue this month: <b>[^<]*149(\.00)?\s*(₽|RUB)/);
+  });
+
+  it('the conversion counts the buyer who browsed the plans in the bot and paid', async () => {
+    // The buyer opened "Plans" in the bot and then paid: one catalog viewer, one buyer.
+    const res = await j.api.call('GET', '/api/v1/admin/stats', { token: ADMIN_TOKEN });
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      [res.body.conversion.catalog_viewers, res.body.conversion.buyers],
+      [1, 1],
+      'the bot never passes telegram_id to GET /api/v1/tariffs, so no catalog view is recorded',
+    );
   });
 
   it('an admin sees the stuck purchases from Temporal visibility', async () => {
@@ -83,7 +101,9 @@ describe('journey: /admin in the bot, on the real API', function () {
     await stranger.command('admin');
     await stranger.command('user', String(buyer.id));
     // Forged admin buttons (callback data the admin keyboard uses).
-    const forged = ['a:s', 'a:p', 'a:n', 'a:m', '+a:s'].map((data) => j.emu.injectCallback(stranger.id, data));
+    const forged = ['a:s', 'a:p', 'a:n', 'a:m', '+a:s'].map((data) =>
+      j.emu.injectCallback(stranger.id, data),
+    );
     for (const id of forged) {
       const answer = await j.emu.waitFor(
         (c) => c.method === 'answerCallbackQuery' && c.params.callback_query_id === id,

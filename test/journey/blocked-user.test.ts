@@ -46,7 +46,10 @@ describe('journey: a user who blocked the bot', function () {
 
     // Long enough for a retry storm to show: the telegram activities retry from 1 s on.
     await new Promise((r) => setTimeout(r, 4_000));
-    const toUser = j.emu.calls().slice(blockedAt).filter((c) => Number(c.params.chat_id) === chat);
+    const toUser = j.emu
+      .calls()
+      .slice(blockedAt)
+      .filter((c) => Number(c.params.chat_id) === chat);
     assert.deepEqual(
       toUser.map((c) => [c.method, c.error?.error_code]),
       [['sendMessage', 403]],

@@ -78,10 +78,7 @@ describe('journey: buying a VPN in Telegram, end to end', function () {
     const first = await j.status(u.id);
     assert.equal(first.has_active_subscription, true);
     assert.ok(first.subscription_id);
-    assert.ok(
-      (await j.nodeClients()).includes(first.subscription_id),
-      'the node carries the client',
-    );
+    assert.ok((await j.nodeClients()).includes(first.subscription_id), 'the node carries the client');
 
     // My subscription: active, days left and end date, the same key, a QR.
     const mySince = j.mark();
@@ -91,7 +88,11 @@ describe('journey: buying a VPN in Telegram, end to end', function () {
       text: /Your subscription is active/,
     });
     assert.ok(
-      j.emu.calls().some((c, i) => i >= mySince && c.method === 'sendPhoto' && c.photo && Number(c.params.chat_id) === u.id),
+      j.emu
+        .calls()
+        .some(
+          (c, i) => i >= mySince && c.method === 'sendPhoto' && c.photo && Number(c.params.chat_id) === u.id,
+        ),
       'My subscription shows the QR code',
     );
     assert.match(textOf(mine), /Left: 1 day, until /);
@@ -112,7 +113,9 @@ describe('journey: buying a VPN in Telegram, end to end', function () {
     const config = await j.api.call('GET', `/api/v1/subscriptions/${u.id}/config`);
     assert.equal(uuidOf(config.body.vless_url), uuid, 'the key stays the same after renewal');
     assert.ok(
-      !j.emu.calls().some((c, i) => i >= renewSince && c.method === 'sendPhoto' && Number(c.params.chat_id) === u.id),
+      !j.emu
+        .calls()
+        .some((c, i) => i >= renewSince && c.method === 'sendPhoto' && Number(c.params.chat_id) === u.id),
       'a renewal sends no new key',
     );
 
@@ -130,7 +133,10 @@ describe('journey: buying a VPN in Telegram, end to end', function () {
       `      reminder ${end - reminder.at} ms before the end, expiry message ${expired.at - end} ms after it`,
     );
     for (const msg of [reminder, expired]) {
-      assert.ok(buttonsOf(msg).some((b) => b.text === '🔄 Renew'), 'with a Renew button');
+      assert.ok(
+        buttonsOf(msg).some((b) => b.text === '🔄 Renew'),
+        'with a Renew button',
+      );
     }
     const reminders = u.received().filter((c) => /Your subscription ends in/.test(textOf(c)));
     assert.equal(reminders.length, 1, 'one reminder: the renewal came before the first one was due');
@@ -214,7 +220,9 @@ describe('journey: buying a VPN in Telegram, end to end', function () {
     });
     await u.waitMessage(/Payment received/, since);
     await activationAfter(u, since);
-    const [row] = await j.sql(`select status, telegram_payment_charge_id from payments where id = ?`, [paymentId]);
+    const [row] = await j.sql(`select status, telegram_payment_charge_id from payments where id = ?`, [
+      paymentId,
+    ]);
     assert.deepEqual(row, {
       status: 'succeeded',
       telegram_payment_charge_id: `stars-charge-${paymentId.slice(0, 8)}`,

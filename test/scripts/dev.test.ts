@@ -98,15 +98,30 @@ describe('npm run dev', function () {
   });
 
   after(async () => {
-    if (dev && dev.proc.exitCode === null && dev.proc.signalCode === null) {
-      process.kill(-dev.proc.pid!, 'SIGKILL');
-      await dev.exited;
+    try {
+      // After a failure: Ctrl-C first (dev stops its detached children), then force.
+      if (dev && dev.proc.exitCode === null && dev.proc.signalCode === null) {
+        process.kill(-dev.proc.pid!, 'SIGINT');
+        await Promise.race([dev.exited, sleep(30_000)]);
+        if (dev.proc.exitCode === null && dev.proc.signalCode === null)
+          process.kill(-dev.proc.pid!, 'SIGKILL');
+      }
+      const recorded = (() => {
+        try {
+          const saved = JSON.parse(readFileSync(path.join(dataDir, 'dev-pids.json'), 'utf8'));
+          return (saved.children as { pid: number }[]).map((c) => c.pid);
+        } catch {
+          return [];
+        }
+      })();
+      const named = processesUsing(dataDir) // only processes naming our own temp dir
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => Number(line.split(' ')[0]));
+      for (const pid of [...recorded, ...named]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
-    for (const line of processesUsing(dataDir).split('\n').filter(Boolean)) {
-      const pid = Number(line.split(' ')[0]); // only processes naming our own temp dir
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
-    }
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('boots everything, stops cleanly on Ctrl-C, and keeps rows and workflows across a restart', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type NodeDriver, NodeRejectedError, NodeUnreachableError } from '../../infra/nodes';
 import type { PurchaseResult } from '../../workflows/purchase';
+import { paymentNoticeSignal } from '../../workflows/purchase-messages';
 import { recordHistory } from '../support/histories';
 import { PurchaseSystem } from '../support/system';
 import { rowsFor, signalProviderState } from '../support/webhook';
@@ -89,6 +90,34 @@ describe('purchase workflow: a node that refuses for good', function () {
       20_000,
     );
     assert.equal(paymentId, payments[0].id);
+  });
+
+  it('a Stars purchase is refunded through Telegram with its charge id', async () => {
+    const tg = 720_004;
+    await sys.createUser(tg);
+    const { handle, paymentId } = await sys.buy(tg, 'one-hour', 'stars');
+    // The user pays the invoice in Telegram; the charge exists at Telegram from then on.
+    sys.telegram.injectSuccessfulPayment({
+      from: { id: tg, is_bot: false, first_name: 'Stars' },
+      payload: paymentId,
+      total_amount: 5,
+      telegram_payment_charge_id: 'stars-charge-42',
+    });
+    await handle.signal(paymentNoticeSignal, {
+      providerPaymentId: paymentId,
+      status: 'succeeded',
+      amount: '5.00',
+      currency: 'XTR',
+      telegramChargeId: 'stars-charge-42',
+    });
+    assert.equal(((await handle.result()) as PurchaseResult).outcome, 'refunded');
+    const refunds = sys.telegram.calls('refundStarPayment');
+    assert.equal(refunds.length, 1);
+    assert.equal(Number(refunds[0].params.user_id), tg);
+    assert.equal(refunds[0].params.telegram_payment_charge_id, 'stars-charge-42');
+    const [payment] = (await rowsFor(sys, tg)).payments;
+    assert.equal(payment.status, 'refunded');
+    assert.equal(payment.telegram_payment_charge_id, 'stars-charge-42');
   });
 
   it('with no node at all, waits, alerts, then refunds', async () => {

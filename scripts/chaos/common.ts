@@ -1,0 +1,132 @@
+import type { PurchaseResult } from '../../workflows/purchase';
+import { purchaseWorkflowId } from '../../workflows/purchase-messages';
+import type { Stack } from '../bench/stack';
+import { pool, sleep } from '../bench/stats';
+
+export interface Bought {
+  tg: number;
+  paymentId: string;
+  providerId: string;
+  paidAt?: number;
+}
+
+/**
+ * Purchases through the real API. A 503 is what the bot shows as "try again later", so a user would
+ * try again: each is retried (up to `attempts`), and the failed tries are counted.
+ */
+export async function createPurchases(
+  stack: Stack,
+  users: number[],
+  concurrency: number,
+  attempts = 6,
+): Promise<{ bought: Bought[]; failedTries: number; statuses: Record<number, number> }> {
+  let failedTries = 0;
+  const statuses: Record<number, number> = {};
+  const bought = await pool(users, concurrency, async (tg) => {
+    for (let i = 1; ; i++) {
+      const res = await stack.create(tg);
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      if (res.status === 201) {
+        return {
+          tg,
+          paymentId: res.body.payment_id,
+          providerId: await stack.providerId(res.body.payment_id),
+        };
+      }
+      failedTries++;
+      if (i >= attempts)
+        throw new Error(
+          `create for ${tg} failed ${i} times, last ${res.status}: ${JSON.stringify(res.body)}`,
+        );
+      await sleep(1_000);
+    }
+  });
+  return { bought, failedTries, statuses };
+}
+
+export function pay(stack: Stack, b: Bought): void {
+  b.paidAt = Date.now();
+  stack.sys.yookassa.pay(b.providerId);
+}
+
+export interface Outcome {
+  result?: PurchaseResult;
+  doneAt?: number;
+  error?: string;
+}
+
+/** Follows each purchase's workflow to its end (or the deadline); `outcomes` fills in as they finish. */
+export function follow(stack: Stack, bought: Bought[], deadlineAt: number) {
+  const outcomes = new Map<string, Outcome>();
+  let stop = false;
+  const done = Promise.all(
+    bought.map(async (b) => {
+      const handle = stack.sys.client.workflow.getHandle(purchaseWorkflowId(b.paymentId));
+      // Long polls are cut by the client after a while: ask again until the deadline.
+      while (!stop && Date.now() < deadlineAt) {
+        try {
+          const result = (await handle.result()) as PurchaseResult;
+          outcomes.set(b.paymentId, { result, doneAt: Date.now() });
+          return;
+        } catch (err) {
+          const message = (err as Error).message;
+          if (/terminated|failed|cancel/i.test(message) && !/deadline|timeout/i.test(message)) {
+            outcomes.set(b.paymentId, { error: message, doneAt: Date.now() });
+            return;
+          }
+          await sleep(500);
+        }
+      }
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadlineAt - Date.now()));
+  });
+  return {
+    outcomes,
+    count: (outcome: PurchaseResult['outcome']) =>
+      [...outcomes.values()].filter((o) => o.result?.outcome === outcome).length,
+    /** Resolves when every purchase ended or the deadline passed. */
+    settled: Promise.race([done, deadline]).finally(() => {
+      stop = true;
+      clearTimeout(timer);
+    }),
+  };
+}
+
+/** The node's real client list against the database's active accesses. */
+export async function nodeAudit(
+  stack: Stack,
+): Promise<{ clients: number; active: number; orphans: number; duplicates: number }> {
+  const clients = await stack.sys.nodeClients();
+  const rows: Array<{ id: string }> = await stack.sys.orm.em
+    .getConnection()
+    .execute(`select id from subscriptions where status = 'active' and node_id = ?`, [stack.sys.nodeId]);
+  const active = new Set(rows.map((r) => r.id));
+  return {
+    clients: clients.length,
+    active: active.size,
+    // A client no active access accounts for: a second client made for one purchase, or one a refund left.
+    orphans: clients.filter((c) => !active.has(c)).length,
+    duplicates: clients.length - new Set(clients).size,
+  };
+}
+
+/** Activation messages per user: how many users got theirs, and how many got one twice. */
+export function messageAudit(stack: Stack, users: number[]) {
+  const log = stack.telegramLog.refresh();
+  let activated = 0;
+  let duplicateTexts = 0;
+  let duplicatePhotos = 0;
+  for (const tg of users) {
+    const c = log.chats.get(tg);
+    if (!c) continue;
+    if (c.activations.length > 0) activated++;
+    duplicateTexts += Math.max(0, c.activations.length - 1);
+    duplicatePhotos += Math.max(0, c.photos.length - 1);
+  }
+  return { activated, duplicateTexts, duplicatePhotos };
+}
+
+export const seconds = (ms: number) => Math.round(ms / 100) / 10;

@@ -1,0 +1,71 @@
+import { type Column, type Figure, Reporter, note } from '../bench/report';
+import { agentDown, type ChaosContext, telegramStorm, workerKill, yookassaFaults } from './scenarios';
+
+export const SCENARIOS = {
+  worker_kill: workerKill,
+  yookassa_faults: yookassaFaults,
+  agent_down: agentDown,
+  telegram_storm: telegramStorm,
+} as const satisfies Record<string, (ctx: ChaosContext) => Promise<Figure>>;
+export type ScenarioName = keyof typeof SCENARIOS;
+
+export const CHAOS_COLUMNS: Column[] = [
+  { header: 'scenario', value: (f) => f.name },
+  { header: 'purchases', value: (f) => f.purchases },
+  { header: 'completed', value: (f) => f.completed },
+  { header: 'refunded', value: (f) => f.refunded },
+  { header: 'lost', value: (f) => f.lost },
+  { header: 'dup clients', value: (f) => f.duplicate_clients ?? f.clients_left_for_refunded },
+  { header: 'dup msgs', value: (f) => f.duplicate_activation_messages },
+  { header: 'money violations', value: (f) => f.money_violations },
+  { header: 'all done s', value: (f) => f.all_done_s },
+  { header: 'ok', value: (f) => f.ok },
+  { header: 'notes', value: (f) => f.error ?? notes(f) },
+];
+
+function notes(f: Figure): string {
+  const keys = [
+    'kills',
+    'completed_during_kills',
+    'faults_injected',
+    'webhooks_dropped',
+    'create_failed_tries',
+    'pay_to_granted_p95_ms',
+    'agent_down_s',
+    'telegram_429',
+    'blocked_chat_attempts',
+    'blocked_user_access',
+  ];
+  return keys
+    .filter((k) => f[k] !== undefined)
+    .map((k) => `${k}=${f[k]}`)
+    .join(' ');
+}
+
+export interface ChaosOptions {
+  scale: number;
+  only?: ScenarioName[];
+  out?: { write(chunk: string): unknown };
+}
+
+/** Runs the fault scenarios, one JSON line each, then the summary table and the machine. */
+export async function runChaos({ scale, only, out }: ChaosOptions): Promise<Figure[]> {
+  const reporter = new Reporter(out);
+  for (const name of only ?? (Object.keys(SCENARIOS) as ScenarioName[])) {
+    const t0 = Date.now();
+    note(`chaos ${name}: running`);
+    try {
+      reporter.emit({ ...(await SCENARIOS[name]({ scale })), scale });
+    } catch (err) {
+      reporter.emit({
+        name: `chaos_${name}`,
+        scale,
+        error: (err as Error).message ?? String(err),
+        ok: false,
+      });
+    }
+    note(`chaos ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  reporter.finish(`npm run chaos — summary (BENCH_SCALE=${scale})`, CHAOS_COLUMNS);
+  return reporter.figures;
+}

@@ -1,0 +1,316 @@
+import { checkMoney } from '../bench/money';
+import { type Figure, note } from '../bench/report';
+import { type Stack, startStack, telegramIds } from '../bench/stack';
+import { distribution, scaled, sleep, until } from '../bench/stats';
+import { spawnWorker, type WorkerProcess } from '../../test/support/worker-process';
+import { stopAgent } from './agent';
+import { type Bought, createPurchases, follow, messageAudit, nodeAudit, pay, seconds } from './common';
+
+export interface ChaosContext {
+  scale: number;
+}
+
+/** Pay → key latencies of the purchases that got their key. */
+function payToKey(stack: Stack, bought: Bought[]) {
+  const log = stack.telegramLog.refresh();
+  return distribution(
+    bought.flatMap((b) => {
+      const at = log.activationAt(b.tg);
+      return at === undefined || b.paidAt === undefined ? [] : [at - b.paidAt];
+    }),
+  );
+}
+
+/** A fresh stack per scenario; the money invariant is checked at its end, whatever happened. */
+async function withStack(
+  options: Parameters<typeof startStack>[0],
+  run: (stack: Stack) => Promise<Figure>,
+): Promise<Figure> {
+  const stack = await startStack({ nodeCapacity: 1_000_000, ...options });
+  try {
+    const figure = await run(stack);
+    const money = await checkMoney(stack.sys);
+    if (money.violations) note(`${figure.name}: money violations ${JSON.stringify(money.details)}`);
+    return {
+      ...figure,
+      money_violations: money.violations,
+      ...(money.violations ? { money_details: money.details } : {}),
+      ok: figure.ok === true && money.violations === 0,
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** (a) SIGKILL the worker process every 2 s while purchases go from payment to activation. */
+export function workerKill({ scale }: ChaosContext): Promise<Figure> {
+  const n = scaled(50, scale, 2);
+  return withStack({ workers: false }, async (stack) => {
+    let worker: WorkerProcess = await spawnWorker(stack.sys);
+    const users = await stack.createUsers(telegramIds(n), n);
+    const { bought } = await createPurchases(stack, users, 10); // links are made with a healthy worker
+    let killing = true;
+    let kills = 0;
+    let spawnFailures = 0;
+    const spawnMs: number[] = [];
+    const t0 = Date.now();
+    const killer = (async () => {
+      while (killing) {
+        await sleep(2_000);
+        if (!killing) break;
+        await worker.kill();
+        kills++;
+        for (;;) {
+          try {
+            const s0 = Date.now();
+            worker = await spawnWorker(stack.sys);
+            spawnMs.push(Date.now() - s0);
+            break;
+          } catch {
+            spawnFailures++;
+          }
+        }
+      }
+    })();
+    for (const b of bought) pay(stack, b); // each webhook reaches the API, which signals the workflow
+    const chaosLimitMs = 180_000;
+    const tracking = follow(stack, bought, t0 + chaosLimitMs + 180_000);
+    await until(() => tracking.outcomes.size >= n, chaosLimitMs, 250);
+    const duringChaos = tracking.count('granted');
+    const chaosS = seconds(Date.now() - t0);
+    killing = false;
+    await killer; // a worker stays up: whatever is left finishes on it
+    await tracking.settled;
+    await sleep(2_000); // a late duplicate message would arrive now
+    const granted = tracking.count('granted');
+    const lastDone = Math.max(t0, ...[...tracking.outcomes.values()].map((o) => o.doneAt ?? t0));
+    const node = await nodeAudit(stack);
+    const messages = messageAudit(stack, users);
+    await worker.kill();
+    const lost = n - granted - tracking.count('refunded');
+    return {
+      name: 'chaos_worker_kill',
+      purchases: n,
+      kills,
+      spawn_failures: spawnFailures,
+      uptime_before_kill_ms: 2_000,
+      worker_start_p50_ms: distribution(spawnMs).p50,
+      completed_during_kills: duringChaos,
+      kill_phase_s: chaosS,
+      completed: granted,
+      refunded: tracking.count('refunded'),
+      lost,
+      all_done_s: seconds(lastDone - t0),
+      duplicate_clients: node.orphans + node.duplicates,
+      node_clients: node.clients,
+      active_subscriptions: node.active,
+      duplicate_activation_messages: messages.duplicateTexts,
+      duplicate_qr_photos: messages.duplicatePhotos,
+      pay_to_key_p50_ms: payToKey(stack, bought).p50,
+      pay_to_key_p95_ms: payToKey(stack, bought).p95,
+      ok: lost === 0 && node.orphans + node.duplicates === 0 && messages.duplicateTexts === 0,
+    };
+  });
+}
+
+/** (b) YooKassa answering 500, 429, not at all, and losing every webhook, while purchases are paid. */
+export function yookassaFaults({ scale }: ChaosContext): Promise<Figure> {
+  const n = scaled(30, scale, 2);
+  return withStack({}, async (stack) => {
+    const { faults } = stack.sys.yookassa;
+    faults.hangMs = 5_000; // longer than the clients' 3 s timeout
+    faults.dropWebhooks = true; // only the workflow's polling can find out about payments
+    let armed = 0;
+    let arming = true;
+    const armer = (async () => {
+      // One fault a second, in turn: the next YooKassa call answers 429, then 500, then hangs.
+      const kinds = ['rateLimitNext', 'failNext500', 'timeoutNext'] as const;
+      for (let i = 0; arming; i++) {
+        const k = kinds[i % kinds.length];
+        if (faults[k] === 0) {
+          faults[k] = 1;
+          armed++;
+        }
+        await sleep(1_000);
+      }
+    })();
+    const t0 = Date.now();
+    const users = await stack.createUsers(telegramIds(n), n);
+    let failedTries = 0;
+    let statuses: Record<number, number> = {};
+    const tracking: { current?: ReturnType<typeof follow> } = {};
+    const bought: Bought[] = [];
+    try {
+      const made = await createPurchases(stack, users, 5, 10);
+      failedTries = made.failedTries;
+      statuses = made.statuses;
+      bought.push(...made.bought);
+      for (const b of bought) pay(stack, b);
+      tracking.current = follow(stack, bought, Date.now() + 240_000);
+      await tracking.current.settled;
+    } finally {
+      arming = false;
+      await armer;
+    }
+    const left = faults.rateLimitNext + faults.failNext500 + faults.timeoutNext;
+    Object.assign(faults, { rateLimitNext: 0, failNext500: 0, timeoutNext: 0, dropWebhooks: false });
+    const t = tracking.current!;
+    const granted = t.count('granted');
+    const grantedAt = bought.flatMap((b) => {
+      const o = t.outcomes.get(b.paymentId);
+      return o?.result?.outcome === 'granted' && o.doneAt && b.paidAt ? [o.doneAt - b.paidAt] : [];
+    });
+    const d = distribution(grantedAt);
+    const dropped = stack.sys.yookassa.deliveries().filter((x) => x.outcome === 'dropped').length;
+    const node = await nodeAudit(stack);
+    return {
+      name: 'chaos_yookassa_faults',
+      purchases: n,
+      completed: granted,
+      lost: n - granted,
+      faults_injected: armed - left,
+      webhooks_dropped: dropped,
+      create_failed_tries: failedTries,
+      create_statuses: statuses,
+      pay_to_granted_p50_ms: d.p50,
+      pay_to_granted_p95_ms: d.p95,
+      pay_to_granted_max_ms: d.max,
+      all_done_s: seconds(Math.max(...[...t.outcomes.values()].map((o) => o.doneAt ?? t0)) - t0),
+      duplicate_clients: node.orphans + node.duplicates,
+      ok: granted === n && node.orphans + node.duplicates === 0,
+    };
+  });
+}
+
+/** (c) The node agent down for 10 s while purchases are paid. */
+export function agentDown({ scale }: ChaosContext): Promise<Figure> {
+  const n = scaled(20, scale, 2);
+  const downMs = 10_000;
+  return withStack({}, async (stack) => {
+    const users = await stack.createUsers(telegramIds(n), n);
+    const { bought } = await createPurchases(stack, users, 5);
+    const t0 = Date.now();
+    const restart = await stopAgent(stack.sys);
+    const tracking = follow(stack, bought, t0 + 240_000);
+    // Paid over the first part of the outage, so some purchases reach the node early and some late in it.
+    for (const [i, b] of bought.entries()) {
+      pay(stack, b);
+      if (i < bought.length - 1) await sleep(Math.floor(downMs / 2 / bought.length));
+    }
+    await sleep(Math.max(0, t0 + downMs - Date.now()));
+    await restart();
+    const upAt = Date.now();
+    await tracking.settled;
+    await sleep(1_000);
+    const node = await nodeAudit(stack);
+    const granted = tracking.count('granted');
+    const refunded = tracking.count('refunded');
+    const [rows] = await stack.sys.orm.em
+      .getConnection()
+      .execute(`select count(*)::int as refunded from payments where status = 'refunded'`);
+    return {
+      name: 'chaos_agent_down',
+      purchases: n,
+      agent_down_s: seconds(upAt - t0),
+      completed: granted,
+      granted,
+      refunded,
+      refunded_payment_rows: rows.refunded,
+      lost: n - granted - refunded,
+      // Clients no active access accounts for (for a refunded purchase: its client must be gone).
+      clients_left_for_refunded: node.orphans,
+      node_clients: node.clients,
+      active_subscriptions: node.active,
+      pay_to_key_p50_ms: payToKey(stack, bought).p50,
+      pay_to_key_max_ms: payToKey(stack, bought).max,
+      all_done_s: seconds(Math.max(t0, ...[...tracking.outcomes.values()].map((o) => o.doneAt ?? t0)) - t0),
+      ok: granted + refunded === n && node.orphans + node.duplicates === 0,
+    };
+  });
+}
+
+/** (d) Telegram answering 429 (retry_after 1) in storms, and a user who blocked the bot. */
+export function telegramStorm({ scale }: ChaosContext): Promise<Figure> {
+  const n = scaled(20, scale, 2);
+  return withStack({}, async (stack) => {
+    const { telegram } = stack.sys;
+    const users = await stack.createUsers(telegramIds(n + 1), n + 1);
+    const blocked = users[n];
+    const buyers = users.slice(0, n);
+    telegram.blockUser(blocked);
+    const { bought } = await createPurchases(stack, users, 5);
+    const log = stack.telegramLog.refresh();
+    const tooManyBefore = log.tooMany;
+    // Storms: every send of the next wave is refused with 429 retry_after=1, three waves.
+    let storms = 0;
+    const storm = () => {
+      for (let i = 0; i < n; i++) {
+        telegram.failNext('sendMessage', { code: 429, retry_after: 1 });
+        telegram.failNext('sendPhoto', { code: 429, retry_after: 1 });
+      }
+      storms++;
+    };
+    storm();
+    const t0 = Date.now();
+    for (const b of bought) pay(stack, b);
+    const tracking = follow(stack, bought, t0 + 240_000);
+    await sleep(1_500);
+    storm();
+    await sleep(1_500);
+    storm();
+    await tracking.settled;
+    const delivered = await until(
+      () => {
+        log.refresh();
+        return buyers.every(
+          (tg) =>
+            (log.chats.get(tg)?.activations.length ?? 0) > 0 && (log.chats.get(tg)?.photos.length ?? 0) > 0,
+        );
+      },
+      60_000,
+      250,
+    );
+    await sleep(2_000); // late retries to the blocked user would show up now
+    log.refresh();
+    const messages = messageAudit(stack, buyers);
+    const blockedChat = log.chats.get(blocked);
+    const blockedPurchase = bought.find((b) => b.tg === blocked)!;
+    const blockedOutcome = tracking.outcomes.get(blockedPurchase.paymentId)?.result?.outcome;
+    const [row] = await stack.sys.orm.em
+      .getConnection()
+      .execute(`select is_blocked from users where telegram_id = ?`, [blocked]);
+    const node = await nodeAudit(stack);
+    const granted = tracking.count('granted');
+    const blockedAttempts = blockedChat?.attempts ?? 0;
+    const afterBlock = blockedChat?.afterFirst403 ?? 0;
+    return {
+      name: 'chaos_telegram_storm',
+      purchases: n + 1,
+      storms,
+      telegram_429: log.tooMany - tooManyBefore,
+      completed: granted,
+      lost: n + 1 - granted,
+      delivered_key_and_qr: buyers.filter(
+        (tg) =>
+          (log.chats.get(tg)?.activations.length ?? 0) > 0 && (log.chats.get(tg)?.photos.length ?? 0) > 0,
+      ).length,
+      all_delivered: delivered === true,
+      duplicate_activation_messages: messages.duplicateTexts,
+      duplicate_qr_photos: messages.duplicatePhotos,
+      pay_to_key_p50_ms: payToKey(stack, bought).p50,
+      pay_to_key_max_ms: payToKey(stack, bought).max,
+      blocked_user_access: blockedOutcome ?? 'unknown',
+      blocked_user_marked: row?.is_blocked === true,
+      blocked_chat_attempts: blockedAttempts,
+      blocked_chat_errors: blockedChat?.errors ?? {},
+      blocked_chat_calls_after_403: afterBlock,
+      duplicate_clients: node.orphans + node.duplicates,
+      ok:
+        delivered === true &&
+        granted === n + 1 &&
+        messages.duplicateTexts === 0 &&
+        afterBlock === 0 &&
+        node.orphans + node.duplicates === 0,
+    };
+  });
+}
