@@ -98,7 +98,8 @@ export function createApiClient(config: ApiClientConfig) {
     }
     const body: unknown = await res.json().catch(() => undefined);
     if (res.status >= 500) throw new ApiUnavailableError(path, `HTTP ${res.status}`, res.status);
-    if (res.status === 404 && opts.notFoundAsNull) return null as T;
+    // A malformed id (422) names no payment either: the caller treats both as "no such payment".
+    if ((res.status === 404 || res.status === 422) && opts.notFoundAsNull) return null as T;
     if (res.status >= 400) throw new ApiRequestError(path, res.status, body);
     return schema.parse(body);
   }
@@ -106,8 +107,10 @@ export function createApiClient(config: ApiClientConfig) {
   const id = (v: string | number) => encodeURIComponent(String(v));
 
   return {
-    async listTariffs(): Promise<Tariff[]> {
-      return (await request(z.object({ tariffs: z.array(tariffSchema) }), 'GET', '/api/v1/tariffs')).tariffs;
+    /** With a telegram id the API records a catalog view (the admin's conversion figure). */
+    async listTariffs(telegramId?: number): Promise<Tariff[]> {
+      const path = telegramId ? `/api/v1/tariffs?telegram_id=${id(telegramId)}` : '/api/v1/tariffs';
+      return (await request(z.object({ tariffs: z.array(tariffSchema) }), 'GET', path)).tariffs;
     },
     registerUser: (input: RegisterInput) =>
       request(registeredSchema, 'POST', '/api/v1/users/register', { body: input }),

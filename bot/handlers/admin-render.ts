@@ -1,4 +1,5 @@
 import { escapeHtml } from '../../infra/i18n';
+import { formatPrice } from '../../infra/i18n/format';
 import type { AdminRecord } from '../api-client';
 
 /**
@@ -51,4 +52,32 @@ export function renderList(records: AdminRecord[]): string {
     length += line.length + 1;
   }
   return lines.join('\n');
+}
+
+type Money = { amount: string; currency: string };
+
+/** The stats screen: counts, revenue as money per currency, conversion as buyers / viewers. */
+export function renderStats(stats: AdminRecord, labels: Record<string, string>): string[] {
+  const s = stats as {
+    users?: number;
+    active_subscriptions?: number;
+    revenue?: { today?: Money[]; this_month?: Money[] };
+    conversion?: { catalog_viewers?: number; buyers?: number; rate?: number };
+    nodes?: Array<{ name: string; status: string; capacity: number; active_subscriptions: number }>;
+  };
+  const money = (rows: Money[] | undefined) =>
+    rows?.length ? rows.map((r) => formatPrice(r.amount, r.currency)).join(' + ') : '0';
+  const c = s.conversion ?? {};
+  const line = (key: string, value: string | number) =>
+    `${escapeHtml(labels[key] ?? key)}: <b>${escapeHtml(String(value))}</b>`;
+  return [
+    line('users', s.users ?? 0),
+    line('active_subscriptions', s.active_subscriptions ?? 0),
+    line('revenue_today', money(s.revenue?.today)),
+    line('revenue_month', money(s.revenue?.this_month)),
+    line('conversion', `${c.buyers ?? 0}/${c.catalog_viewers ?? 0} (${((c.rate ?? 0) * 100).toFixed(1)}%)`),
+    ...(s.nodes ?? []).map(
+      (n) => `• ${escapeHtml(n.name)}: ${escapeHtml(n.status)}, ${n.active_subscriptions}/${n.capacity}`,
+    ),
+  ];
 }

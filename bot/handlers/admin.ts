@@ -1,7 +1,7 @@
 import type { Context, Telegraf } from 'telegraf';
 import type { AdminView } from '../callbacks';
 import { type BotDeps, cb, show, textsFor } from '../ui';
-import { renderFields, renderList } from './admin-render';
+import { renderFields, renderList, renderStats } from './admin-render';
 
 /** /admin for the ids in ADMIN_TELEGRAM_IDS: stats, stuck purchases, user lookup, nodes. Others get nothing. */
 
@@ -34,7 +34,7 @@ export async function showAdmin(ctx: Context, deps: BotDeps, view: AdminView): P
   if (!deps.api.hasAdminToken()) return show(ctx, m.admin.notConfigured, rows);
   if (view === 'stats') {
     const stats = await deps.api.admin.stats();
-    return show(ctx, `<b>${m.admin.stats}</b>\n${renderFields(stats, m.admin.labels).join('\n')}`, rows);
+    return show(ctx, `<b>${m.admin.stats}</b>\n${renderStats(stats, m.admin.labels).join('\n')}`, rows);
   }
   if (view === 'stuck') {
     const stuck = await deps.api.admin.stuckPurchases({ olderThan: STUCK_AFTER });

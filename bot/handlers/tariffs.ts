@@ -18,7 +18,7 @@ export async function showTariffs(
   opts: { renew?: boolean } = {},
 ): Promise<void> {
   const m = textsFor(ctx);
-  const tariffs = await deps.api.listTariffs();
+  const tariffs = await deps.api.listTariffs(ctx.from?.id);
   const back = [cb(m.buttons.menu, { type: 'menu' })];
   if (tariffs.length === 0) return show(ctx, m.tariffs.empty, [back]);
   const rows = tariffs.map((t) => [cb(m.buttons.tariff(tariffText(t)), { type: 'tariff', tariffId: t.id })]);

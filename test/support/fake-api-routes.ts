@@ -123,15 +123,23 @@ export function mountContractRoutes(app: Express, state: FakeApiState, baseUrl: 
     });
   });
 
-  // Admin reads: the contract names the routes, not the bodies; these shapes are this fake's assumption.
+  // Admin stats in the real API's shape (api/stats.ts statsBody), so bot tests catch rendering drift.
   app.get('/api/v1/admin/stats', (_req, res) => {
     const paid = [...payments.values()].filter((p) => p.payment_status === 'succeeded');
+    const revenue = paid.length
+      ? [{ currency: 'RUB', amount: (paid.length * 199).toFixed(2), payments: paid.length }]
+      : [];
     res.json({
+      timezone: 'UTC',
       users: users.size,
       active_subscriptions: active.size,
-      revenue_today: paid.length,
-      revenue_month: paid.length,
-      conversion: users.size ? paid.length / users.size : 0,
+      revenue: { today: revenue, this_month: revenue, by_day: [], by_month: [] },
+      conversion: {
+        catalog_viewers: users.size,
+        buyers: paid.length,
+        rate: users.size ? paid.length / users.size : 0,
+      },
+      nodes: [],
     });
   });
   app.get('/api/v1/admin/purchases', (_req, res) => {
