@@ -33,6 +33,18 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus }: NodeDeps)
     return (driverFor ?? defaultDriver)(row as NodeConnection);
   }
 
+  /** The node's cumulative per-user bytes (the agent persists them) feed /sub's subscription-userinfo. */
+  async function recordTraffic(d: NodeDriver): Promise<void> {
+    const totals = await d.stats(false).catch(() => []);
+    for (const t of totals) {
+      await orm.em.getConnection().execute(
+        `update subscriptions set upload_bytes = greatest(upload_bytes, ?), download_bytes = greatest(download_bytes, ?)
+          where client_email = ?`,
+        [t.uplink, t.downlink, t.email],
+      );
+    }
+  }
+
   /** Permanent node errors stop retries; transient ones are retried by the activity's policy. */
   const mapError = (err: unknown): unknown =>
     err instanceof NodeDriverError && !err.retryable
@@ -81,6 +93,7 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus }: NodeDeps)
               where id = ? and status <> 'disabled'`,
             [clients.length, row.id],
           );
+          await recordTraffic(d);
           onNodeStatus?.({ name: row.name, up: true, clients: clients.length });
           up++;
         } catch (err) {

@@ -1,5 +1,6 @@
 import {
   type BenchContext,
+  terminatePending,
   paymentLinkLatency,
   paymentToKey,
   purchasesThroughput,
@@ -51,6 +52,7 @@ function notes(f: Figure): string {
     'delivered',
     'deliver_all_s',
     'peak_per_s',
+    'create_503_retried',
     'telegram_429',
     'money_violations',
     'idle_mb',
@@ -91,7 +93,10 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
     note('starting PostgreSQL, Temporal, emulators, Xray node, workers and API');
     const stack = await startStack({ nodeCapacity: 1_000_000 });
     try {
-      for (const name of stackBenches) await guarded(name, () => ON_STACK[name]({ stack, scale }));
+      for (const name of stackBenches) {
+        await guarded(name, () => ON_STACK[name]({ stack, scale }));
+        await terminatePending(stack).catch(() => undefined);
+      }
     } finally {
       await stack.stop();
     }
