@@ -115,8 +115,14 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
         const caption = t(n.language).notifications.activationQrCaption;
         parts.push({ key: `${key}:qr`, send: () => sender.sendPhoto(chatId, photo, caption) });
       }
-      let sent = 0;
-      for (const part of parts) {
+      const done = await sql().execute(
+        `select dedupe_key from notifications where dedupe_key in (?) and status = 'sent'`,
+        [parts.map((p) => p.key)],
+      );
+      const pending = parts.filter((p) => !done.some((d) => d.dedupe_key === p.key));
+      if (pending.length === 0) return 'skipped';
+      await keepChatPace(n.telegramId);
+      for (const part of pending) {
         if (!(await claim(part.key, n))) continue;
         try {
           await part.send();
@@ -127,11 +133,26 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
           `update notifications set status = 'sent', sent_at = now() where dedupe_key = ?`,
           [part.key],
         );
-        sent++;
       }
-      return sent > 0 ? 'sent' : 'skipped';
+      return 'sent';
     },
   };
+
+  /** About one message a second per chat (Telegram's per-chat limit): a message due too soon waits a moment. */
+  async function keepChatPace(telegramId: string): Promise<void> {
+    const [row] = await sql().execute(
+      `select extract(epoch from now() - max(sent_at)) * 1000 as ms from notifications where telegram_id = ? and status = 'sent'`,
+      [telegramId],
+    );
+    const since = row?.ms == null ? Number.POSITIVE_INFINITY : Number(row.ms);
+    if (since < 1000) {
+      throw ApplicationFailure.create({
+        message: 'per-chat pace',
+        type: 'ChatPace',
+        nextRetryDelay: `${Math.ceil(1000 - since)}ms`,
+      });
+    }
+  }
 
   async function handleSendError(err: unknown, key: string, n: Notification): Promise<never> {
     const release = (status: string) =>
