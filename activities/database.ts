@@ -186,14 +186,20 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
     },
 
     /** Healthy, with room, in the wanted location, least loaded first. */
-    async selectNode({ location }: { location: string | null }): Promise<string | null> {
+    async selectNode({
+      location,
+      exclude = [],
+    }: {
+      location: string | null;
+      exclude?: string[];
+    }): Promise<string | null> {
       const [row] = await sql().execute(
         `select n.id from vpn_nodes n
            left join lateral (select count(*)::int as active from subscriptions s where s.node_id = n.id and s.status = 'active') a on true
-          where n.status = 'up' and greatest(n.client_count, a.active) < n.capacity and (?::text is null or lower(n.location) = lower(?))
+          where n.status = 'up' and greatest(n.client_count, a.active) < n.capacity and (?::text is null or lower(n.location) = lower(?)) and not (n.id::text = any(string_to_array(?, ',')))
           order by greatest(n.client_count, a.active)::float / greatest(n.capacity, 1), greatest(n.client_count, a.active), n.name
           limit 1`,
-        [location, location],
+        [location, location, exclude.join(',')],
       );
       return row?.id ?? null;
     },

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -262,10 +263,10 @@ async function grantAccess(
 
     const subscriptionId = uuid4();
     const clientUuid = uuid4();
-    const nodeId = await waitForNode(input);
-    status.nodeId = nodeId;
-    enterStage('PROVISIONING');
-    await nodes.addClient({ nodeId, email: subscriptionId, uuid: clientUuid });
+    const nodeId = await placeClient(input, { email: subscriptionId, uuid: clientUuid }, (id) => {
+      status.nodeId = id;
+      enterStage('PROVISIONING');
+    });
     compensations.unshift(() => nodes.removeClient({ nodeId, email: subscriptionId }));
     const granted = await db.activateSubscription({
       paymentId: input.paymentId,
@@ -303,13 +304,34 @@ async function grantAccess(
   }
 }
 
-/** No healthy node with room: wait with backoff and alert ops; past the bound, give up (the caller refunds). */
-async function waitForNode(input: PurchaseInput): Promise<string> {
+/**
+ * Puts the client on a node. No healthy node with room: wait with backoff and alert ops. A node that fails
+ * AddClient (after its own retries) is set aside and another is tried. Past the bound, give up (the caller refunds).
+ */
+async function placeClient(
+  input: PurchaseInput,
+  client: { email: string; uuid: string },
+  onNode: (nodeId: string) => void,
+): Promise<string> {
   const giveUpAt = Date.now() + input.nodeWaitLimitMs;
+  const excluded: string[] = [];
   let delay = 5_000;
   for (let attempt = 1; ; attempt++) {
-    const nodeId = await db.selectNode({ location: input.tariff.location ?? null });
-    if (nodeId) return nodeId;
+    const nodeId = await db.selectNode({ location: input.tariff.location ?? null, exclude: excluded });
+    if (nodeId) {
+      onNode(nodeId);
+      try {
+        await nodes.addClient({ nodeId, ...client });
+        return nodeId;
+      } catch (err) {
+        // Purchases started before this change refunded right here; replaying them must do the same.
+        if (!patched('add-client-on-another-node')) throw err;
+        excluded.push(nodeId);
+        await db.raiseOpsAlert({ kind: 'add_client_failed', detail: `node ${nodeId}: ${errorMessage(err)}` });
+        if (Date.now() >= giveUpAt) throw err;
+        continue;
+      }
+    }
     await db.raiseOpsAlert({
       kind: 'no_node_available',
       detail: `purchase ${input.paymentId}, attempt ${attempt}`,

@@ -95,6 +95,41 @@ export function follow(stack: Stack, bought: Bought[], deadlineAt: number) {
   };
 }
 
+/**
+ * Why purchases did not end granted, counted by reason: their outcome, the workflow's failure, or (still
+ * running) the stage they are stuck in. Makes a "lost" figure explain itself.
+ */
+export async function notGranted(
+  stack: Stack,
+  bought: Bought[],
+  outcomes: Map<string, Outcome>,
+): Promise<Record<string, number>> {
+  const reasons: Record<string, number> = {};
+  for (const b of bought) {
+    const o = outcomes.get(b.paymentId);
+    if (o?.result?.outcome === 'granted') continue;
+    let reason = o?.result ? `outcome ${o.result.outcome}` : o?.error ? `failed: ${o.error}` : 'unfinished';
+    const handle = stack.sys.client.workflow.getHandle(purchaseWorkflowId(b.paymentId));
+    try {
+      const d = await handle.describe();
+      if (d.status.name === 'FAILED') {
+        const history = await handle.fetchHistory();
+        const failed = history.events?.find((e) => e.workflowExecutionFailedEventAttributes);
+        const f = failed?.workflowExecutionFailedEventAttributes?.failure;
+        reason = `workflow FAILED: ${f?.message ?? ''}${f?.cause?.message ? ` (cause: ${f.cause.message})` : ''}`;
+      } else if (d.status.name === 'RUNNING') {
+        const stage = d.searchAttributes?.PurchaseStage;
+        reason = `still running, stage ${Array.isArray(stage) ? stage[0] : 'unknown'}`;
+      }
+    } catch {
+      // described as far as we could
+    }
+    reason = reason.slice(0, 200);
+    reasons[reason] = (reasons[reason] ?? 0) + 1;
+  }
+  return reasons;
+}
+
 /** The node's real client list against the database's active accesses. */
 export async function nodeAudit(
   stack: Stack,

@@ -4,7 +4,16 @@ import { type Stack, startStack, telegramIds } from '../bench/stack';
 import { distribution, scaled, sleep, until } from '../bench/stats';
 import { spawnWorker, type WorkerProcess } from '../../test/support/worker-process';
 import { stopAgent } from './agent';
-import { type Bought, createPurchases, follow, messageAudit, nodeAudit, pay, seconds } from './common';
+import {
+  type Bought,
+  createPurchases,
+  follow,
+  messageAudit,
+  nodeAudit,
+  notGranted,
+  pay,
+  seconds,
+} from './common';
 
 export interface ChaosContext {
   scale: number;
@@ -86,6 +95,7 @@ export function workerKill({ scale }: ChaosContext): Promise<Figure> {
     const lastDone = Math.max(t0, ...[...tracking.outcomes.values()].map((o) => o.doneAt ?? t0));
     const node = await nodeAudit(stack);
     const messages = messageAudit(stack, users);
+    const reasons = await notGranted(stack, bought, tracking.outcomes);
     await worker.kill();
     const lost = n - granted - tracking.count('refunded');
     return {
@@ -100,6 +110,7 @@ export function workerKill({ scale }: ChaosContext): Promise<Figure> {
       completed: granted,
       refunded: tracking.count('refunded'),
       lost,
+      not_granted: reasons,
       all_done_s: seconds(lastDone - t0),
       duplicate_clients: node.orphans + node.duplicates,
       node_clients: node.clients,
@@ -163,11 +174,13 @@ export function yookassaFaults({ scale }: ChaosContext): Promise<Figure> {
     const d = distribution(grantedAt);
     const dropped = stack.sys.yookassa.deliveries().filter((x) => x.outcome === 'dropped').length;
     const node = await nodeAudit(stack);
+    const reasons = await notGranted(stack, bought, t.outcomes);
     return {
       name: 'chaos_yookassa_faults',
       purchases: n,
       completed: granted,
       lost: n - granted,
+      not_granted: reasons,
       faults_injected: armed - left,
       webhooks_dropped: dropped,
       create_failed_tries: failedTries,
@@ -185,7 +198,7 @@ export function yookassaFaults({ scale }: ChaosContext): Promise<Figure> {
 /** (c) The node agent down for 10 s while purchases are paid. */
 export function agentDown({ scale }: ChaosContext): Promise<Figure> {
   const n = scaled(20, scale, 2);
-  const downMs = 10_000;
+  const downMs = Number(process.env.CHAOS_AGENT_DOWN_S ?? 10) * 1000;
   return withStack({}, async (stack) => {
     const users = await stack.createUsers(telegramIds(n), n);
     const { bought } = await createPurchases(stack, users, 5);
@@ -205,6 +218,7 @@ export function agentDown({ scale }: ChaosContext): Promise<Figure> {
     const node = await nodeAudit(stack);
     const granted = tracking.count('granted');
     const refunded = tracking.count('refunded');
+    const reasons = await notGranted(stack, bought, tracking.outcomes);
     const [rows] = await stack.sys.orm.em
       .getConnection()
       .execute(`select count(*)::int as refunded from payments where status = 'refunded'`);
@@ -217,6 +231,7 @@ export function agentDown({ scale }: ChaosContext): Promise<Figure> {
       refunded,
       refunded_payment_rows: rows.refunded,
       lost: n - granted - refunded,
+      not_granted: reasons,
       // Clients no active access accounts for (for a refunded purchase: its client must be gone).
       clients_left_for_refunded: node.orphans,
       node_clients: node.clients,
@@ -281,6 +296,7 @@ export function telegramStorm({ scale }: ChaosContext): Promise<Figure> {
       .execute(`select is_blocked from users where telegram_id = ?`, [blocked]);
     const node = await nodeAudit(stack);
     const granted = tracking.count('granted');
+    const reasons = await notGranted(stack, bought, tracking.outcomes);
     const blockedAttempts = blockedChat?.attempts ?? 0;
     const afterBlock = blockedChat?.afterFirst403 ?? 0;
     return {
@@ -290,6 +306,7 @@ export function telegramStorm({ scale }: ChaosContext): Promise<Figure> {
       telegram_429: log.tooMany - tooManyBefore,
       completed: granted,
       lost: n + 1 - granted,
+      not_granted: reasons,
       delivered_key_and_qr: buyers.filter(
         (tg) =>
           (log.chats.get(tg)?.activations.length ?? 0) > 0 && (log.chats.get(tg)?.photos.length ?? 0) > 0,
