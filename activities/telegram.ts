@@ -34,7 +34,10 @@ export interface Notification {
 export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, onSendError }: TelegramDeps) {
   const sql = () => orm.em.getConnection();
 
-  /** Claims the message; false if it was sent already (a retried activity must not say it twice). */
+  /**
+   * Claims the message; false if it was sent already. A row left 'sending' by a crash is claimed again:
+   * Telegram has no idempotency key, and a lost activation key is worse than a repeated one (at-least-once).
+   */
   async function claim(key: string, n: Notification): Promise<boolean> {
     const rows = await sql().execute(
       `insert into notifications (dedupe_key, telegram_id, kind) values (?, ?, ?)

@@ -38,7 +38,7 @@ const schema = z.object({
   REMIND_BEFORE: durationList.default('24h'),
   PAYMENT_TIMEOUT: duration.default('1h'),
   NODE_WAIT_LIMIT: duration.default('30m'),
-  TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().default(25),
+  TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().default(15),
   DATA_DIR: z.string().default('.data'),
   PURCHASES_TASK_QUEUE: z
     .string()

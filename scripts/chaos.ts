@@ -2,7 +2,8 @@
  * `npm run chaos`: fault figures. Each scenario runs purchases through the real system while something
  * breaks (worker SIGKILLs, YooKassa faults, the node agent down, Telegram 429 storms and a blocked user),
  * then checks the money invariant. One JSON object per line, then a summary table and the machine
- * (stdout); progress on stderr. BENCH_SCALE shrinks the purchase counts; CHAOS_ONLY=a,b picks scenarios.
+ * (stdout); progress on stderr. BENCH_SCALE shrinks the purchase counts; CHAOS_ONLY=a,b picks scenarios
+ * (worker_kill, yookassa_faults, agent_down, telegram_storm; opt-in: agent_down_long, a 25 s node outage).
  */
 import './bench/quiet';
 import { runCli } from './bench/cli';

@@ -24,7 +24,7 @@ export async function createWorkers(setup: WorkerSetup, deps: WorkerDeps): Promi
     taskQueue: queues.purchases,
     activities: purchaseActivities(deps),
     // Sleeping subscriptions need not stay in memory; the cache holds the busy ones.
-    maxCachedWorkflows: 2000,
+    maxCachedWorkflows: 500,
     maxConcurrentActivityTaskExecutions: 50,
     maxConcurrentWorkflowTaskExecutions: 20,
   });

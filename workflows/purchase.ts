@@ -52,6 +52,11 @@ const refunds = proxyActivities<Payments>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10m' },
 });
+// A poll is one of many: give up on it quickly and let the next one try (a failed poll is a missed poll).
+const polling = proxyActivities<Payments>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
 // At the deadline the provider may need a while to settle a payment: ask until it is final.
 const settlement = proxyActivities<Payments>({
   startToCloseTimeout: '20s',
@@ -157,8 +162,19 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
     );
     if (await condition(() => settled !== undefined, wait)) break;
     if (input.provider === 'yookassa' && link.providerPaymentId) {
-      accept(await payments.getPaymentState({ providerPaymentId: link.providerPaymentId }));
+      await poll(link.providerPaymentId);
     }
+  }
+  if (
+    settled?.status === 'canceled' &&
+    input.provider === 'yookassa' &&
+    patched('verify-cancel-at-provider')
+  ) {
+    // A cancel is final only if the provider says so too: money taken must never be read as "canceled".
+    const current = settled;
+    settled = undefined;
+    await poll(current.providerPaymentId);
+    if (!settled || (settled as PaymentNotice).status !== 'succeeded') settled = current;
   }
   let providerStillOpen = false;
   if (!settled) {
@@ -195,6 +211,15 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   await condition(allHandlersFinished);
   return result;
 
+  /** A failed poll is a missed poll: the provider being down for a while must never fail a paid purchase. */
+  async function poll(providerPaymentId: string): Promise<void> {
+    try {
+      accept(await polling.getPaymentState({ providerPaymentId }));
+    } catch (err) {
+      status.lastError = errorMessage(err);
+    }
+  }
+
   async function watchUntilFinal(): Promise<string | undefined> {
     const giveUpAt = Date.now() + PROVIDER_SETTLE_LIMIT_MS;
     for (let i = 0; !settled && Date.now() < giveUpAt; i++) {
@@ -205,7 +230,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
         )
       )
         break;
-      accept(await payments.getPaymentState({ providerPaymentId: link!.providerPaymentId! }));
+      await poll(link!.providerPaymentId!);
     }
     return settled?.status;
   }
@@ -345,6 +370,8 @@ async function placeClient(
     }
     await sleep(delay);
     delay = Math.min(delay * 2, 5 * 60_000);
+    // Setting a failed node aside is a preference: once nothing else is left, it gets another chance.
+    excluded.length = 0;
   }
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 
 /** One measured figure: printed as one JSON line, then summarized in the table. */
@@ -88,7 +89,20 @@ export class Reporter {
       `\nmachine: ${m.cpu}, ${m.cores} cores, ${m.ram_gib} GiB RAM, ${m.platform}, node ${m.node}\n` +
         `load average (1/5/15 min): ${m.load_avg.join(' / ')} at start, ${end.join(' / ')} at end\n`,
     );
+    this.out.write(`code: ${codeVersion()}\n`);
     for (const [k, v] of Object.entries(extra)) this.out.write(`${k}: ${v}\n`);
+  }
+}
+
+/** The commit measured, and whether the working tree differed from it (other work in progress). */
+export function codeVersion(): string {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const changed = git('status', '--porcelain', '--untracked-files=no').split('\n').filter(Boolean).length;
+    return `${git('rev-parse', '--short', 'HEAD')}${changed ? ` + ${changed} uncommitted file(s)` : ''}`;
+  } catch {
+    return 'unknown (no git)';
   }
 }
 

@@ -127,7 +127,6 @@ export async function workerRss({ scale }: { scale: number }): Promise<Figure[]>
         process_tree_mb: round1(last.tree),
         all_sleeping: settled === true,
         sleeping_after_s: round1(settledS),
-        max_cached_workflows: 500,
         source: '/proc/<pid>/status VmRSS of the worker node process (child of the tsx CLI)',
       },
     ];

@@ -120,6 +120,18 @@ export async function notGranted(
       } else if (d.status.name === 'RUNNING') {
         const stage = d.searchAttributes?.PurchaseStage;
         reason = `still running, stage ${Array.isArray(stage) ? stage[0] : 'unknown'}`;
+        const pending = d.raw.pendingActivities?.[0];
+        if (pending) {
+          reason += `, pending ${pending.activityType?.name} attempt ${pending.attempt}: ${pending.lastFailure?.message ?? ''}`;
+        } else {
+          const events = (await handle.fetchHistory()).events ?? [];
+          const taskFailed = [...events].reverse().find((e) => e.workflowTaskFailedEventAttributes);
+          const f = taskFailed?.workflowTaskFailedEventAttributes?.failure;
+          const timer = [...events].reverse().find((e) => e.timerStartedEventAttributes);
+          if (f) reason += `, workflow task failing: ${f.message}`;
+          else if (timer)
+            reason += `, sleeping (timer ${timer.timerStartedEventAttributes?.startToFireTimeout?.seconds}s)`;
+        }
       }
     } catch {
       // described as far as we could

@@ -126,7 +126,7 @@ export class PurchaseSystem {
         connection: this.connection,
         namespace: 'default',
         workflows: { workflowBundle: { codePath: await workflowBundle() } },
-        telegramRatePerSecond: 25,
+        telegramRatePerSecond: 15,
         taskQueues: { purchases: this.queue, telegram: telegramQueueFor(this.queue) },
       },
       {

@@ -27,12 +27,10 @@ describe('purchase workflow: payment notices', function () {
       currency: 'RUB',
       cancellationReason: 'expired_on_confirmation',
     };
-    const signals: Promise<unknown>[] = [];
-    for (let i = 0; i < 5; i++) {
-      signals.push(signalProviderState(sys, paymentId, link.providerPaymentId!));
-      if (i === 2) signals.push(handle.signal(paymentNoticeSignal, stale));
-    }
-    await Promise.all(signals);
+    // The stale cancel arrives first, then the success five times, some of them concurrently.
+    await handle.signal(paymentNoticeSignal, stale);
+    await signalProviderState(sys, paymentId, link.providerPaymentId!);
+    await Promise.all([1, 2, 3, 4].map(() => signalProviderState(sys, paymentId, link.providerPaymentId!)));
     const result: PurchaseResult = await handle.result();
     assert.equal(result.outcome, 'granted');
     await recordHistory(sys.client, handle.workflowId, 'purchase-duplicate-signals');
@@ -51,6 +49,18 @@ describe('purchase workflow: payment notices', function () {
     const result: PurchaseResult = await handle.result();
     assert.equal(result.outcome, 'granted');
     assert.equal((await rowsFor(sys, tg)).subscriptions[0].status, 'active');
+  });
+
+  it('YooKassa failing every poll for a while costs nothing: the paid purchase is still granted', async () => {
+    const tg = 710_007;
+    await sys.createUser(tg);
+    const { link, handle } = await sys.buy(tg, 'one-hour');
+    sys.yookassa.faults.rateLimitNext = 1_000; // every API call answers 429
+    await new Promise((r) => setTimeout(r, 12_000)); // several polls fail, each after its own retries
+    sys.yookassa.pay(link.providerPaymentId!); // no webhook: only polling can see it
+    sys.yookassa.faults.rateLimitNext = 0;
+    assert.equal(((await handle.result()) as PurchaseResult).outcome, 'granted');
+    assert.equal((await rowsFor(sys, tg)).payments[0].status, 'succeeded');
   });
 
   it('a canceled payment tells the user the reason and touches no node', async () => {
