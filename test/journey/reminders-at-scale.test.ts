@@ -19,7 +19,7 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 }
 
 // 1,000 subscriptions whose reminders fall due in the same instant. Telegram allows ~30 messages/s per bot
-// (the emulator answers 429 above that); the telegram task queue's server-side rate limit (25/s, set by
+// (the emulator answers 429 above that); the telegram task queue's server-side rate limit (TELEGRAM_RATE_PER_SECOND, 15/s here, set by
 // the worker) must spread the burst so that every reminder arrives exactly once and Telegram never says 429.
 describe('journey: 1,000 reminders due at once', function () {
   this.timeout(240_000);
