@@ -35,6 +35,8 @@ export async function createWorkers(setup: WorkerSetup, deps: WorkerDeps): Promi
     activities: telegramActivities({ ...deps, telegram: deps.telegram }),
     // Telegram's global limit is enforced by the Temporal server across all workers of this queue.
     maxTaskQueueActivitiesPerSecond: setup.telegramRatePerSecond,
+    // The same limit per worker smooths the burst the server-side limiter lets through after an idle spell.
+    maxActivitiesPerSecond: setup.telegramRatePerSecond,
     maxConcurrentActivityTaskExecutions: 50,
   });
   return [purchases, telegram];
