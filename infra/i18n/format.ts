@@ -1,3 +1,4 @@
+import { CANCELLATION_REASONS } from '../yookassa/types';
 /** Formatting shared by every language. All message texts are Telegram HTML, so values are escaped. */
 
 export const PARSE_MODE = 'HTML' as const;
@@ -59,28 +60,7 @@ export function formatPrice(amount: string | number, currency: string): string {
   return `${escapeHtml(shown)} ${CURRENCY_SIGNS[currency] ?? escapeHtml(currency)}`;
 }
 
-/** YooKassa's cancellation_details.reason values (https://yookassa.ru/developers/payment-acceptance/after-the-payment/declined-payments). */
-export const YOOKASSA_REASONS = [
-  '3d_secure_failed',
-  'call_issuer',
-  'canceled_by_merchant',
-  'card_expired',
-  'country_forbidden',
-  'deal_expired',
-  'expired_on_capture',
-  'expired_on_confirmation',
-  'fraud_suspected',
-  'general_decline',
-  'identification_required',
-  'insufficient_funds',
-  'internal_timeout',
-  'invalid_card_number',
-  'invalid_csc',
-  'issuer_unavailable',
-  'payment_method_limit_exceeded',
-  'payment_method_restricted',
-  'permission_revoked',
-  'unsupported_mobile_operator',
-] as const;
+/** YooKassa's cancellation_details.reason values: one list, kept with the YooKassa wire types. */
+export const YOOKASSA_REASONS = CANCELLATION_REASONS;
 
 export type YooKassaReason = (typeof YOOKASSA_REASONS)[number];

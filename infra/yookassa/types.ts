@@ -21,6 +21,7 @@ export const CANCELLATION_REASONS = [
   'canceled_by_merchant',
   'card_expired',
   'country_forbidden',
+  'deal_expired',
   'expired_on_capture',
   'expired_on_confirmation',
   'fraud_suspected',
@@ -34,6 +35,7 @@ export const CANCELLATION_REASONS = [
   'payment_method_limit_exceeded',
   'payment_method_restricted',
   'permission_revoked',
+  'unsupported_mobile_operator',
 ] as const;
 
 export interface CancellationDetails {
