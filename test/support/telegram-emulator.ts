@@ -1,3 +1,4 @@
+import { randomBytes, randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Faults, type FailSpec } from './bot-api-emulator/faults';
@@ -54,7 +55,8 @@ export interface EmulatorOptions {
   messagesPerSecond?: number;
 }
 
-export const DEFAULT_TEST_TOKEN = '123456789:AAHtestTokenForTheBotApiEmulator_0000';
+/** Made per run, in the Bot API's shape, so no token-like string is committed. */
+export const DEFAULT_TEST_TOKEN = `${randomInt(100_000_000, 999_999_999)}:${randomBytes(26).toString('base64url')}`;
 
 export async function startTelegramEmulator(options: EmulatorOptions = {}): Promise<TelegramEmulator> {
   const token = options.token ?? DEFAULT_TEST_TOKEN;
