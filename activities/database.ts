@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { PaymentNotice } from '../workflows/purchase-messages';
 import { newSubscriptionToken } from '../infra/xray/subscription';
+import { sameAmount } from '../infra/yookassa/amount';
 
 export interface DatabaseDeps {
   orm: MikroORM;
@@ -20,9 +21,6 @@ export type RevokeDecision =
 // biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
 type Row = Record<string, any>;
 type Query = (query: string, params?: unknown[]) => Promise<Row[]>;
-
-const sameMoney = (a: string, b: string) =>
-  Number.parseFloat(a).toFixed(2) === Number.parseFloat(b).toFixed(2);
 
 /** Our PostgreSQL: every write is one transaction, and every grant is keyed by the payment that bought it. */
 export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered }: DatabaseDeps) {
@@ -93,7 +91,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
       ]);
       if (!payment)
         throw ApplicationFailure.nonRetryable(`payment ${paymentId} not found`, 'PaymentNotFound');
-      if (!sameMoney(payment.amount, notice.amount) || payment.currency !== notice.currency) {
+      if (!sameAmount(payment.amount, notice.amount) || payment.currency !== notice.currency) {
         logger.error(
           { paymentId, expected: payment, got: notice },
           'paid amount differs from the amount asked',

@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import type { Payment, YooKassaClient } from '../infra/yookassa/client';
+import type { YooKassaClient } from '../infra/yookassa/client';
+import { paymentNotice } from '../infra/yookassa/notice';
 import { YooKassaRejectedError } from '../infra/yookassa/errors';
 import type { TelegramSender } from '../infra/telegram/sender';
 import type { PaymentLink, PaymentNotice, PurchaseInput } from '../workflows/purchase-messages';
@@ -13,14 +14,6 @@ export interface PaymentDeps {
   returnUrl: string;
   logger: Logger;
 }
-
-const toNotice = (p: Payment): PaymentNotice => ({
-  providerPaymentId: p.id,
-  status: p.status,
-  amount: p.amount.value,
-  currency: p.amount.currency,
-  cancellationReason: p.cancellation_details?.reason ?? null,
-});
 
 /** Payment providers (YooKassa, Telegram Stars). Idempotence keys come from our payment id. */
 export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, logger }: PaymentDeps) {
@@ -96,7 +89,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
     },
 
     async getPaymentState({ providerPaymentId }: { providerPaymentId: string }): Promise<PaymentNotice> {
-      return toNotice(await requireYooKassa().getPayment(providerPaymentId));
+      return paymentNotice(await requireYooKassa().getPayment(providerPaymentId));
     },
 
     /**
@@ -119,7 +112,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           return client.getPayment(row.provider_payment_id);
         });
       }
-      if (current.status === 'succeeded' || current.status === 'canceled') return toNotice(current);
+      if (current.status === 'succeeded' || current.status === 'canceled') return paymentNotice(current);
       return { status: 'pending' };
     },
 

@@ -1,9 +1,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { toAmountString } from '../infra/yookassa/amount';
+import { sameAmount } from '../infra/yookassa/amount';
+import { paymentNotice } from '../infra/yookassa/notice';
 import { YooKassaRejectedError, YooKassaUnavailableError } from '../infra/yookassa/errors';
 import type { Payment } from '../infra/yookassa/types';
-import { type PaymentNotice, paymentNoticeSignal, purchaseWorkflowId } from '../workflows/purchase-messages';
+import { paymentNoticeSignal, purchaseWorkflowId } from '../workflows/purchase-messages';
 import { type Row, sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
@@ -75,13 +76,7 @@ export async function handleYooKassaNotification(
     );
     return 'not_final';
   }
-  const notice: PaymentNotice = {
-    providerPaymentId: actual.id,
-    status: actual.status,
-    amount: actual.amount.value,
-    currency: actual.amount.currency,
-    cancellationReason: actual.cancellation_details?.reason ?? null,
-  };
+  const notice = paymentNotice(actual);
   try {
     await deps.temporal.workflow.getHandle(purchaseWorkflowId(ours.id)).signal(paymentNoticeSignal, notice);
   } catch (err) {
@@ -137,12 +132,5 @@ async function findOurPayment(deps: Deps, actual: Payment): Promise<Row | undefi
 }
 
 function sameMoney(actual: Payment, ours: Row): boolean {
-  try {
-    return (
-      toAmountString(actual.amount.value) === toAmountString(ours.amount) &&
-      actual.amount.currency === ours.currency
-    );
-  } catch {
-    return false;
-  }
+  return sameAmount(actual.amount.value, ours.amount) && actual.amount.currency === ours.currency;
 }

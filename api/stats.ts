@@ -53,6 +53,15 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
         where ${PAID} and ${paidAt} >= date_trunc('${unit}', ${now}) group by currency order by currency`,
       [timezone, timezone],
     );
+  // Revenue per calendar day/month for the last `back` periods, labelled `label`.
+  const revenueSeries = (label: 'date' | 'month', format: string, unit: 'day' | 'month', back: string) =>
+    sql(
+      orm,
+      `select to_char(${paidAt}, '${format}') as ${label}, currency, sum(amount)::text as amount, count(*)::int as payments
+         from payments where ${PAID} and ${paidAt} >= date_trunc('${unit}', ${now}) - interval '${back}'
+        group by 1, 2 order by 1, 2`,
+      [timezone, timezone, timezone],
+    );
   const [counts, today, month, byDay, byMonth, conversion, nodes] = await Promise.all([
     sqlOne(
       orm,
@@ -61,20 +70,8 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
     ),
     revenueSince('day'),
     revenueSince('month'),
-    sql(
-      orm,
-      `select to_char(${paidAt}, 'YYYY-MM-DD') as date, currency, sum(amount)::text as amount, count(*)::int as payments
-         from payments where ${PAID} and ${paidAt} >= date_trunc('day', ${now}) - interval '29 days'
-        group by 1, 2 order by 1, 2`,
-      [timezone, timezone, timezone],
-    ),
-    sql(
-      orm,
-      `select to_char(${paidAt}, 'YYYY-MM') as month, currency, sum(amount)::text as amount, count(*)::int as payments
-         from payments where ${PAID} and ${paidAt} >= date_trunc('month', ${now}) - interval '11 months'
-        group by 1, 2 order by 1, 2`,
-      [timezone, timezone, timezone],
-    ),
+    revenueSeries('date', 'YYYY-MM-DD', 'day', '29 days'),
+    revenueSeries('month', 'YYYY-MM', 'month', '11 months'),
     sqlOne(
       orm,
       `select count(distinct v.user_id)::int as viewers,

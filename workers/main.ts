@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const temporal = await connectClient(config);
   await registerSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
   const connection = await connectWorker(config);
-  const metrics = await startWorkerMetrics(orm, config.WORKER_METRICS_PORT);
+  const metrics = await startWorkerMetrics(config.WORKER_METRICS_PORT);
   const yookassa = config.YOOKASSA_SHOP_ID
     ? createYooKassaClient({
         apiUrl: config.YOOKASSA_API_URL,

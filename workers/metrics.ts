@@ -1,12 +1,11 @@
 import http from 'node:http';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { createMetrics } from '../infra/metrics';
 
 /**
  * The worker's /metrics: what only the worker sees (send errors, alerts, key-delivery latency).
  * Temporal's own runtime metrics are served by the SDK runtime on the next port.
  */
-export async function startWorkerMetrics(_orm: MikroORM, port: number) {
+export async function startWorkerMetrics(port: number) {
   const metrics = createMetrics();
   const server = http.createServer(async (req, res) => {
     if (req.url !== '/metrics') return res.writeHead(404).end();

@@ -31,30 +31,34 @@ export interface LocalPostgres {
   stop(): Promise<void>;
 }
 
+/** A PostgreSQL binary as [command, args]; root runs it as the `postgres` user, which initdb requires. */
+export function pgCommand(name: string, args: string[]): [string, string[]] {
+  const bin = path.join(findPgBin(), name);
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+}
+
+export const runPg = (name: string, args: string[]): Buffer =>
+  execFileSync(...pgCommand(name, args), { stdio: 'pipe' });
+
+/** initdb once (trust auth on loopback, UTF-8); `settings` go to postgresql.auto.conf. */
+export function ensurePgDataDir(dir: string, settings: string): void {
+  if (existsSync(path.join(dir, 'PG_VERSION'))) return;
+  const asRoot = process.getuid?.() === 0;
+  mkdirSync(dir, { recursive: true });
+  if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+  runPg('initdb', ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+  writeFileSync(path.join(dir, 'postgresql.auto.conf'), settings);
+  if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+}
+
 /** initdb (once) and start a private PostgreSQL on a free loopback port. Root runs it as `postgres`. */
 export async function startLocalPostgres(dataDir: string, database = 'vpn'): Promise<LocalPostgres> {
-  const bin = findPgBin();
-  const asRoot = process.getuid?.() === 0;
-  const run = (cmd: string, args: string[]) =>
-    asRoot
-      ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' })
-      : execFileSync(path.join(bin, cmd), args, { stdio: 'pipe' });
   const absDir = path.resolve(dataDir);
-  if (!existsSync(path.join(absDir, 'PG_VERSION'))) {
-    mkdirSync(absDir, { recursive: true });
-    if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', absDir]);
-    run('initdb', ['-D', absDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-    writeFileSync(
-      path.join(absDir, 'postgresql.auto.conf'),
-      'fsync = off\nsynchronous_commit = off\nmax_connections = 200\n',
-    );
-    if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', absDir]);
-  }
+  // Test databases are disposable: trade durability for speed.
+  ensurePgDataDir(absDir, 'fsync = off\nsynchronous_commit = off\nmax_connections = 200\n');
   const port = await freePort();
   const args = ['-D', absDir, '-p', String(port), '-k', absDir, '-h', '127.0.0.1'];
-  const child: ChildProcess = asRoot
-    ? spawn('runuser', ['-u', 'postgres', '--', path.join(bin, 'postgres'), ...args], { stdio: 'ignore' })
-    : spawn(path.join(bin, 'postgres'), args, { stdio: 'ignore' });
+  const child: ChildProcess = spawn(...pgCommand('postgres', args), { stdio: 'ignore' });
   await waitForPort(port, 30_000);
   const admin = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   await ensureDatabase(admin, database);
@@ -65,7 +69,7 @@ export async function startLocalPostgres(dataDir: string, database = 'vpn'): Pro
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       // pg_ctl's fast mode: aborts sessions, checkpoints, keeps data. Signals would stop at runuser.
-      run('pg_ctl', ['-D', absDir, 'stop', '-m', 'fast', '-w', '-t', '30']);
+      runPg('pg_ctl', ['-D', absDir, 'stop', '-m', 'fast', '-w', '-t', '30']);
       await exited;
     },
   };

@@ -33,3 +33,12 @@ export function fromMinorUnits(minor: bigint): string {
   const text = minor.toString().padStart(3, '0');
   return `${text.slice(0, -2)}.${text.slice(-2)}`;
 }
+
+/** Equal money amounts, compared as normalised decimal strings ("10" = "10.00"); anything malformed is unequal. */
+export function sameAmount(a: string, b: string): boolean {
+  try {
+    return toAmountString(a) === toAmountString(b);
+  } catch {
+    return false;
+  }
+}

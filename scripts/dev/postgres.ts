@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ensureDatabase, findPgBin } from '../../infra/local/postgres';
+import { ensureDatabase, ensurePgDataDir, pgCommand, runPg } from '../../infra/local/postgres';
 import { type Child, type Supervisor, terminate } from './children';
 import { step } from './log';
 import { freePort, listening } from './ports';
@@ -11,37 +11,27 @@ import { freePort, listening } from './ports';
  * must not stop PostgreSQL before the API and the worker are done with it. Stopped with pg_ctl.
  */
 export async function startDevPostgres(sup: Supervisor, dir: string, database: string): Promise<string> {
-  const bin = findPgBin();
   const asRoot = process.getuid?.() === 0;
-  const cmd = (name: string, args: string[]): [string, string[]] =>
-    asRoot
-      ? ['runuser', ['-u', 'postgres', '--', path.join(bin, name), ...args]]
-      : [path.join(bin, name), args];
-  const run = (name: string, args: string[]) => execFileSync(...cmd(name, args), { stdio: 'pipe' });
   if (asRoot) letPostgresIn(path.dirname(dir));
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
     step(`postgres: initdb ${dir}`);
-    mkdirSync(dir, { recursive: true });
-    if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
-    run('initdb', ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-    writeFileSync(path.join(dir, 'postgresql.auto.conf'), 'max_connections = 200\n');
-    if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
-  } else if (isRunning(run, dir)) {
+    ensurePgDataDir(dir, 'max_connections = 200\n');
+  } else if (isRunning(runPg, dir)) {
     step('postgres: a server from a previous run still uses the data dir; stopping it');
-    run('pg_ctl', ['-D', dir, 'stop', '-m', 'fast', '-w', '-t', '30']);
+    runPg('pg_ctl', ['-D', dir, 'stop', '-m', 'fast', '-w', '-t', '30']);
   }
   const port = await freePort();
   step(`postgres: starting on 127.0.0.1:${port} (data ${dir})`);
   const stop = async (child: Child) => {
     try {
-      run('pg_ctl', ['-D', dir, 'stop', '-m', 'fast', '-w', '-t', '30']);
+      runPg('pg_ctl', ['-D', dir, 'stop', '-m', 'fast', '-w', '-t', '30']);
     } catch {
       await terminate(child, 10_000, 'SIGINT'); // postgres' own "fast shutdown" signal
     }
     await child.exited;
   };
   const args = ['-D', dir, '-p', String(port), '-k', dir, '-h', '127.0.0.1'];
-  const child = sup.spawn('postgres', ...cmd('postgres', args), { stop, watch: false });
+  const child = sup.spawn('postgres', ...pgCommand('postgres', args), { stop, watch: false });
   await listening(child, port, 60_000);
   sup.watch(child);
   await ensureDatabase(`postgresql://postgres@127.0.0.1:${port}/postgres`, database);
@@ -51,7 +41,7 @@ export async function startDevPostgres(sup: Supervisor, dir: string, database: s
 function isRunning(run: (name: string, args: string[]) => Buffer, dir: string): boolean {
   if (!existsSync(path.join(dir, 'postmaster.pid'))) return false;
   try {
-    run('pg_ctl', ['-D', dir, 'status']);
+    runPg('pg_ctl', ['-D', dir, 'status']);
     return true;
   } catch {
     return false; // exit 3: not running (a stale postmaster.pid is fine, postgres removes it)

@@ -1,4 +1,5 @@
 import type { PaymentNotice } from '../../workflows/purchase-messages';
+import { paymentNotice } from '../../infra/yookassa/notice';
 import { paymentNoticeSignal } from '../../workflows/purchase-messages';
 import type { PurchaseSystem } from './system';
 
@@ -8,14 +9,7 @@ export async function signalProviderState(
   paymentId: string,
   providerPaymentId: string,
 ): Promise<PaymentNotice> {
-  const p = sys.yookassa.payment(providerPaymentId);
-  const notice: PaymentNotice = {
-    providerPaymentId: p.id,
-    status: p.status,
-    amount: p.amount.value,
-    currency: p.amount.currency,
-    cancellationReason: p.cancellation_details?.reason ?? null,
-  };
+  const notice = paymentNotice(sys.yookassa.payment(providerPaymentId));
   await sys.client.workflow.getHandle(`purchase-${paymentId}`).signal(paymentNoticeSignal, notice);
   return notice;
 }
