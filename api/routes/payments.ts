@@ -87,7 +87,8 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         200: { description: 'New pending payment', schema: paymentCreated },
         404: { description: 'Unknown payment, or its tariff is no longer on sale', schema: errorBody },
         503: {
-          description: 'The payment provider is down (`provider_unavailable` while its circuit breaker is open)',
+          description:
+            'The payment provider is down (`provider_unavailable` while its circuit breaker is open)',
           schema: errorBody,
         },
       },
