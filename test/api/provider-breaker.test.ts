@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createBreakers, watchOutcomes } from '../../infra/circuit-breaker';
+import { createTelegramSender } from '../../infra/telegram/sender';
 import { createYooKassaClient } from '../../infra/yookassa/client';
 import { DEFAULT_FAULTS } from '../../infra/yookassa/emulator-faults';
 import type { PurchaseSystem } from '../support/system';
@@ -113,5 +114,23 @@ describe('api: the YooKassa circuit breaker turns new purchases away while YooKa
     await healthShows('closed');
     assert.equal(await gauge(), 0);
     assert.equal((await create()).status, 201);
+  });
+
+  it('Telegram keeps failing → Stars purchases get 503 provider_unavailable, card purchases go on', async () => {
+    const sender = watchOutcomes(
+      createTelegramSender({ apiRoot: sys.telegram.url, botToken: sys.telegram.token }),
+      'telegram',
+      createBreakers(sys.orm, { failures: 3, openForMs: 3000 }),
+    );
+    for (let i = 0; i < 3; i++) sys.telegram.failNext('sendMessage', { code: 502 });
+    for (let i = 0; i < 3; i++) await assert.rejects(sender.sendMessage(tg, 'hello'));
+    for (let i = 0; i < 150 && (await health()).checks.telegram !== 'open'; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await health()).checks.telegram, 'open');
+
+    const stars = await create('stars');
+    assert.deepEqual([stars.status, stars.body.error], [503, 'provider_unavailable']);
+    assert.equal((await create()).status, 201, 'YooKassa is fine');
+    await sender.sendMessage(tg, 'hello again'); // Telegram answers: closed
   });
 });
