@@ -135,12 +135,15 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         await telegram.refundStarPayment(Number(p.telegram_id), p.telegram_payment_charge_id);
         refundId = p.telegram_payment_charge_id;
       } else {
+        // With 54-FZ receipts on, the refund's receipt line names what the payment's line named.
+        const [tariff] = await sql().execute(`select name from tariffs where id = ?`, [p.tariff_id]);
         const refund = await requireYooKassa().createRefund({
           idempotenceKey: `refund-${paymentId}`,
           paymentId: p.provider_payment_id,
           amount: p.amount,
           currency: p.currency,
           description: 'VPN access could not be provided',
+          ...(tariff ? { receiptItem: `VPN: ${tariff.name}` } : {}),
         });
         refundId = refund.id;
       }

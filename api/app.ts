@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { breakerSettingsFrom, createBreakers, registerBreakerGauge } from '../infra/circuit-breaker';
 import { createMetrics } from '../infra/metrics';
 import type { ApiDeps, AppDeps } from './deps';
 import { bearerAuth } from './middleware/bearer-auth';
@@ -49,7 +50,12 @@ export interface App extends Express {
 }
 
 export function createApp(appDeps: AppDeps): App {
-  const deps: ApiDeps = { ...appDeps, metrics: appDeps.metrics ?? createMetrics({ orm: appDeps.orm }) };
+  const deps: ApiDeps = {
+    ...appDeps,
+    metrics: appDeps.metrics ?? createMetrics({ orm: appDeps.orm }),
+    breakers: appDeps.breakers ?? createBreakers(appDeps.orm, breakerSettingsFrom(appDeps.config)),
+  };
+  registerBreakerGauge(deps.metrics.registry, deps.breakers);
   const app = express() as App;
   app.set('trust proxy', false);
   app.set('etag', false);

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { Breakers } from '../infra/circuit-breaker';
 import type { Config } from '../infra/config';
 import type { Metrics } from '../infra/metrics';
 import type { YooKassaClient } from '../infra/yookassa/client';
@@ -14,6 +15,8 @@ export interface AppDeps {
   logger: Logger;
   /** Created by createApp when not given; tests pass their own to read it. */
   metrics?: Metrics;
+  /** Circuit breakers shared with the workers (PostgreSQL); created by createApp when not given. */
+  breakers?: Breakers;
 }
 
-export type ApiDeps = AppDeps & { metrics: Metrics };
+export type ApiDeps = AppDeps & { metrics: Metrics; breakers: Breakers };

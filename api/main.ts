@@ -5,7 +5,8 @@ import { loadConfigOrExit } from '../infra/config';
 import { openOrm } from '../infra/db/orm';
 import { createLogger } from '../infra/logger';
 import { connectClient } from '../infra/temporal';
-import { createYooKassaClient } from '../infra/yookassa/client';
+import { breakerSettingsFrom, createBreakers, watchOutcomes } from '../infra/circuit-breaker';
+import { yooKassaClientFromConfig } from '../infra/yookassa/from-config';
 import { createApp } from './app';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -23,18 +24,13 @@ async function main(): Promise<void> {
   const temporal = await connectClient(config).catch((err) =>
     fail(`connect to Temporal at ${config.TEMPORAL_ADDRESS}`, err),
   );
-  const yookassa =
-    config.YOOKASSA_SHOP_ID && config.YOOKASSA_SECRET_KEY
-      ? createYooKassaClient({
-          apiUrl: config.YOOKASSA_API_URL,
-          shopId: config.YOOKASSA_SHOP_ID,
-          secretKey: config.YOOKASSA_SECRET_KEY,
-          returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL,
-        })
-      : null;
+  const breakers = createBreakers(orm, breakerSettingsFrom(config), { logger });
+  const yookassaClient = yooKassaClientFromConfig(config);
+  // The webhook's re-reads count too; the breaker never blocks them.
+  const yookassa = yookassaClient && watchOutcomes(yookassaClient, 'yookassa', breakers);
   if (!yookassa) logger.warn('YOOKASSA_SHOP_ID not set: card payments answer 503, Stars still work');
 
-  const app = createApp({ config, orm, temporal, yookassa, logger });
+  const app = createApp({ config, orm, temporal, yookassa, logger, breakers });
   const server = app.listen(config.API_PORT);
   server.once('error', (err) => fail(`listen on port ${config.API_PORT}`, err));
   server.once('listening', () => logger.info({ port: config.API_PORT }, 'api listening'));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_YOOKASSA_CIDRS } from './net/allowlist';
 import { durationField, durationListField } from './config-fields';
+import { receiptCustomerField } from './yookassa/receipt';
 
 const duration = durationField;
 const durationList = durationListField;
@@ -34,6 +35,14 @@ const schema = z.object({
   YOOKASSA_API_URL: url.default('https://api.yookassa.ru/v3'),
   YOOKASSA_RETURN_URL: url.optional(),
   YOOKASSA_WEBHOOK_ALLOW: z.string().min(1).default(DEFAULT_YOOKASSA_CIDRS.join(',')),
+  // 54-FZ receipts (see infra/yookassa/receipt.ts); off by default, checked together in parseConfig.
+  YOOKASSA_RECEIPT: z.enum(['on', 'off']).default('off'),
+  YOOKASSA_TAX_SYSTEM_CODE: z.coerce.number().int().min(1).max(6).optional(),
+  YOOKASSA_VAT_CODE: z.coerce.number().int().min(1).max(12).default(1),
+  YOOKASSA_RECEIPT_CUSTOMER: receiptCustomerField.optional(),
+  // Circuit breakers on YooKassa and Telegram (infra/circuit-breaker.ts).
+  BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  BREAKER_OPEN_FOR: duration.default('30s'),
   TRUSTED_PROXIES: z.string().default(''),
   REMIND_BEFORE: durationList.default('24h'),
   PAYMENT_TIMEOUT: duration.default('1h'),
@@ -75,6 +84,9 @@ export function parseConfig(env: NodeJS.ProcessEnv, required: readonly string[] 
   }
   if ((config.YOOKASSA_SHOP_ID === undefined) !== (config.YOOKASSA_SECRET_KEY === undefined)) {
     throw new ConfigError('config error: YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY must be set together');
+  }
+  if (config.YOOKASSA_RECEIPT === 'on' && !config.YOOKASSA_RECEIPT_CUSTOMER) {
+    throw new ConfigError('config error: YOOKASSA_RECEIPT_CUSTOMER is required when YOOKASSA_RECEIPT=on');
   }
   return config as Config;
 }

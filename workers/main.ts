@@ -7,7 +7,8 @@ import { openOrm } from '../infra/db/orm';
 import { createLogger } from '../infra/logger';
 import { createTelegramSender } from '../infra/telegram/sender';
 import { connectClient, connectWorker, registerSearchAttributes } from '../infra/temporal';
-import { createYooKassaClient } from '../infra/yookassa/client';
+import { breakerSettingsFrom, createBreakers, watchOutcomes } from '../infra/circuit-breaker';
+import { yooKassaClientFromConfig } from '../infra/yookassa/from-config';
 import { NODE_HEALTH_WORKFLOW_ID } from '../workflows/node-health';
 import { telegramQueueFor } from '../workflows/telegram-queue';
 import { createWorkers } from './create-workers';
@@ -44,17 +45,17 @@ async function main(): Promise<void> {
   await registerSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
   const connection = await connectWorker(config);
   const metrics = await startWorkerMetrics(config.WORKER_METRICS_PORT);
-  const yookassa = config.YOOKASSA_SHOP_ID
-    ? createYooKassaClient({
-        apiUrl: config.YOOKASSA_API_URL,
-        shopId: config.YOOKASSA_SHOP_ID,
-        secretKey: config.YOOKASSA_SECRET_KEY!,
-        returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL,
-      })
-    : null;
+  // Every provider call's outcome feeds the shared circuit breakers (the API reads them).
+  const breakers = createBreakers(orm, breakerSettingsFrom(config), { logger });
+  const yookassaClient = yooKassaClientFromConfig(config);
+  const yookassa = yookassaClient && watchOutcomes(yookassaClient, 'yookassa', breakers);
   if (!yookassa) logger.warn('YOOKASSA_SHOP_ID is not set: card payments are refused');
   const telegram = config.BOT_TOKEN
-    ? createTelegramSender({ apiRoot: config.TELEGRAM_API_ROOT, botToken: config.BOT_TOKEN })
+    ? watchOutcomes(
+        createTelegramSender({ apiRoot: config.TELEGRAM_API_ROOT, botToken: config.BOT_TOKEN }),
+        'telegram',
+        breakers,
+      )
     : null;
   if (!telegram)
     logger.warn(

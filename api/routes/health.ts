@@ -4,9 +4,17 @@ import type { RouteTable } from '../route-table';
 
 const CHECK_TIMEOUT_MS = 2000;
 const checkState = z.enum(['ok', 'error']);
+const breakerState = z
+  .enum(['closed', 'open', 'half_open', 'unknown'])
+  .describe('Circuit breaker on the provider; informational, it never makes /health 503');
 const healthBody = z.object({
   status: z.enum(['ok', 'error']),
-  checks: z.object({ postgres: checkState, temporal: checkState }),
+  checks: z.object({
+    postgres: checkState,
+    temporal: checkState,
+    yookassa: breakerState,
+    telegram: breakerState,
+  }),
 });
 
 async function check(name: string, deps: ApiDeps, probe: () => Promise<unknown>): Promise<'ok' | 'error'> {
@@ -30,7 +38,8 @@ export function healthRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'get',
       path: '/health',
-      summary: 'Liveness and dependencies: PostgreSQL and Temporal',
+      summary:
+        'Liveness and dependencies: PostgreSQL and Temporal (503 when one fails), plus the YooKassa and Telegram circuit breakers (informational)',
       tag: 'public',
       auth: 'none',
       responses: {
@@ -43,8 +52,19 @@ export function healthRoutes(routes: RouteTable, deps: ApiDeps): void {
         check('postgres', deps, () => deps.orm.em.getConnection().execute('select 1')),
         check('temporal', deps, () => deps.temporal.workflowService.getSystemInfo({})),
       ]);
+      // A provider outage is not this process's fault: restarting or unrouting the API would also stop
+      // Stars, subscriptions and webhooks. So breaker states are shown, never a reason for 503.
+      const breakers = await deps.breakers.states().catch(() => undefined);
       const ok = postgres === 'ok' && temporal === 'ok';
-      res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'error', checks: { postgres, temporal } });
+      res.status(ok ? 200 : 503).json({
+        status: ok ? 'ok' : 'error',
+        checks: {
+          postgres,
+          temporal,
+          yookassa: breakers?.yookassa ?? 'unknown',
+          telegram: breakers?.telegram ?? 'unknown',
+        },
+      });
     },
   );
 }

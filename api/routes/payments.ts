@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
+import { requireProviderAvailable } from '../provider-gate';
 import { paymentCreated, requireActiveTariff, requireUser, startPurchase } from '../purchases';
 import type { RouteTable } from '../route-table';
 import { errorBody, paymentIdParams, provider, telegramId } from '../schemas';
@@ -59,12 +60,17 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         201: { description: 'Pending payment', schema: paymentCreated },
         404: { description: 'Unknown user or tariff (inactive tariffs are not on sale)', schema: errorBody },
         422: { description: 'A field is invalid; the body names it', schema: errorBody },
-        503: { description: 'The payment provider is down or not configured', schema: errorBody },
+        503: {
+          description:
+            'The payment provider is down or not configured; `provider_unavailable` at once while its circuit breaker is open',
+          schema: errorBody,
+        },
       },
     },
     async ({ body }, _req, res) => {
       const user = await requireUser(deps.orm, body.telegram_id);
       const tariff = await requireActiveTariff(deps.orm, { id: body.tariff_id, slug: body.tariff_slug });
+      await requireProviderAvailable(deps, body.provider);
       res.status(201).json(await startPurchase(deps, { user, tariff, provider: body.provider }));
     },
   );
@@ -80,7 +86,11 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: {
         200: { description: 'New pending payment', schema: paymentCreated },
         404: { description: 'Unknown payment, or its tariff is no longer on sale', schema: errorBody },
-        503: { description: 'The payment provider is down', schema: errorBody },
+        503: {
+          description:
+            'The payment provider is down (`provider_unavailable` while its circuit breaker is open)',
+          schema: errorBody,
+        },
       },
     },
     async ({ params }, _req, res) => {
@@ -88,6 +98,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       if (!old) throw notFound('payment_not_found');
       const user = await requireUser(deps.orm, String(old.telegram_id));
       const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
+      await requireProviderAvailable(deps, old.provider);
       res.status(200).json(await startPurchase(deps, { user, tariff, provider: old.provider }));
     },
   );

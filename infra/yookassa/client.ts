@@ -1,20 +1,15 @@
 import { z } from 'zod';
 import { AMOUNT_PATTERN, toAmountString } from './amount';
 import { createTransport } from './transport';
-import type { Payment, Receipt, Refund } from './types';
+import { buildReceipt, type ReceiptSettings } from './receipt';
+import type { Payment, Refund } from './types';
 
 export { toAmountString } from './amount';
 export { isRetryable, YooKassaError, YooKassaRejectedError, YooKassaUnavailableError } from './errors';
 export type { Amount, CancellationDetails, Payment, PaymentStatus, Refund, RefundStatus } from './types';
 
-/** 54-FZ receipt defaults; a receipt is attached only when the caller also gives `receiptEmail`. */
-export interface ReceiptDefaults {
-  /** YooKassa vat_code: 1 = without VAT, 2 = 0%, 3 = 10%, 4 = 20%, ... */
-  vatCode: number;
-  paymentMode?: string;
-  paymentSubject?: string;
-  taxSystemCode?: number;
-}
+/** 54-FZ receipt settings (see receipt.ts). Kept under its old name for callers that import it. */
+export type ReceiptDefaults = ReceiptSettings;
 
 export interface YooKassaClientOptions {
   /** e.g. https://api.yookassa.ru/v3 */
@@ -24,7 +19,8 @@ export interface YooKassaClientOptions {
   /** Where YooKassa sends the buyer after the checkout page, unless a payment overrides it. */
   returnUrl: string;
   timeoutMs?: number;
-  receipt?: ReceiptDefaults;
+  /** When set (YOOKASSA_RECEIPT=on), every payment and refund carries a 54-FZ receipt. */
+  receipt?: ReceiptSettings;
 }
 
 export interface CreatePaymentInput {
@@ -36,6 +32,7 @@ export interface CreatePaymentInput {
   description: string;
   metadata: Record<string, string>;
   returnUrl?: string;
+  /** The buyer's own email for the receipt; without it the shop's configured customer is used. */
   receiptEmail?: string;
 }
 
@@ -45,6 +42,8 @@ export interface CreateRefundInput {
   amount: string;
   currency: string;
   description?: string;
+  /** The receipt line of a refund names the service refunded (default "VPN access"). */
+  receiptItem?: string;
 }
 
 export interface YooKassaClient {
@@ -85,29 +84,15 @@ export function createYooKassaClient(options: YooKassaClientOptions): YooKassaCl
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
 
-  function buildReceipt(input: CreatePaymentInput, amount: string): Receipt | undefined {
-    const defaults = options.receipt;
-    if (!defaults || !input.receiptEmail) return undefined;
-    return {
-      customer: { email: input.receiptEmail },
-      items: [
-        {
-          description: input.description.slice(0, 128),
-          quantity: '1.00',
-          amount: { value: amount, currency: input.currency },
-          vat_code: defaults.vatCode,
-          payment_mode: defaults.paymentMode ?? 'full_payment',
-          payment_subject: defaults.paymentSubject ?? 'service',
-        },
-      ],
-      ...(defaults.taxSystemCode !== undefined ? { tax_system_code: defaults.taxSystemCode } : {}),
-    };
-  }
-
   return {
     createPayment(input) {
       const amount = toAmountString(input.amount);
-      const receipt = buildReceipt(input, amount);
+      const customer = input.receiptEmail ? { email: input.receiptEmail } : undefined;
+      const receipt = buildReceipt(
+        options.receipt,
+        { description: input.description, amount, currency: input.currency },
+        customer ?? options.receipt?.customer,
+      );
       const body = {
         amount: { value: amount, currency: input.currency },
         capture: true,
@@ -128,10 +113,18 @@ export function createYooKassaClient(options: YooKassaClientOptions): YooKassaCl
       return call<Payment>(`cancelPayment ${id}`, 'POST', path, paymentSchema, post);
     },
     createRefund(input) {
+      const amount = toAmountString(input.amount);
+      // A refund is a fiscal event too: its receipt holds the refunded amount ("возврат прихода").
+      const receipt = buildReceipt(options.receipt, {
+        description: input.receiptItem ?? 'VPN access',
+        amount,
+        currency: input.currency,
+      });
       const body = {
         payment_id: input.paymentId,
-        amount: { value: toAmountString(input.amount), currency: input.currency },
+        amount: { value: amount, currency: input.currency },
         ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(receipt ? { receipt } : {}),
       };
       const post = { idempotenceKey: input.idempotenceKey, body };
       return call<Refund>(`createRefund ${input.paymentId}`, 'POST', '/refunds', refundSchema, post);

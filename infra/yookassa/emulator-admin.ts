@@ -15,6 +15,7 @@ export interface AdminDeps {
   getWebhookUrl: () => string | undefined;
   setWebhookUrl: (url: string | undefined) => void;
   deliveries: () => WebhookDelivery[];
+  setFiscalisation: (on: boolean) => void;
 }
 
 type IdRequest = Request<{ id: string }>;
@@ -65,6 +66,15 @@ export function adminRouter(deps: AdminDeps): Router {
     handle((req) => {
       applyFaultPatch(deps.faults, req.body);
       return deps.faults;
+    }),
+  );
+  router.put(
+    '/fiscalisation',
+    handle((req) => {
+      const on = isObject(req.body) ? req.body.on : undefined;
+      if (typeof on !== 'boolean') throw new ApiError(400, 'invalid_request', 'on must be a boolean', 'on');
+      deps.setFiscalisation(on);
+      return { on };
     }),
   );
   router.get(

@@ -31,6 +31,8 @@ export interface LedgerOptions {
   pendingTtlMs: number;
   /** How long a `waiting_for_capture` payment lives before `expired_on_capture`. */
   captureTtlMs: number;
+  /** The shop sends receipts through YooKassa (54-FZ): payments and refunds without one are refused. */
+  fiscalisation: () => boolean;
 }
 
 export type Ledger = ReturnType<typeof createLedger>;
@@ -67,10 +69,18 @@ export function createLedger(options: LedgerOptions) {
     return settle(p, 'canceled', reason);
   }
 
+  // What YooKassa answers a fiscalising shop that sent no receipt.
+  function requireReceiptIfFiscal(receipt: unknown): void {
+    if (receipt === undefined && options.fiscalisation()) {
+      throw invalid('receipt', 'Receipt is missing or illegal');
+    }
+  }
+
   return {
     createPayment(body: unknown): Payment {
       if (!isObject(body)) throw invalid(undefined, 'Request body must be a JSON object');
       const { minor, amount } = parseAmount(body.amount, 'amount');
+      requireReceiptIfFiscal(body.receipt);
       if (body.capture !== undefined && typeof body.capture !== 'boolean') {
         throw invalid('capture', 'capture must be a boolean');
       }
@@ -125,6 +135,8 @@ export function createLedger(options: LedgerOptions) {
       if (minor > p.minor - p.refundedMinor) {
         throw invalid('amount.value', 'Refund amount exceeds the amount available for refund');
       }
+      requireReceiptIfFiscal(body.receipt);
+      validateReceipt(body.receipt, minor, amount.currency);
       const description = optionalString(body, 'description', 250);
       p.refundedMinor += minor;
       const refund: Refund = {

@@ -3,7 +3,8 @@
  * Env: YOOKASSA_SHOP_ID, YOOKASSA_SECRET_KEY (required, the same the API uses),
  * YOOKASSA_EMULATOR_PORT (default 8090), YOOKASSA_EMULATOR_HOST (default 127.0.0.1),
  * YOOKASSA_EMULATOR_WEBHOOK_URL (where notifications go, e.g. http://127.0.0.1:8080/api/v1/payments/webhook),
- * YOOKASSA_EMULATOR_PUBLIC_URL (origin for confirmation_url when reached through another address).
+ * YOOKASSA_EMULATOR_PUBLIC_URL (origin for confirmation_url when reached through another address),
+ * YOOKASSA_EMULATOR_FISCALISATION=on (the shop sends 54-FZ receipts: creates/refunds without one get 400).
  */
 import { createLogger } from '../logger';
 import { startYooKassaEmulator } from './emulator';
@@ -36,6 +37,7 @@ function readEnv(env: NodeJS.ProcessEnv) {
     secretKey: required('YOOKASSA_SECRET_KEY'),
     webhookUrl: urlOrUndefined('YOOKASSA_EMULATOR_WEBHOOK_URL'),
     publicBaseUrl: urlOrUndefined('YOOKASSA_EMULATOR_PUBLIC_URL'),
+    fiscalisation: value('YOOKASSA_EMULATOR_FISCALISATION') === 'on',
   };
 }
 

@@ -36,6 +36,8 @@ export interface YooKassaEmulatorOptions {
   captureTtlMs?: number;
   webhookRetry?: Partial<WebhookRetryPolicy>;
   faults?: Partial<EmulatorFaults>;
+  /** The shop has 54-FZ fiscalisation on: a create or refund without `receipt` gets 400 (parameter receipt). */
+  fiscalisation?: boolean;
 }
 
 export interface YooKassaEmulator {
@@ -52,6 +54,8 @@ export interface YooKassaEmulator {
   decline(id: string, reason?: string): Payment;
   expire(id: string): Payment;
   setWebhookUrl(url: string | undefined): void;
+  /** Switches the shop's 54-FZ fiscalisation (as in the YooKassa shop settings). */
+  setFiscalisation(on: boolean): void;
   deliveries(): WebhookDelivery[];
   close(): Promise<void>;
 }
@@ -62,6 +66,7 @@ const log = createLogger('yookassa-emulator');
 export async function startYooKassaEmulator(options: YooKassaEmulatorOptions): Promise<YooKassaEmulator> {
   const faults: EmulatorFaults = { ...DEFAULT_FAULTS, ...options.faults };
   let webhookUrl = options.webhookUrl;
+  let fiscalisation = options.fiscalisation ?? false;
   let origin = '';
   const publicOrigin = () => (options.publicBaseUrl ?? origin).replace(/\/+$/, '');
   const webhooks = createWebhookSender({
@@ -77,6 +82,7 @@ export async function startYooKassaEmulator(options: YooKassaEmulatorOptions): P
     onEvent: (event, object) => webhooks.notify(event, object),
     pendingTtlMs,
     captureTtlMs: options.captureTtlMs ?? 7 * 24 * HOUR_MS,
+    fiscalisation: () => fiscalisation,
   });
   const api = createApiRouter({ shopId: options.shopId, secretKey: options.secretKey, ledger, faults, log });
 
@@ -91,6 +97,9 @@ export async function startYooKassaEmulator(options: YooKassaEmulatorOptions): P
       getWebhookUrl: () => webhookUrl,
       setWebhookUrl,
       deliveries: webhooks.deliveries,
+      setFiscalisation: (on) => {
+        fiscalisation = on;
+      },
     }),
   );
   app.use(checkoutRouter(ledger));
@@ -122,6 +131,9 @@ export async function startYooKassaEmulator(options: YooKassaEmulatorOptions): P
     decline: ledger.decline,
     expire: ledger.expire,
     setWebhookUrl,
+    setFiscalisation(on) {
+      fiscalisation = on;
+    },
     deliveries: webhooks.deliveries,
     async close() {
       clearInterval(sweeper);

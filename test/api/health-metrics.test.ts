@@ -15,7 +15,13 @@ describe('api: /health and /metrics', () => {
     const res = await api.call('GET', '/health', { token: null });
     assert.deepEqual(
       [res.status, res.body],
-      [200, { status: 'ok', checks: { postgres: 'ok', temporal: 'ok' } }],
+      [
+        200,
+        {
+          status: 'ok',
+          checks: { postgres: 'ok', temporal: 'ok', yookassa: 'closed', telegram: 'closed' },
+        },
+      ],
     );
   });
 
@@ -27,7 +33,13 @@ describe('api: /health and /metrics', () => {
       const res = await broken.call('GET', '/health', { token: null });
       assert.deepEqual(
         [res.status, res.body],
-        [503, { status: 'error', checks: { postgres: 'ok', temporal: 'error' } }],
+        [
+          503,
+          {
+            status: 'error',
+            checks: { postgres: 'ok', temporal: 'error', yookassa: 'closed', telegram: 'closed' },
+          },
+        ],
       );
     } finally {
       await broken.close();

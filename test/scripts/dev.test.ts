@@ -133,6 +133,8 @@ describe('npm run dev', function () {
     assert.deepEqual(((await health.json()) as { checks: unknown }).checks, {
       postgres: 'ok',
       temporal: 'ok',
+      yookassa: 'closed',
+      telegram: 'closed',
     });
 
     const secrets = JSON.parse(readFileSync(path.join(dataDir, 'dev-secrets.json'), 'utf8'));

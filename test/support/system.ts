@@ -9,7 +9,7 @@ import { createLogger } from '../../infra/logger';
 import { seedTariffs } from '../../infra/db/seed';
 import { type NodeConnection, type NodeDriver, createNodeDriver } from '../../infra/nodes';
 import { createTelegramSender } from '../../infra/telegram/sender';
-import { createYooKassaClient } from '../../infra/yookassa/client';
+import { createYooKassaClient, type YooKassaClient } from '../../infra/yookassa/client';
 import { type YooKassaEmulator, startYooKassaEmulator } from '../../infra/yookassa/emulator';
 import { bundleWorkflows } from '../../scripts/bundle-workflows';
 import { createWorkers } from '../../workers/create-workers';
@@ -42,6 +42,8 @@ export interface SystemOptions {
   /** Wraps the real node driver, e.g. to inject failures. */
   wrapDriver?: (driver: NodeDriver) => NodeDriver;
   withNode?: boolean;
+  /** Wraps the workers' YooKassa client, e.g. to feed the circuit breakers as workers/main.ts does. */
+  wrapYooKassa?: (client: YooKassaClient, orm: MikroORM) => YooKassaClient;
 }
 
 /**
@@ -113,13 +115,14 @@ export class PurchaseSystem {
   async startWorkers(): Promise<void> {
     this.connection ??= await NativeConnection.connect({ address: this.temporalAddress });
     const logger = createLogger('test-worker');
-    const yookassa = createYooKassaClient({
+    const client = createYooKassaClient({
       apiUrl: this.yookassa.url,
       shopId: this.shopId,
       secretKey: this.secretKey,
       returnUrl: 'http://localhost/return',
       timeoutMs: 3000,
     });
+    const yookassa = this.options.wrapYooKassa?.(client, this.orm) ?? client;
     const wrap = this.options.wrapDriver;
     this.workers = await createWorkers(
       {

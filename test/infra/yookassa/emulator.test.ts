@@ -293,6 +293,27 @@ describe('YooKassa emulator', () => {
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(!receiver.received.some((r) => r.body.object.id === quiet.id), 'no URL, no notification');
   });
+
+  it('fiscalisation switched on over HTTP: a create without a receipt gets 400 parameter receipt', async () => {
+    const admin = (on: unknown) =>
+      fetch(`${emulator.origin}/__emulator/fiscalisation`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ on }),
+      });
+    assert.equal((await admin('yes')).status, 400);
+    assert.equal((await admin(true)).status, 200);
+    try {
+      const refused = await createPaymentRaw(emulator, {});
+      assert.deepEqual(
+        [refused.status, refused.body.code, refused.body.parameter],
+        [400, 'invalid_request', 'receipt'],
+      );
+    } finally {
+      await admin(false);
+    }
+    assert.equal((await createPaymentRaw(emulator, {})).status, 200);
+  });
 });
 
 describe('YooKassa emulator deadlines', () => {
