@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { accessViewFromRow } from '../../infra/subscription/access-view';
 import { chooseFormat, SUBSCRIPTION_FORMATS } from '../../infra/subscription/choose-format';
 import { languageFrom } from '../../infra/subscription/page-texts';
+import { subscriptionPageUrl } from '../../infra/subscription/page-url';
 import type { PageLanguage } from '../../infra/subscription/placeholder';
 import { renderSubscription } from '../../infra/subscription/render';
 import { ACCESS_SELECT, subscriptionUrl } from '../access';
@@ -74,7 +75,7 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
       const { body, headers } = await renderSubscription(
         format,
         view,
-        { subscriptionUrl: url, pageUrl: `${url}?format=html`, supportUrl, renewUrl },
+        { subscriptionUrl: url, pageUrl: subscriptionPageUrl(url), supportUrl, renewUrl },
         {
           updateIntervalHours: deps.config.SUB_UPDATE_INTERVAL_HOURS,
           language,
