@@ -168,3 +168,29 @@ describe('api: GET /sub/<token> in every format', () => {
     assert.ok(!logged.includes('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), 'unknown tokens are not logged either');
   });
 });
+
+describe('api: /sub in the OpenAPI document', () => {
+  let api: ApiHarness;
+  before(async () => {
+    api = await startApi();
+  });
+  after(() => api.close());
+
+  it('documents the formats and every subscription header', async () => {
+    const { body: doc } = await api.call('GET', '/openapi.json', { token: null });
+    const op = doc.paths['/sub/{token}'].get;
+    const format = op.parameters.find((p: Json) => p.name === 'format');
+    assert.deepEqual(
+      [format.in, format.required, format.schema.enum],
+      ['query', false, ['base64', 'singbox', 'clash', 'xray', 'html']],
+    );
+    assert.deepEqual(Object.keys(op.responses['200'].headers).sort(), [
+      'content-disposition',
+      'profile-title',
+      'profile-update-interval',
+      'profile-web-page-url',
+      'subscription-userinfo',
+      'support-url',
+    ]);
+  });
+});
