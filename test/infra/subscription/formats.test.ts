@@ -184,6 +184,48 @@ describe('subscription formats (one access, every client)', () => {
     assert.equal(typeof doc['mixed-port'], 'number');
   });
 
+  it('Clash YAML uses only keys mihomo knows (its VlessOption / RealityOptions / group fields): no silent typos', () => {
+    // mihomo's decoder ignores unknown keys, so a misspelt one would silently drop a setting.
+    const VLESS_KEYS = new Set([
+      'name',
+      'type',
+      'server',
+      'port',
+      'uuid',
+      'flow',
+      'tls',
+      'alpn',
+      'udp',
+      'packet-addr',
+      'xudp',
+      'packet-encoding',
+      'encryption',
+      'network',
+      'reality-opts',
+      'servername',
+      'client-fingerprint',
+      'skip-cert-verify',
+      'fingerprint',
+    ]);
+    const REALITY_KEYS = new Set(['public-key', 'short-id', 'support-x25519mlkem768']);
+    const GROUP_KEYS = new Set([
+      'name',
+      'type',
+      'proxies',
+      'url',
+      'interval',
+      'tolerance',
+      'lazy',
+      'timeout',
+    ]);
+    const doc: Json = parseYaml(renderClash([NODE]));
+    for (const k of Object.keys(doc.proxies[0])) assert.ok(VLESS_KEYS.has(k), `proxy key ${k}`);
+    for (const k of Object.keys(doc.proxies[0]['reality-opts']))
+      assert.ok(REALITY_KEYS.has(k), `reality key ${k}`);
+    for (const g of doc['proxy-groups'])
+      for (const k of Object.keys(g)) assert.ok(GROUP_KEYS.has(k), `group key ${k}`);
+  });
+
   it('the YAML writer quotes what YAML would misread (names with colons, #, leading dashes, yes/no)', () => {
     const tricky = ['a: b', '# not a comment', '- dash', 'yes', 'null', '0123', '"quoted"', 'слово 🇳🇱'];
     const doc: Json = parseYaml(renderClash(tricky.map((name) => ({ ...NODE, name }))));
