@@ -65,7 +65,7 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
       const url = subscriptionUrl(deps.config.PUBLIC_BASE_URL, params.token);
       const renewUrl = deps.config.BOT_USERNAME ? `https://t.me/${deps.config.BOT_USERNAME}` : undefined;
       const supportUrl = deps.config.SUPPORT_URL;
-      const language = languageFrom(req.get('accept-language'), await userLanguage(deps, row.id));
+      const language = languageFrom(req.get('accept-language')) ?? (await userLanguage(deps, row.id));
       const view = accessViewFromRow(row, { now: new Date(), language, renewAt: renewUrl ?? supportUrl });
       const format = chooseFormat({
         format: query.format,

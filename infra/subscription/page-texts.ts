@@ -85,8 +85,8 @@ export const PAGE_TEXTS: Record<PageLanguage, PageTexts> = {
   },
 };
 
-/** ru or en, by the Accept-Language preference order (q values); `fallback` when neither is asked for. */
-export function languageFrom(acceptLanguage: string | undefined, fallback: PageLanguage): PageLanguage {
+/** ru or en, by the Accept-Language preference order (q values); undefined when neither is asked for. */
+export function languageFrom(acceptLanguage: string | undefined): PageLanguage | undefined {
   const ranked = (acceptLanguage ?? '')
     .split(',')
     .map((part, i) => {
@@ -97,5 +97,5 @@ export function languageFrom(acceptLanguage: string | undefined, fallback: PageL
     .filter((x) => x.lang && x.q > 0)
     .sort((a, b) => b.q - a.q || a.i - b.i);
   const hit = ranked.find((x) => x.lang === 'ru' || x.lang === 'en');
-  return (hit?.lang as PageLanguage | undefined) ?? fallback;
+  return hit?.lang as PageLanguage | undefined;
 }

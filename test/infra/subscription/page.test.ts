@@ -9,13 +9,13 @@ const page = (over: Parameters<typeof view>[0] = {}, language: 'ru' | 'en' = 'en
   renderPage({ view: view(over), links: LINKS, language, userAgent, nonce: 'abc123', now });
 
 describe('subscription page (rendering)', () => {
-  it('language: Accept-Language preference order with q values; the fallback otherwise', () => {
-    assert.equal(languageFrom('ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7', 'en'), 'ru');
-    assert.equal(languageFrom('en;q=0.5,ru;q=0.9', 'en'), 'ru');
-    assert.equal(languageFrom('de-DE,de;q=0.9,en;q=0.8', 'ru'), 'en');
-    assert.equal(languageFrom('de-DE', 'ru'), 'ru');
-    assert.equal(languageFrom(undefined, 'en'), 'en');
-    assert.equal(languageFrom('ru;q=0,en', 'ru'), 'en');
+  it('language: Accept-Language preference order with q values; none when neither ru nor en is asked for', () => {
+    assert.equal(languageFrom('ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7'), 'ru');
+    assert.equal(languageFrom('en;q=0.5,ru;q=0.9'), 'ru');
+    assert.equal(languageFrom('de-DE,de;q=0.9,en;q=0.8'), 'en');
+    assert.equal(languageFrom('de-DE'), undefined); // the route falls back to the user's bot language
+    assert.equal(languageFrom(undefined), undefined);
+    assert.equal(languageFrom('ru;q=0,en'), 'en');
   });
 
   it('shows days left, unlimited or limited traffic, devices, and the browser’s OS section open', async () => {
