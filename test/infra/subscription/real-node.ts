@@ -3,7 +3,6 @@ import { XrayApi } from '../../../infra/agent/xray-api';
 import type { SubscriptionNode } from '../../../infra/subscription/types';
 import {
   type Closeable,
-  killAllStarted,
   startHttpTarget,
   startTlsTarget,
   startXrayServer,
@@ -53,7 +52,6 @@ export async function startRealNode(): Promise<RealNode> {
       await xray.stop();
       await web.close();
       await tls.close();
-      await killAllStarted();
     },
   };
 }
