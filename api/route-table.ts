@@ -11,6 +11,8 @@ export interface ResponseSpec {
   schema?: ZodTypeAny;
   /** Default application/json. */
   contentType?: string;
+  /** Response headers worth documenting: name → meaning. */
+  headers?: Record<string, string>;
 }
 
 export interface RouteSpec<

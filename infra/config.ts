@@ -56,6 +56,13 @@ const schema = z.object({
   WORKFLOW_BUNDLE_PATH: optional,
   WORKER_METRICS_PORT: port.default(9464),
   NODE_HEALTH_INTERVAL: duration.default('30s'),
+  // Subscription URL: how often clients re-fetch it, and the bot the page's Renew button opens.
+  SUB_UPDATE_INTERVAL_HOURS: z.coerce.number().int().min(1).max(168).default(12),
+  BOT_USERNAME: z
+    .string()
+    .regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/, 'must be a Telegram bot username such as my_vpn_bot')
+    .transform((name) => name.replace(/^@/, ''))
+    .optional(),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };

@@ -86,6 +86,14 @@ function responses(route: RouteSpec): Record<string, unknown> {
         ? { type: 'object' }
         : { type: 'string' };
     out[status] = { description: r.description, content: { [type]: { schema } } };
+    if (r.headers) {
+      (out[status] as Record<string, unknown>).headers = Object.fromEntries(
+        Object.entries(r.headers).map(([name, description]) => [
+          name,
+          { description, schema: { type: 'string' } },
+        ]),
+      );
+    }
   }
   if (route.auth !== 'none') out['401'] ??= { description: 'Missing or wrong bearer token', ...errorContent };
   const invalid = String(route.invalidStatus ?? 422);

@@ -1,56 +1,99 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { renderSubscription } from '../../infra/xray/subscription';
-import { ACCESS_SELECT, isLive, vlessLinkFor } from '../access';
+import { accessViewFromRow } from '../../infra/subscription/access-view';
+import { chooseFormat, SUBSCRIPTION_FORMATS } from '../../infra/subscription/choose-format';
+import { languageFrom } from '../../infra/subscription/page-texts';
+import { subscriptionPageUrl } from '../../infra/subscription/page-url';
+import type { PageLanguage } from '../../infra/subscription/placeholder';
+import { renderSubscription } from '../../infra/subscription/render';
+import { ACCESS_SELECT, subscriptionUrl } from '../access';
 import { sqlOne } from '../db';
-import { notFound } from '../errors';
 import type { ApiDeps } from '../deps';
+import { notFound } from '../errors';
 import type { RouteTable } from '../route-table';
 
-const UPDATE_INTERVAL_HOURS = 12;
 const TOKEN = /^[\w-]{16,64}$/;
+
+const HEADERS_DOC =
+  'Headers on every format: subscription-userinfo (upload, download, total, expire; 0 = unlimited), ' +
+  'profile-title (base64:…), profile-update-interval (hours, SUB_UPDATE_INTERVAL_HOURS), support-url, ' +
+  'profile-web-page-url (the page), content-disposition (file name; inline for the page).';
 
 export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
     {
       method: 'get',
       path: '/sub/:token',
-      summary: 'Subscription URL for VPN clients (v2rayNG, Hiddify, Streisand, v2rayN)',
+      summary:
+        'Subscription URL: sing-box JSON, Clash Meta YAML, base64 vless:// links, Xray JSON or the HTML page, ' +
+        'chosen by User-Agent (README "Subscription URL") or ?format=',
       tag: 'public',
       auth: 'none',
       params: z.object({ token: z.string() }),
+      query: z.object({
+        format: z
+          .enum(SUBSCRIPTION_FORMATS)
+          .optional()
+          .describe('Override the User-Agent choice: base64 | singbox | clash | xray | html'),
+      }),
       responses: {
         200: {
           description:
-            'Base64 of newline-separated vless:// links (empty once expired) with subscription-userinfo, ' +
-            'profile-update-interval, profile-title, content-disposition and support-url headers',
+            'base64 (text/plain): newline-separated vless:// links; singbox (application/json): a sing-box ' +
+            'profile; clash (text/yaml): a mihomo profile; xray (application/json): an array of full Xray ' +
+            'client configs; html (text/html): the subscription page. Expired or revoked access: one ' +
+            `placeholder entry naming what happened and where to renew, expire in the past. ${HEADERS_DOC}`,
           contentType: 'text/plain',
+          headers: {
+            'subscription-userinfo':
+              'upload=<bytes>; download=<bytes>; total=<bytes, 0 = unlimited>; expire=<unix s>',
+            'profile-title': 'base64:<UTF-8 title in base64>',
+            'profile-update-interval': 'hours between refreshes (SUB_UPDATE_INTERVAL_HOURS)',
+            'support-url': 'SUPPORT_URL',
+            'profile-web-page-url': 'the subscription page (this URL with ?format=html)',
+            'content-disposition': 'attachment (inline for the page); filename and filename* (UTF-8)',
+          },
         },
         404: { description: 'Unknown token' },
       },
     },
-    async ({ params }, _req, res) => {
+    async ({ params, query }, req, res) => {
       const row = TOKEN.test(params.token)
         ? await sqlOne(deps.orm, `${ACCESS_SELECT} where s.subscription_token = ?`, [params.token])
         : undefined;
       if (!row) throw notFound('subscription_not_found');
-      const live = isLive(row);
-      const { body, headers } = renderSubscription({
-        links: live ? [vlessLinkFor(row)] : [],
-        upload: Number(row.upload_bytes),
-        download: Number(row.download_bytes),
-        total: 0,
-        expireAt: live ? new Date(row.expires_at) : pastExpiry(row.expires_at),
-        title: `VPN · ${row.tariff_name}`,
-        supportUrl: deps.config.SUPPORT_URL,
-        updateIntervalHours: UPDATE_INTERVAL_HOURS,
+      const url = subscriptionUrl(deps.config.PUBLIC_BASE_URL, params.token);
+      const renewUrl = deps.config.BOT_USERNAME ? `https://t.me/${deps.config.BOT_USERNAME}` : undefined;
+      const supportUrl = deps.config.SUPPORT_URL;
+      const language = languageFrom(req.get('accept-language')) ?? (await userLanguage(deps, row.id));
+      const view = accessViewFromRow(row, { now: new Date(), language, renewAt: renewUrl ?? supportUrl });
+      const format = chooseFormat({
+        format: query.format,
+        userAgent: req.get('user-agent'),
+        accept: req.get('accept'),
       });
+      const { body, headers } = await renderSubscription(
+        format,
+        view,
+        { subscriptionUrl: url, pageUrl: subscriptionPageUrl(url), supportUrl, renewUrl },
+        {
+          updateIntervalHours: deps.config.SUB_UPDATE_INTERVAL_HOURS,
+          language,
+          userAgent: req.get('user-agent'),
+          nonce: randomBytes(16).toString('base64'),
+        },
+      );
       res.set(headers).send(body);
     },
   );
 }
 
-/** A revoked or refunded access ends now even if its paid end was later: clients must see it expired. */
-function pastExpiry(expiresAt: Date | string): Date {
-  const end = new Date(expiresAt);
-  return end < new Date() ? end : new Date(Date.now() - 1000);
+/** The language the user chose in the bot: placeholders speak it when the client sends no Accept-Language. */
+async function userLanguage(deps: ApiDeps, subscriptionId: string): Promise<PageLanguage> {
+  const row = await sqlOne(
+    deps.orm,
+    'select u.language from subscriptions s join users u on u.id = s.user_id where s.id = ?',
+    [subscriptionId],
+  );
+  return row?.language === 'en' ? 'en' : 'ru';
 }

@@ -1,3 +1,4 @@
+import { subscriptionPageUrl } from '../subscription/page-url';
 import {
   durationUnit,
   escapeHtml as h,
@@ -121,6 +122,7 @@ export const en: Messages = {
       `✅ <b>Your subscription is active</b>${s.tariffName ? ` (${h(s.tariffName)})` : ''}\n` +
       `Left: ${s.daysRemaining} ${pluralEn(s.daysRemaining, 'day', 'days')}, until ${date(s.endDate)}\n\n` +
       `🔗 Subscription URL (tap to copy):\n<code>${h(s.subscriptionUrl)}</code>\n\n` +
+      `🌐 <a href="${h(subscriptionPageUrl(s.subscriptionUrl))}">Subscription page</a>: QR code and one-tap "Add to app"\n\n` +
       `🔑 Key:\n<code>${h(s.vlessUrl)}</code>`,
     qrCaption: 'Your key as a QR code: scan it in your VPN app.',
     notActive: (lastPaymentStatus) =>
@@ -201,6 +203,7 @@ export const en: Messages = {
     activation: (p) =>
       `🎉 <b>Your subscription is active until ${date(p.expiresAt)}</b>\n\n` +
       `🔗 Subscription URL (tap to copy):\n<code>${h(p.subscriptionUrl)}</code>\n\n` +
+      `🌐 <a href="${h(subscriptionPageUrl(p.subscriptionUrl))}">Subscription page</a>: QR code and one-tap "Add to app"\n\n` +
       `🔑 Key:\n<code>${h(p.vlessUrl)}</code>\n\nNot sure what to do with it? Tap "Setup guide".`,
     activationQrCaption: 'Your key as a QR code: scan it in your VPN app.',
     paymentFailed: (p) =>

@@ -1,3 +1,4 @@
+import { subscriptionPageUrl } from '../subscription/page-url';
 import {
   durationUnit,
   escapeHtml as h,
@@ -136,6 +137,7 @@ export const ru = {
       `✅ <b>Подписка активна</b>${s.tariffName ? ` (${h(s.tariffName)})` : ''}\n` +
       `Осталось: ${s.daysRemaining} ${pluralRu(s.daysRemaining, ['день', 'дня', 'дней'])}, до ${date(s.endDate)}\n\n` +
       `🔗 Ссылка-подписка (нажмите, чтобы скопировать):\n<code>${h(s.subscriptionUrl)}</code>\n\n` +
+      `🌐 <a href="${h(subscriptionPageUrl(s.subscriptionUrl))}">Страница подписки</a>: QR-код и «Добавить в приложение» в одно касание\n\n` +
       `🔑 Ключ:\n<code>${h(s.vlessUrl)}</code>`,
     qrCaption: 'QR-код ключа: отсканируйте его в приложении VPN.',
     notActive: (lastPaymentStatus?: string | null) =>
@@ -216,6 +218,7 @@ export const ru = {
     activation: (p: { expiresAt: Date | string; vlessUrl: string; subscriptionUrl: string }) =>
       `🎉 <b>Подписка активна до ${date(p.expiresAt)}</b>\n\n` +
       `🔗 Ссылка-подписка (нажмите, чтобы скопировать):\n<code>${h(p.subscriptionUrl)}</code>\n\n` +
+      `🌐 <a href="${h(subscriptionPageUrl(p.subscriptionUrl))}">Страница подписки</a>: QR-код и «Добавить в приложение» в одно касание\n\n` +
       `🔑 Ключ:\n<code>${h(p.vlessUrl)}</code>\n\nНе знаете, что с этим делать? Нажмите «Как подключиться».`,
     activationQrCaption: 'QR-код ключа: отсканируйте его в приложении VPN.',
     paymentFailed: (p: { reason?: string | null }) =>

@@ -75,7 +75,7 @@ describe('api: subscription status, config and /sub', () => {
     assert.equal(Buffer.from(config.body.qr_png_base64, 'base64').subarray(1, 4).toString(), 'PNG');
   });
 
-  it('serves /sub/<token>: links and userinfo while active, an empty list once expired, 404 otherwise', async () => {
+  it('serves /sub/<token>: links and userinfo while active, a placeholder once expired, 404 otherwise', async () => {
     const user = await insertUser(api.orm, uniqueTelegramId());
     const expiresAt = new Date(Date.now() + DAY);
     const active = await insertSubscription(api.orm, {
@@ -106,7 +106,9 @@ describe('api: subscription status, config and /sub', () => {
     });
     const expired = await api.call('GET', `/sub/${old.subscription_token}`, { token: null });
     assert.equal(expired.status, 200);
-    assert.equal(Buffer.from(expired.text, 'base64').toString(), '');
+    // v2: one entry that cannot connect and whose name says what happened (test/api/sub.test.ts has more).
+    const [placeholder] = Buffer.from(expired.text, 'base64').toString().split('\n');
+    assert.match(parseVlessLink(placeholder).remark, /^⛔ /);
     const expire = Number(/expire=(\d+)/.exec(expired.headers.get('subscription-userinfo') ?? '')?.[1]);
     assert.ok(expire * 1000 < Date.now(), 'expire is in the past');
 

@@ -1,0 +1,56 @@
+import { VISION_FLOW } from '../xray/link';
+import { type PageLanguage, placeholderNode } from './placeholder';
+import type { AccessState, AccessView, SubscriptionNode } from './types';
+
+// biome-ignore lint/suspicious/noExplicitAny: a raw row selected with ACCESS_SELECT
+type Row = Record<string, any>;
+
+/** The access's one node today (subscriptions.node_id); several per access come with a later issue. */
+export function nodesOfRow(row: Row): SubscriptionNode[] {
+  return [
+    {
+      name: `${row.node_name}-${row.telegram_id}`,
+      host: row.host,
+      port: Number(row.port),
+      uuid: row.client_uuid,
+      flow: VISION_FLOW,
+      serverName: row.reality_server_name,
+      publicKey: row.reality_public_key,
+      shortId: row.reality_short_id,
+      fingerprint: 'chrome',
+    },
+  ];
+}
+
+/** Active and not yet past its end; past the end = expired; ended early (refund, revoke) = revoked. */
+export function accessState(row: Row, now: Date): AccessState {
+  const end = new Date(row.expires_at);
+  if (row.status === 'active' && end > now) return 'active';
+  return end <= now ? 'expired' : 'revoked';
+}
+
+export interface ViewOptions {
+  now: Date;
+  /** Language of the placeholder's name. */
+  language: PageLanguage;
+  /** Where to renew, named in the placeholder (the bot link, else support). */
+  renewAt?: string;
+}
+
+export function accessViewFromRow(row: Row, opts: ViewOptions): AccessView {
+  const state = accessState(row, opts.now);
+  const end = new Date(row.expires_at);
+  return {
+    state,
+    nodes: state === 'active' ? nodesOfRow(row) : [placeholderNode(state, opts.language, opts.renewAt)],
+    uploadBytes: Number(row.upload_bytes),
+    downloadBytes: Number(row.download_bytes),
+    totalBytes: 0, // no traffic limits yet: 0 = unlimited
+    // A revoked or refunded access ends now even if its paid end was later: clients must see it expired.
+    expireAt: state === 'revoked' ? new Date(opts.now.getTime() - 1000) : end,
+    title: `VPN · ${row.tariff_name}`,
+    tariffName: String(row.tariff_name),
+    devices: 1, // one key per access today
+    deviceLimit: 0,
+  };
+}
