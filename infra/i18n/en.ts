@@ -90,6 +90,12 @@ export const en: Messages = {
     providerDown:
       '🛠 The payment system is unavailable right now. Try again a bit later or choose another payment method.',
     notFound: 'We could not find this plan or payment. Open /start and try again.',
+    slowDown: '🐢 Too many messages in a row. Please slow down — the bot answers again once you pause.',
+    rateLimited: '⏳ Too many requests. Please wait a minute and try again.',
+    purchaseLimit:
+      '🧾 You have too many open payments. Finish one of them or wait until they expire, then try again.',
+    locationMismatch:
+      '📍 Your active subscription is in another location. You can extend it only with a plan of the same location — pick one, or wait until the current subscription ends.',
   },
   tariffs: {
     title: 'Choose a plan:',
