@@ -24,7 +24,7 @@ export interface CreateBotOptions {
   logger: Logger;
   /** Chats handled at the same time (default 50). */
   concurrency?: number;
-  /** Per-user flood control (default 5 updates/s, then 10 s of silence; limit 0 = off). */
+  /** Per-user flood control (limit updates/s, then cooldownMs of silence). Omitted: off (bot/main passes the config's). */
   flood?: { limit: number; cooldownMs: number };
 }
 
@@ -79,7 +79,7 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
     { telegram: { apiRoot: options.apiRoot } },
     {
       concurrency: options.concurrency ?? 50,
-      flood: options.flood ?? { limit: 5, cooldownMs: 10_000 },
+      flood: options.flood ?? { limit: 0, cooldownMs: 0 },
       logger: options.logger,
     },
   );
