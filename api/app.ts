@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { createMetrics } from '../infra/metrics';
 import type { ApiDeps, AppDeps } from './deps';
-import { bearerAuth } from './middleware/bearer-auth';
+import { adminAuth, bearerAuth } from './middleware/bearer-auth';
 import { errorHandler, unknownRoute } from './middleware/errors';
 import { httpMetrics } from './middleware/http-metrics';
 import { requestLog } from './middleware/request-log';
@@ -60,7 +60,7 @@ export function createApp(appDeps: AppDeps): App {
 
   const routes = new RouteTable(app, {
     api: [bearerAuth(deps.config.API_TOKEN)],
-    admin: [bearerAuth(deps.config.ADMIN_TOKEN)],
+    admin: [adminAuth(deps.config.ADMIN_TOKEN, deps.config.ADMIN_READ_TOKEN)],
     none: [],
   });
   for (const register of ROUTE_GROUPS) register(routes, deps);
