@@ -64,11 +64,11 @@ export class DispatchingBot extends Telegraf {
   /** Queues the update and returns at once (telegraf's own webhook, with a response to write, is served inline). */
   override async handleUpdate(update: Update, webhookResponse?: ServerResponse): Promise<void> {
     if (webhookResponse) return super.handleUpdate(update, webhookResponse);
-    void this.dispatch(update);
+    void this.enqueue(update);
   }
 
   /** Queues one update; the promise settles when it has been handled or dropped. */
-  dispatch(update: Update): Promise<void> {
+  enqueue(update: Update): Promise<void> {
     const u = update as AnyUpdate;
     const from = sender(u);
     if (from && !isMoneyUpdate(u)) {

@@ -1,6 +1,6 @@
-import type { Telegraf } from 'telegraf';
 import { createApiClient } from '../../bot/api-client';
 import { createBot } from '../../bot/create-bot';
+import type { DispatchingBot } from '../../bot/dispatching-bot';
 import { createLogger } from '../../infra/logger';
 import { type FakeApi, startFakeApi } from '../support/fake-api';
 import {
@@ -13,7 +13,7 @@ import {
 export interface BotHarness {
   emu: TelegramEmulator;
   api: FakeApi;
-  bot: Telegraf;
+  bot: DispatchingBot;
   /** JSON log lines the bot wrote (warn and above in tests). */
   logs: Array<Record<string, unknown>>;
   /** Index to pass to `emu.waitFor` predicates so only calls after this moment match. */
