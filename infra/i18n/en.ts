@@ -188,7 +188,7 @@ export const en: Messages = {
     nodes: '🖥 Nodes',
     findUser: '🔎 Find user',
     findUserHint: 'Send <code>/user 123456789</code> or <code>/user @username</code>.',
-    notConfigured: 'ADMIN_TOKEN is not set: the admin API is unavailable.',
+    notConfigured: 'ADMIN_READ_TOKEN is not set for the bot: the admin screens are unavailable.',
     userNotFound: 'User not found.',
     stuckEmpty: 'No stuck purchases. 👌',
     nodesEmpty: 'No nodes yet.',

@@ -204,7 +204,7 @@ export const ru = {
     nodes: '🖥 Ноды',
     findUser: '🔎 Найти пользователя',
     findUserHint: 'Отправьте <code>/user 123456789</code> или <code>/user @username</code>.',
-    notConfigured: 'ADMIN_TOKEN не задан: админ-API недоступно.',
+    notConfigured: 'ADMIN_READ_TOKEN не задан для бота: админ-экраны недоступны.',
     userNotFound: 'Пользователь не найден.',
     stuckEmpty: 'Зависших покупок нет. 👌',
     nodesEmpty: 'Нод пока нет.',
