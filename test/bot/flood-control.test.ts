@@ -98,6 +98,25 @@ describe('bot: flood control', () => {
       assert.equal(warnings.length, 1, 'one slow-down answer');
       assert.ok(menus.length <= 3, `at most the limit was served, got ${menus.length}`);
       assert.ok(h.logs.some((l) => l.msg === 'flood control: user slowed down' && l.telegramId === flooder));
+
+      // Button taps: the slow-down is the tapped button's answer (a toast), also only once.
+      const tapper = 8003;
+      h.emu.injectCommand(tapper, 'start');
+      await h.next('sendMessage', tapper, since);
+      const ids = Array.from({ length: 8 }, () => h.emu.injectCallback(tapper, 'g'));
+      const toast = await h.emu.waitFor(
+        (c) =>
+          c.method === 'answerCallbackQuery' &&
+          /Too many|Слишком много сообщений/.test(String(c.params.text)),
+      );
+      assert.ok(ids.includes(String(toast.params.callback_query_id)));
+      const later = h.mark();
+      h.emu.injectCommand(other, 'start');
+      await h.next('sendMessage', other, later);
+      const toasts = h.emu
+        .calls('answerCallbackQuery')
+        .filter((c) => /Слишком много сообщений/.test(String(c.params.text)));
+      assert.equal(toasts.length, 1);
     } finally {
       await h.stop();
     }

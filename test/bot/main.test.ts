@@ -11,6 +11,7 @@ const BASE_ENV = { BOT_TOKEN: '123:abc', API_TOKEN: 't', SUPPORT_URL: 'https://t
 function runBot(env: Record<string, string>): {
   child: ChildProcess;
   done: Promise<{ code: number | null; stderr: string }>;
+  stdout: () => string;
 } {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'bot/main.ts'], {
     cwd: ROOT,
@@ -21,11 +22,14 @@ function runBot(env: Record<string, string>): {
   child.stderr?.on('data', (c) => {
     stderr += c;
   });
-  child.stdout?.resume();
+  let stdout = '';
+  child.stdout?.on('data', (c) => {
+    stdout += c;
+  });
   const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
     child.on('exit', (code) => resolve({ code, stderr })),
   );
-  return { child, done };
+  return { child, done, stdout: () => stdout };
 }
 
 describe('bot/main and bot/config', () => {
@@ -146,12 +150,15 @@ describe('bot/main and bot/config', () => {
     });
 
     it('polls, serves /start, and stops cleanly on SIGTERM', async () => {
-      const { child, done } = runBot({
+      const { child, done, stdout } = runBot({
         BOT_TOKEN: emu.token,
         TELEGRAM_API_ROOT: emu.url,
         API_URL: api.url,
         API_TOKEN: api.apiToken,
         SUPPORT_URL: 'https://t.me/help',
+        // A deployment that still hands the bot other processes' secrets: ignored, named, never printed.
+        ADMIN_TOKEN: 'full-admin-token-must-not-leak',
+        DATABASE_URL: 'postgres://vpn:db-password-must-not-leak@db/vpn',
       });
       try {
         await emu.waitForPolling(20_000);
@@ -163,6 +170,8 @@ describe('bot/main and bot/config', () => {
         child.kill('SIGTERM');
       }
       assert.equal((await done).code, 0);
+      assert.match(stdout(), /"ignored":\["ADMIN_TOKEN","DATABASE_URL"\]/);
+      assert.doesNotMatch(stdout(), /must-not-leak/);
     });
   });
 });
