@@ -3,7 +3,7 @@ import helmet from 'helmet';
 import { breakerSettingsFrom, createBreakers, registerBreakerGauge } from '../infra/circuit-breaker';
 import { createMetrics } from '../infra/metrics';
 import type { ApiDeps, AppDeps } from './deps';
-import { bearerAuth } from './middleware/bearer-auth';
+import { adminAuth, bearerAuth } from './middleware/bearer-auth';
 import { errorHandler, unknownRoute } from './middleware/errors';
 import { httpMetrics } from './middleware/http-metrics';
 import { requestLog } from './middleware/request-log';
@@ -66,7 +66,7 @@ export function createApp(appDeps: AppDeps): App {
 
   const routes = new RouteTable(app, {
     api: [bearerAuth(deps.config.API_TOKEN)],
-    admin: [bearerAuth(deps.config.ADMIN_TOKEN)],
+    admin: [adminAuth(deps.config.ADMIN_TOKEN, deps.config.ADMIN_READ_TOKEN)],
     none: [],
   });
   for (const register of ROUTE_GROUPS) register(routes, deps);

@@ -60,6 +60,7 @@ export interface RegisterInput {
 export interface ApiClientConfig {
   baseUrl: string;
   apiToken: string;
+  /** The bearer for the admin screens: the read-only ADMIN_READ_TOKEN (GET /api/v1/admin/* only). */
   adminToken?: string;
   timeoutMs?: number;
 }
@@ -74,7 +75,13 @@ export function createApiClient(config: ApiClientConfig) {
     schema: z.ZodType<T, z.ZodTypeDef, unknown>,
     method: 'GET' | 'POST',
     path: string,
-    opts: { body?: unknown; admin?: boolean; timeoutMs?: number; notFoundAsNull?: boolean } = {},
+    opts: {
+      body?: unknown;
+      admin?: boolean;
+      timeoutMs?: number;
+      notFoundAsNull?: boolean;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<T> {
     const token = opts.admin ? config.adminToken : config.apiToken;
     let res: Response;
@@ -85,6 +92,7 @@ export function createApiClient(config: ApiClientConfig) {
           authorization: `Bearer ${token ?? ''}`,
           accept: 'application/json',
           ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...opts.headers,
         },
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
         signal: AbortSignal.timeout(opts.timeoutMs ?? defaultTimeout),
@@ -114,8 +122,19 @@ export function createApiClient(config: ApiClientConfig) {
     },
     registerUser: (input: RegisterInput) =>
       request(registeredSchema, 'POST', '/api/v1/users/register', { body: input }),
-    createPayment: (input: { telegram_id: number; tariff_id: string; provider: 'yookassa' | 'stars' }) =>
-      request(paymentSchema, 'POST', '/api/v1/payments/create', { body: input, timeoutMs: 20_000 }),
+    /**
+     * `idempotencyKey` makes a repeated call (a retry, Telegram redelivering the same tap) return the
+     * payment the first call created instead of starting a second purchase.
+     */
+    createPayment: (
+      input: { telegram_id: number; tariff_id: string; provider: 'yookassa' | 'stars' },
+      idempotencyKey?: string,
+    ) =>
+      request(paymentSchema, 'POST', '/api/v1/payments/create', {
+        body: input,
+        timeoutMs: 20_000,
+        headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined,
+      }),
     retryPayment: (paymentId: string) =>
       request(paymentSchema, 'POST', `/api/v1/payments/${id(paymentId)}/retry`, { timeoutMs: 20_000 }),
     /** Null for an unknown payment. Short timeout: pre_checkout_query must be answered within 10 s. */

@@ -1,6 +1,31 @@
 import { z } from 'zod';
+import { durationField } from '../infra/config-fields';
 
-/** The bot's environment, validated once at start; a bad value names its variable in one line. */
+/**
+ * The bot's environment, validated once at start; a bad value names its variable in one line.
+ * Secrets by role: the bot reads only BOT_TOKEN, API_TOKEN (its bearer for /api/v1/*) and ADMIN_READ_TOKEN
+ * (the read-only admin bearer for its admin screens). The full ADMIN_TOKEN, DATABASE_URL and payment keys
+ * are never read; `scrubForeignSecrets` removes them from the process if a deployment passes them anyway.
+ */
+
+/** Secrets of other processes: the bot never needs them, so it refuses to keep them in its environment. */
+export const FOREIGN_SECRETS = [
+  'ADMIN_TOKEN',
+  'DATABASE_URL',
+  'YOOKASSA_SHOP_ID',
+  'YOOKASSA_SECRET_KEY',
+  'AGENT_TOKEN',
+  'POSTGRES_PASSWORD',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS_KEY',
+] as const;
+
+/** Deletes the other processes' secrets from `env`; returns the names it found (to warn about). */
+export function scrubForeignSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
+  const found = FOREIGN_SECRETS.filter((name) => env[name] !== undefined && env[name] !== '');
+  for (const name of FOREIGN_SECRETS) delete env[name];
+  return found;
+}
 
 const secretToken = z
   .string()
@@ -24,7 +49,12 @@ const schema = z
     BOT_WEBHOOK_PORT: z.coerce.number().int().min(1).max(65535).default(8081),
     API_URL: httpUrl.default('http://localhost:8080'),
     API_TOKEN: z.string().min(1),
-    ADMIN_TOKEN: z.string().min(1).optional(),
+    ADMIN_READ_TOKEN: z.string().min(1).optional(),
+    // Read only to refuse ADMIN_READ_TOKEN = ADMIN_TOKEN; never kept in the config.
+    ADMIN_TOKEN: z.string().optional(),
+    BOT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+    BOT_FLOOD_LIMIT: z.coerce.number().int().min(0).max(1000).default(5),
+    BOT_FLOOD_COOLDOWN: durationField.default('10s'),
     SUPPORT_URL: httpUrl
       .or(z.string().regex(/^tg:\/\//, 'must be an http(s) or tg:// URL'))
       .default('https://t.me/support'),
@@ -42,6 +72,14 @@ const schema = z
       }),
   })
   .superRefine((env, ctx) => {
+    if (env.ADMIN_READ_TOKEN !== undefined && env.ADMIN_READ_TOKEN === env.API_TOKEN)
+      ctx.addIssue({ code: 'custom', path: ['ADMIN_READ_TOKEN'], message: 'must differ from API_TOKEN' });
+    if (env.ADMIN_READ_TOKEN !== undefined && env.ADMIN_READ_TOKEN === env.ADMIN_TOKEN)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_READ_TOKEN'],
+        message: 'must be the read-only admin token, not ADMIN_TOKEN',
+      });
     if (env.BOT_MODE !== 'webhook') return;
     for (const name of ['BOT_WEBHOOK_URL', 'TELEGRAM_WEBHOOK_SECRET'] as const) {
       if (!env[name])
@@ -56,9 +94,14 @@ export interface BotConfig {
   webhook?: { url: string; port: number; secret: string };
   apiUrl: string;
   apiToken: string;
-  adminToken?: string;
+  /** ADMIN_READ_TOKEN: GET-only access to /api/v1/admin/* for the admin screens. */
+  adminReadToken?: string;
   supportUrl: string;
   adminIds: number[];
+  /** Chats whose updates are handled at the same time. */
+  concurrency: number;
+  /** Updates per second per user before the slow-down answer (0 = off), and the silent cooldown after it. */
+  flood: { limit: number; cooldownMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -90,8 +133,10 @@ export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
         : undefined,
     apiUrl: e.API_URL.replace(/\/+$/, ''),
     apiToken: e.API_TOKEN,
-    adminToken: e.ADMIN_TOKEN,
+    adminReadToken: e.ADMIN_READ_TOKEN,
     supportUrl: e.SUPPORT_URL,
     adminIds: e.ADMIN_TELEGRAM_IDS,
+    concurrency: e.BOT_CONCURRENCY,
+    flood: { limit: e.BOT_FLOOD_LIMIT, cooldownMs: e.BOT_FLOOD_COOLDOWN },
   };
 }

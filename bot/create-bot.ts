@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
-import { type Context, Telegraf, TelegramError } from 'telegraf';
+import { type Context, TelegramError } from 'telegraf';
 import { message } from 'telegraf/filters';
 import { type ApiClient, ApiUnavailableError } from './api-client';
+import { isRateLimited } from './api-refusals';
 import { type CallbackAction, decodeCallback } from './callbacks';
+import { DispatchingBot } from './dispatching-bot';
 import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
 import { showGuide, showGuides } from './handlers/guides';
 import { registerPayments, retryPayment } from './handlers/payments';
@@ -20,6 +22,10 @@ export interface CreateBotOptions {
   supportUrl: string;
   adminIds: readonly number[];
   logger: Logger;
+  /** Chats handled at the same time (default 50). */
+  concurrency?: number;
+  /** Per-user flood control (limit updates/s, then cooldownMs of silence). Omitted: off (bot/main passes the config's). */
+  flood?: { limit: number; cooldownMs: number };
 }
 
 function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<void> {
@@ -61,14 +67,22 @@ function loggable(err: unknown): unknown {
 }
 
 /** Builds the bot with every handler; the caller starts it (polling or webhook). */
-export function createBot(options: CreateBotOptions): Telegraf {
+export function createBot(options: CreateBotOptions): DispatchingBot {
   const deps: BotDeps = {
     api: options.api,
     supportUrl: options.supportUrl,
     adminIds: new Set(options.adminIds),
     logger: options.logger,
   };
-  const bot = new Telegraf(options.token, { telegram: { apiRoot: options.apiRoot } });
+  const bot = new DispatchingBot(
+    options.token,
+    { telegram: { apiRoot: options.apiRoot } },
+    {
+      concurrency: options.concurrency ?? 50,
+      flood: options.flood ?? { limit: 0, cooldownMs: 0 },
+      logger: options.logger,
+    },
+  );
 
   registerStart(bot, deps);
   registerSupport(bot, deps);
@@ -105,7 +119,12 @@ export function createBot(options: CreateBotOptions): Telegraf {
     if (!ctx.chat || cannotReply(err)) return;
     const m = textsFor(ctx);
     try {
-      await ctx.reply(apiDown ? m.errors.apiUnavailable : m.errors.tryAgain);
+      const text = apiDown
+        ? m.errors.apiUnavailable
+        : isRateLimited(err)
+          ? m.errors.rateLimited
+          : m.errors.tryAgain;
+      await ctx.reply(text);
     } catch (replyErr) {
       deps.logger.warn(
         { err: replyErr, updateId: ctx.update.update_id },

@@ -2,8 +2,9 @@ import type { Telegraf } from 'telegraf';
 import { t } from '../infra/i18n';
 import { createLogger } from '../infra/logger';
 import { createApiClient } from './api-client';
-import { ConfigError, type BotConfig, loadBotConfig } from './config';
+import { ConfigError, type BotConfig, loadBotConfig, scrubForeignSecrets } from './config';
 import { createBot } from './create-bot';
+import type { DispatchingBot } from './dispatching-bot';
 import { ALLOWED_UPDATES, startWebhook } from './webhook';
 
 /** `npm run bot`: the Telegram bot process, in polling (default) or webhook mode. */
@@ -30,13 +31,35 @@ async function setCommands(bot: Telegraf): Promise<void> {
   }
 }
 
+// How long a stopping bot lets queued updates finish (compose gives it 20 s before SIGKILL).
+const DRAIN_MS = 15_000;
+
+/** Stops taking updates, then waits (bounded) for the queued ones, so a deploy loses none. */
+async function drain(bot: DispatchingBot, logger: ReturnType<typeof createLogger>): Promise<void> {
+  const pending = bot.pending;
+  if (pending > 0) logger.info({ pending }, 'finishing queued updates');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, DRAIN_MS);
+  });
+  await Promise.race([bot.idle(), timeout]);
+  clearTimeout(timer);
+  if (bot.pending > 0) logger.warn({ pending: bot.pending }, 'stopped with updates still queued');
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger('bot');
+  const foreign = scrubForeignSecrets(process.env);
+  if (foreign.length > 0)
+    logger.warn(
+      { ignored: foreign },
+      'the bot was given secrets it does not use; ignored and removed from its environment (give it only BOT_TOKEN, API_TOKEN, ADMIN_READ_TOKEN)',
+    );
   const api = createApiClient({
     baseUrl: config.apiUrl,
     apiToken: config.apiToken,
-    adminToken: config.adminToken,
+    adminToken: config.adminReadToken,
   });
   const bot = createBot({
     token: config.botToken,
@@ -45,6 +68,8 @@ async function main(): Promise<void> {
     supportUrl: config.supportUrl,
     adminIds: config.adminIds,
     logger,
+    concurrency: config.concurrency,
+    flood: config.flood,
   });
 
   // Fails fast (and clearly) on a wrong token or an unreachable TELEGRAM_API_ROOT.
@@ -57,7 +82,10 @@ async function main(): Promise<void> {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping bot');
       // The webhook stays registered: a restarted or replacement process keeps receiving updates.
-      void hook.close().then(() => process.exit(0));
+      void hook
+        .close()
+        .then(() => drain(bot, logger))
+        .then(() => process.exit(0));
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -69,6 +97,7 @@ async function main(): Promise<void> {
   logger.info({ username: bot.botInfo.username }, 'bot started (polling)');
   // Resolves only when polling stops (a signal); rejects on 401/409, i.e. a wrong token or a second instance.
   await bot.launch({ allowedUpdates: [...ALLOWED_UPDATES] });
+  await drain(bot, logger);
   logger.info('bot stopped');
 }
 

@@ -17,7 +17,7 @@ function sameSecret(given: string | undefined, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** The express handler: wrong or missing secret → 403; otherwise the update is handled, then 200. */
+/** The express handler: wrong or missing secret → 403; otherwise the update is queued, then 200. */
 export function webhookHandler(bot: Telegraf, secret: string, logger: Logger): RequestHandler {
   return async (req, res) => {
     if (!sameSecret(req.get(SECRET_HEADER), secret)) {
@@ -31,7 +31,8 @@ export function webhookHandler(bot: Telegraf, secret: string, logger: Logger): R
       return;
     }
     try {
-      // Answering after handling means a crash mid-update makes Telegram deliver it again.
+      // handleUpdate only queues (see DispatchingBot): Telegram gets its 200 at once, so one slow handler
+      // never holds back the next delivery (another user's pre_checkout_query has 10 s to be answered).
       await bot.handleUpdate(update as Parameters<Telegraf['handleUpdate']>[0]);
     } catch (err) {
       logger.error({ err, updateId: update.update_id }, 'webhook update failed');

@@ -27,6 +27,8 @@ const schema = z.object({
   PUBLIC_BASE_URL: url.default('http://localhost:8080'),
   API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Read-only admin bearer (GET /api/v1/admin/* only), for the bot's admin screens.
+  ADMIN_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BOT_TOKEN: optional,
   TELEGRAM_API_ROOT: url.default('https://api.telegram.org'),
   SUPPORT_URL: url.default('https://t.me/support'),
@@ -89,6 +91,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, required: readonly string[] 
     if (!(config as Record<string, unknown>)[name])
       throw new ConfigError(`config error: ${name} is required`);
   }
+  assertDistinctTokens(config);
   if ((config.YOOKASSA_SHOP_ID === undefined) !== (config.YOOKASSA_SECRET_KEY === undefined)) {
     throw new ConfigError('config error: YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY must be set together');
   }
@@ -96,6 +99,20 @@ export function parseConfig(env: NodeJS.ProcessEnv, required: readonly string[] 
     throw new ConfigError('config error: YOOKASSA_RECEIPT_CUSTOMER is required when YOOKASSA_RECEIPT=on');
   }
   return config as Config;
+}
+
+/** Each bearer opens a different door: a shared value would let the bot's token into the admin API. */
+function assertDistinctTokens(config: z.infer<typeof schema>): void {
+  const tokens = [
+    ['API_TOKEN', config.API_TOKEN],
+    ['ADMIN_TOKEN', config.ADMIN_TOKEN],
+    ['ADMIN_READ_TOKEN', config.ADMIN_READ_TOKEN],
+  ] as const;
+  for (const [i, [a, va]] of tokens.entries()) {
+    for (const [b, vb] of tokens.slice(i + 1)) {
+      if (va !== undefined && va === vb) throw new ConfigError(`config error: ${a} and ${b} must differ`);
+    }
+  }
 }
 
 /** Process entry points call this: one clear line and exit 1 instead of a stack trace. */

@@ -34,6 +34,12 @@ export function buildOpenApiDocument(routes: RouteSpec[]): Doc {
       securitySchemes: {
         apiToken: { type: 'http', scheme: 'bearer', description: SECURITY.api.description },
         adminToken: { type: 'http', scheme: 'bearer', description: SECURITY.admin.description },
+        adminReadToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'ADMIN_READ_TOKEN (read-only: GET admin routes only; writes answer 403 read_only_token)',
+        },
       },
     },
   };
@@ -48,6 +54,7 @@ function operation(route: RouteSpec): Record<string, unknown> {
     responses: responses(route),
   };
   if (SECURITY[route.auth]) op.security = [{ [SECURITY[route.auth].scheme]: [] }];
+  if (route.auth === 'admin' && isRead(route)) op.security = [{ adminToken: [] }, { adminReadToken: [] }];
   if (route.body) {
     op.requestBody = {
       required: true,
@@ -96,12 +103,19 @@ function responses(route: RouteSpec): Record<string, unknown> {
     }
   }
   if (route.auth !== 'none') out['401'] ??= { description: 'Missing or wrong bearer token', ...errorContent };
+  if (route.auth === 'admin' && !isRead(route))
+    out['403'] ??= {
+      description: 'The read-only ADMIN_READ_TOKEN cannot write (read_only_token)',
+      ...errorContent,
+    };
   const invalid = String(route.invalidStatus ?? 422);
   if (route.params || route.query || route.body) {
     out[invalid] ??= { description: 'Invalid input: `field` names it, `message` says why', ...errorContent };
   }
   return out;
 }
+
+const isRead = (route: RouteSpec) => route.method === 'get';
 
 function unwrap(schema: ZodTypeAny): ZodTypeAny {
   let s = schema;

@@ -2,6 +2,7 @@ import type { Context, Telegraf } from 'telegraf';
 import { message } from 'telegraf/filters';
 import type { Messages } from '../../infra/i18n';
 import { ApiRequestError, ApiUnavailableError, type CreatedPayment, type Tariff } from '../api-client';
+import { purchaseRefusalText } from '../api-refusals';
 import { type BotDeps, cb, link, show, textsFor } from '../ui';
 
 /** Shows a fresh pending payment: a URL button to YooKassa's page, or a Telegram Stars invoice. */
@@ -48,9 +49,11 @@ export async function retryPayment(ctx: Context, deps: BotDeps, paymentId: strin
     const kind = payment.currency === 'XTR' || !payment.confirmation_url ? 'stars' : 'card';
     await presentPayment(ctx, payment, kind);
   } catch (err) {
+    const m = textsFor(ctx);
+    const refusal = purchaseRefusalText(err, m);
+    if (refusal !== null) return show(ctx, refusal, [[cb(m.buttons.tariffs, { type: 'tariffs' })]]);
     if (!(err instanceof ApiRequestError && (err.status === 404 || err.status === 409 || err.status === 422)))
       throw err;
-    const m = textsFor(ctx);
     await show(ctx, m.errors.notFound, [[cb(m.buttons.tariffs, { type: 'tariffs' })]]);
   }
 }

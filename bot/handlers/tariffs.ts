@@ -1,5 +1,6 @@
 import type { Context } from 'telegraf';
-import { ApiRequestError, ApiUnavailableError, type Tariff } from '../api-client';
+import { ApiRequestError, type Tariff } from '../api-client';
+import { purchaseRefusalText } from '../api-refusals';
 import { type BotDeps, cb, show, textsFor } from '../ui';
 import { presentPayment } from './payments';
 
@@ -61,10 +62,13 @@ export async function pay(
     tariff_id: tariff.id,
     provider: method === 'card' ? 'yookassa' : 'stars',
   } as const;
+  // One key per tap: Telegram redelivers a tap with the same callback query id, and the API then answers
+  // with the payment the first delivery created rather than starting a second purchase.
+  const idempotencyKey = ctx.callbackQuery ? `tg-tap-${ctx.callbackQuery.id}` : undefined;
   try {
     let payment: Awaited<ReturnType<typeof deps.api.createPayment>>;
     try {
-      payment = await deps.api.createPayment(input);
+      payment = await deps.api.createPayment(input, idempotencyKey);
     } catch (err) {
       // A user the API forgot (e.g. a fresh database) is registered again instead of being stuck.
       if (!(err instanceof ApiRequestError && err.status === 404)) throw err;
@@ -74,13 +78,13 @@ export async function pay(
         first_name: from.first_name,
         language_code: from.language_code,
       });
-      payment = await deps.api.createPayment(input);
+      payment = await deps.api.createPayment(input, idempotencyKey);
     }
     await presentPayment(ctx, payment, method, tariff);
   } catch (err) {
-    if (err instanceof ApiUnavailableError && err.status === 503) {
-      return show(ctx, m.errors.providerDown, [[cb(m.buttons.back, { type: 'tariff', tariffId })]]);
-    }
-    throw err;
+    const refusal = purchaseRefusalText(err, m);
+    if (refusal === null) throw err;
+    deps.logger.info({ telegramId: from.id, err: (err as Error).message }, 'purchase refused by the API');
+    return show(ctx, refusal, [[cb(m.buttons.back, { type: 'tariff', tariffId })]]);
   }
 }

@@ -91,6 +91,12 @@ export const en: Messages = {
     providerDown:
       '🛠 The payment system is unavailable right now. Try again a bit later or choose another payment method.',
     notFound: 'We could not find this plan or payment. Open /start and try again.',
+    slowDown: '🐢 Too many messages in a row. Please slow down — the bot answers again once you pause.',
+    rateLimited: '⏳ Too many requests. Please wait a minute and try again.',
+    purchaseLimit:
+      '🧾 You have too many open payments. Finish one of them or wait until they expire, then try again.',
+    locationMismatch:
+      '📍 Your active subscription is in another location. You can extend it only with a plan of the same location — pick one, or wait until the current subscription ends.',
   },
   tariffs: {
     title: 'Choose a plan:',
@@ -184,7 +190,7 @@ export const en: Messages = {
     nodes: '🖥 Nodes',
     findUser: '🔎 Find user',
     findUserHint: 'Send <code>/user 123456789</code> or <code>/user @username</code>.',
-    notConfigured: 'ADMIN_TOKEN is not set: the admin API is unavailable.',
+    notConfigured: 'ADMIN_READ_TOKEN is not set for the bot: the admin screens are unavailable.',
     userNotFound: 'User not found.',
     stuckEmpty: 'No stuck purchases. 👌',
     nodesEmpty: 'No nodes yet.',

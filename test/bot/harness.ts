@@ -1,6 +1,6 @@
-import type { Telegraf } from 'telegraf';
 import { createApiClient } from '../../bot/api-client';
 import { createBot } from '../../bot/create-bot';
+import type { DispatchingBot } from '../../bot/dispatching-bot';
 import { createLogger } from '../../infra/logger';
 import { type FakeApi, startFakeApi } from '../support/fake-api';
 import {
@@ -13,7 +13,7 @@ import {
 export interface BotHarness {
   emu: TelegramEmulator;
   api: FakeApi;
-  bot: Telegraf;
+  bot: DispatchingBot;
   /** JSON log lines the bot wrote (warn and above in tests). */
   logs: Array<Record<string, unknown>>;
   /** Index to pass to `emu.waitFor` predicates so only calls after this moment match. */
@@ -28,7 +28,14 @@ export interface BotHarness {
 export const SUPPORT_URL = 'https://t.me/vpn_support_test';
 
 export async function startBotHarness(
-  opts: { apiUrl?: string; adminIds?: number[] } = {},
+  opts: {
+    apiUrl?: string;
+    adminIds?: number[];
+    concurrency?: number;
+    flood?: { limit: number; cooldownMs: number };
+    /** The bot's API client timeout (2 s by default, so "API down" tests are quick). */
+    apiTimeoutMs?: number;
+  } = {},
 ): Promise<BotHarness> {
   const emu = await startTelegramEmulator();
   const api = await startFakeApi();
@@ -41,11 +48,13 @@ export async function startBotHarness(
       baseUrl: opts.apiUrl ?? api.url,
       apiToken: api.apiToken,
       adminToken: api.adminToken,
-      timeoutMs: 2000,
+      timeoutMs: opts.apiTimeoutMs ?? 2000,
     }),
     supportUrl: SUPPORT_URL,
     adminIds: opts.adminIds ?? [],
     logger,
+    concurrency: opts.concurrency,
+    flood: opts.flood,
   });
   const polling = bot.launch();
   await emu.waitForPolling();

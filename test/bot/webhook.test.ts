@@ -95,6 +95,8 @@ describe('bot: webhook mode', () => {
     assert.equal(emu.calls('sendMessage').length, 0);
     // The right secret on the same request is accepted.
     assert.equal((await post({ [SECRET_HEADER]: secret })).status, 200);
+    // Handled after the 200 (the update is queued): the menu reply shows it was served.
+    await emu.waitFor((c) => c.method === 'sendMessage' && Number(c.params.chat_id) === 5005);
     assert.equal(api.calls('POST /api/v1/users/register').length, 1);
   });
 });

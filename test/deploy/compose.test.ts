@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { loadBotConfig } from '../../bot/config';
+import { FOREIGN_SECRETS, loadBotConfig } from '../../bot/config';
 import { parseConfig } from '../../infra/config';
 import {
   CONFIG_MODULES,
@@ -187,7 +187,7 @@ describe('deployment: docker-compose.yml', () => {
   });
 
   it('feeds the app services from .env and points them at the in-network services', () => {
-    for (const name of [...APP_SERVICES, 'migrate']) {
+    for (const name of ['worker', 'api', 'migrate']) {
       const s = services[name];
       const files = Array.isArray(s.env_file) ? s.env_file : [s.env_file];
       assert.ok(files.includes('.env'), `${name}: env_file .env`);
@@ -204,6 +204,17 @@ describe('deployment: docker-compose.yml', () => {
     assert.match(env(services.bot).API_URL ?? '', /^http:\/\/api:/, 'the bot reaches the API in-network');
     for (const name of ['worker', 'api']) assert.equal(dependsOn(services[name]).temporal, 'service_healthy');
     assert.equal(dependsOn(services.bot).api, 'service_healthy');
+  });
+
+  it('secrets by role: the bot gets no .env, only its own tokens and settings', () => {
+    const bot = services.bot;
+    assert.equal(bot.env_file, undefined, 'the bot must not read the whole .env');
+    const e = env(bot);
+    for (const name of ['BOT_TOKEN', 'API_TOKEN', 'ADMIN_READ_TOKEN', 'API_URL'])
+      assert.ok(name in e, `the bot gets ${name}`);
+    for (const name of FOREIGN_SECRETS) assert.ok(!(name in e), `the bot must not get ${name}`);
+    assert.doesNotMatch(JSON.stringify(e), /POSTGRES_PASSWORD|ADMIN_TOKEN\b|YOOKASSA|AGENT_TOKEN/);
+    assert.equal(e.NODE_ENV, 'production');
   });
 
   it('publishes the API port, on loopback only (a TLS proxy fronts it)', () => {

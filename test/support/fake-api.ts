@@ -37,6 +37,13 @@ export interface FakeApiCall {
   path: string;
   body: unknown;
   authorization?: string;
+  idempotencyKey?: string;
+}
+
+/** A request held at the fake API's door: `reached` resolves when it arrives; it goes on after `release()`. */
+export interface HeldRequest {
+  reached: Promise<void>;
+  release(): void;
 }
 
 export interface FakeApi {
@@ -58,8 +65,10 @@ export interface FakeApi {
     }
   >;
   calls(route?: string): FakeApiCall[];
-  /** The next request to `route` ("POST /api/v1/payments/create") is answered with this status. */
-  failNext(route: string, status: number): void;
+  /** The next request to `route` ("POST /api/v1/payments/create") is answered with this status (and body). */
+  failNext(route: string, status: number, body?: unknown): void;
+  /** The next request to `route` hangs until released: a slow API, without a timing guess. */
+  hold(route: string): HeldRequest;
   close(): Promise<void>;
 }
 
@@ -94,7 +103,8 @@ export async function startFakeApi(opts: { tariffs?: FakeTariff[] } = {}): Promi
   const payments: FakeApi['payments'] = new Map();
   const active: FakeApi['active'] = new Map();
   const recorded: Array<FakeApiCall & { route: string }> = [];
-  const failures: Array<{ route: string; status: number }> = [];
+  const failures: Array<{ route: string; status: number; body?: unknown }> = [];
+  const holds: Array<{ route: string; arrived(): void; released: Promise<void> }> = [];
   let base = '';
 
   const app = express();
@@ -107,13 +117,23 @@ export async function startFakeApi(opts: { tariffs?: FakeTariff[] } = {}): Promi
       path: req.originalUrl,
       body: req.body,
       authorization: req.get('authorization'),
+      idempotencyKey: req.get('idempotency-key'),
     });
     const admin = req.path.startsWith('/api/v1/admin/');
     if (req.get('authorization') !== `Bearer ${admin ? adminToken : apiToken}`) {
       return void res.status(401).json({ error: 'unauthorized' });
     }
     const i = failures.findIndex((f) => f.route === route);
-    if (i >= 0) return void res.status(failures.splice(i, 1)[0].status).json({ error: 'injected failure' });
+    if (i >= 0) {
+      const failure = failures.splice(i, 1)[0];
+      return void res.status(failure.status).json(failure.body ?? { error: 'injected failure' });
+    }
+    const h = holds.findIndex((x) => x.route === route);
+    if (h >= 0) {
+      const held = holds.splice(h, 1)[0];
+      held.arrived();
+      return void held.released.then(() => next());
+    }
     next();
   });
 
@@ -132,7 +152,19 @@ export async function startFakeApi(opts: { tariffs?: FakeTariff[] } = {}): Promi
     payments,
     active,
     calls: (route) => recorded.filter((c) => route === undefined || c.route === route),
-    failNext: (route, status) => void failures.push({ route, status }),
+    failNext: (route, status, body) => void failures.push({ route, status, body }),
+    hold(route) {
+      let arrived = () => {};
+      let release = () => {};
+      const reached = new Promise<void>((r) => {
+        arrived = r;
+      });
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      holds.push({ route, arrived, released });
+      return { reached, release };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -7,6 +7,8 @@ import { parseDurationList } from '../../infra/duration';
 import { createLogger } from '../../infra/logger';
 import { createYooKassaClient } from '../../infra/yookassa/client';
 import { ADMIN_TOKEN, API_TOKEN, type ApiHarness, startApi } from '../api/harness';
+
+const JOURNEY_ADMIN_READ_TOKEN = 'journey-admin-read-token-0123456789';
 import { PurchaseSystem } from './system';
 import type { RecordedCall, TelegramEmulator } from './telegram-emulator';
 
@@ -116,6 +118,7 @@ export class Journey {
         YOOKASSA_WEBHOOK_ALLOW: '127.0.0.1/32,::1/128,::ffff:127.0.0.1/128',
         TELEGRAM_API_ROOT: this.emu.url,
         SUPPORT_URL,
+        ADMIN_READ_TOKEN: JOURNEY_ADMIN_READ_TOKEN,
       },
     });
     // YooKassa notifies the API, as configured in the shop's settings.
@@ -133,7 +136,12 @@ export class Journey {
     const bot = createBot({
       token: this.emu.token,
       apiRoot: this.emu.url,
-      api: createApiClient({ baseUrl: this.api.url, apiToken: API_TOKEN, adminToken: ADMIN_TOKEN }),
+      // As in production: the bot's admin screens get the read-only token, never ADMIN_TOKEN.
+      api: createApiClient({
+        baseUrl: this.api.url,
+        apiToken: API_TOKEN,
+        adminToken: JOURNEY_ADMIN_READ_TOKEN,
+      }),
       supportUrl: SUPPORT_URL,
       adminIds: this.options.adminIds ?? [],
       logger,
