@@ -63,9 +63,9 @@ export async function runDev(): Promise<void> {
 
     const secretsFile = path.join(dataDir, 'dev-secrets.json');
     const secrets = loadDevSecrets(secretsFile);
-    const [apiToken, adminToken, agentToken] = (['API_TOKEN', 'ADMIN_TOKEN', 'AGENT_TOKEN'] as const).map(
-      (n) => pick(n, secrets),
-    );
+    const [apiToken, adminToken, adminReadToken, agentToken] = (
+      ['API_TOKEN', 'ADMIN_TOKEN', 'ADMIN_READ_TOKEN', 'AGENT_TOKEN'] as const
+    ).map((n) => pick(n, secrets));
     step(
       `secrets: API_TOKEN / ADMIN_TOKEN ${apiToken.fromEnv ? 'from the environment' : `in ${secretsFile}`}`,
     );
@@ -84,6 +84,7 @@ export async function runDev(): Promise<void> {
       PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || apiBase,
       API_TOKEN: apiToken.value,
       ADMIN_TOKEN: adminToken.value,
+      ADMIN_READ_TOKEN: adminReadToken.value,
       SUPPORT_URL: process.env.SUPPORT_URL || 'https://t.me/support', // the bot has no default of its own
       WORKER_METRICS_PORT: String(await freePortPair()),
     };
@@ -99,7 +100,7 @@ export async function runDev(): Promise<void> {
     const bot = process.env.BOT_TOKEN
       ? `started (BOT_MODE=${process.env.BOT_MODE || 'polling'}, API_URL=${apiBase})`
       : 'skipped (set BOT_TOKEN to start it)';
-    if (process.env.BOT_TOKEN) sup.spawn('bot', ...tsxCommand('bot/main.ts'), { env });
+    if (process.env.BOT_TOKEN) sup.spawn('bot', ...tsxCommand('bot/main.ts'), { env: botEnv(env) });
     else step(`bot: ${bot}`);
 
     await waitUntilReady(apiBase, config, READY_TIMEOUT_MS);
@@ -118,4 +119,10 @@ export async function runDev(): Promise<void> {
     if (!exiting) warn(err instanceof ConfigError ? err.message : `failed: ${errorText(err)}`);
     await shutdown(1);
   }
+}
+
+/** The bot gets only its own variables (secrets by role), as in docker-compose.yml. */
+function botEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { ADMIN_TOKEN, DATABASE_URL, YOOKASSA_SECRET_KEY, YOOKASSA_SHOP_ID, AGENT_TOKEN, ...rest } = env;
+  return rest;
 }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 export interface DevSecrets {
   API_TOKEN: string;
   ADMIN_TOKEN: string;
+  ADMIN_READ_TOKEN: string;
   AGENT_TOKEN: string;
   YOOKASSA_SHOP_ID: string;
   YOOKASSA_SECRET_KEY: string;
@@ -24,6 +25,7 @@ export function loadDevSecrets(file: string): DevSecrets {
   const secrets: DevSecrets = {
     API_TOKEN: saved.API_TOKEN ?? token(),
     ADMIN_TOKEN: saved.ADMIN_TOKEN ?? token(),
+    ADMIN_READ_TOKEN: saved.ADMIN_READ_TOKEN ?? token(),
     AGENT_TOKEN: saved.AGENT_TOKEN ?? token(),
     YOOKASSA_SHOP_ID: saved.YOOKASSA_SHOP_ID ?? 'dev-shop',
     YOOKASSA_SECRET_KEY: saved.YOOKASSA_SECRET_KEY ?? `test_${token()}`,
