@@ -1,16 +1,70 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { type NodeConnection, type NodeDriver, NodeDriverError, createNodeDriver } from '../infra/nodes';
+import {
+  type NodeConnection,
+  type NodeDriver,
+  NodeDriverError,
+  NodeUnreachableError,
+  createNodeDriver,
+} from '../infra/nodes';
+import { mapNodeSecrets, type NodeSecrets, nodeSecretsFromEnv } from '../infra/nodes/secrets';
 
 export interface NodeDeps {
   orm: MikroORM;
   onNodeStatus?: (node: { name: string; up: boolean; clients: number }) => void;
   /** Tests and the worker may share drivers; by default one is made (and cached) per node row. */
   driverFor?: (node: NodeConnection) => NodeDriver;
+  /** Decrypts agent tokens and SSH keys; by default from NODE_SECRETS_KEY / NODE_SECRETS_KEY_OLD. */
+  secrets?: NodeSecrets;
+}
+
+/** Per node and round: a node that accepts connections but never answers costs this long, no more. */
+export const DEFAULT_NODE_CHECK_TIMEOUT_MS = 10_000;
+/** Nodes checked at the same time in one round. */
+export const NODE_CHECK_CONCURRENCY = 16;
+
+const NODE_COLUMNS = `id, driver, agent_url as "agentUrl", agent_token as "agentToken", agent_cert_sha256 as "agentCertSha256", ssh`;
+
+/** A stored row with its secrets decrypted: what a driver needs. */
+function connectionOf(row: Record<string, unknown>, secrets: NodeSecrets): NodeConnection {
+  const opened = mapNodeSecrets(
+    { agent_token: row.agentToken as string | null, ssh: row.ssh as Record<string, unknown> | null },
+    (value, field) => secrets.open(value, field),
+  );
+  return { ...(row as unknown as NodeConnection), agentToken: opened.agent_token, ssh: opened.ssh as never };
+}
+
+/** What vpn_nodes.last_error keeps: a short classified cause, never a remote body. */
+export function lastErrorOf(err: unknown): string {
+  const text = err instanceof NodeDriverError ? err.reason : String((err as Error)?.message ?? err);
+  return text.slice(0, 200);
+}
+
+/** Rejects with a NodeUnreachableError("timeout") if `work` takes longer than `ms`. */
+function withDeadline<T>(work: Promise<T>, ms: number, nodeId: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new NodeUnreachableError(`node ${nodeId}: check timed out`, nodeId, { reason: 'timeout' })),
+      ms,
+    );
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 /** VPN nodes, through their agent or SSH. Adds and removes are idempotent by the client email (= subscription id). */
-export function createNodeActivities({ orm, driverFor, onNodeStatus }: NodeDeps) {
+export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: given }: NodeDeps) {
+  const secrets = given ?? nodeSecretsFromEnv(process.env);
   const cache = new Map<string, { key: string; driver: NodeDriver }>();
   const defaultDriver = (node: NodeConnection) => {
     const key = JSON.stringify(node);
@@ -21,16 +75,24 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus }: NodeDeps)
     cache.set(node.id, { key, driver });
     return driver;
   };
+  /** A node that missed its deadline may hold a wedged connection: start afresh next time. */
+  const forget = (nodeId: string) => {
+    const hit = cache.get(nodeId);
+    cache.delete(nodeId);
+    void hit?.driver.close().catch(() => undefined);
+  };
 
   async function driver(nodeId: string): Promise<NodeDriver> {
     const [row] = await orm.em
       .getConnection()
-      .execute(
-        `select id, driver, agent_url as "agentUrl", agent_token as "agentToken", ssh from vpn_nodes where id = ?`,
-        [nodeId],
-      );
+      .execute(`select ${NODE_COLUMNS} from vpn_nodes where id = ?`, [nodeId]);
     if (!row) throw ApplicationFailure.nonRetryable(`node ${nodeId} does not exist`, 'NodeRejected');
-    return (driverFor ?? defaultDriver)(row as NodeConnection);
+    try {
+      return (driverFor ?? defaultDriver)(connectionOf(row, secrets));
+    } catch (e) {
+      // A record no driver can use (undecryptable secret, http agent_url) will not heal by retrying.
+      throw ApplicationFailure.nonRetryable(`node ${nodeId}: ${lastErrorOf(e)}`, 'NodeRejected');
+    }
   }
 
   /** The node's cumulative per-user bytes (the agent persists them) feed /sub's subscription-userinfo. */
@@ -72,43 +134,76 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus }: NodeDeps)
       }
     },
 
-    /** One health round: up/down with hysteresis, and our client counts set to each node's real list. */
-    async checkNodes({ failuresToDown }: { failuresToDown: number }): Promise<{ up: number; down: number }> {
+    /**
+     * One health round: up/down with hysteresis, and our client counts set to each node's real list.
+     * Nodes are checked in parallel, each under its own deadline, and the activity heartbeats its
+     * progress: dead nodes that accept connections but never answer cannot starve the others.
+     */
+    async checkNodes({
+      failuresToDown,
+      perNodeTimeoutMs = DEFAULT_NODE_CHECK_TIMEOUT_MS,
+    }: {
+      failuresToDown: number;
+      perNodeTimeoutMs?: number;
+    }): Promise<{ up: number; down: number }> {
       const conn = orm.em.getConnection();
       const rows = await conn.execute(
-        `select id, name, driver, agent_url as "agentUrl", agent_token as "agentToken", ssh, status, consecutive_failures
-           from vpn_nodes where status <> 'disabled'`,
+        `select ${NODE_COLUMNS}, name, status, consecutive_failures from vpn_nodes where status <> 'disabled'`,
       );
+      const context = asyncLocalStorage.getStore(); // undefined when called outside a worker (tests)
       let up = 0;
-      for (const row of rows) {
-        try {
-          // Inside the try: a node whose record cannot make a driver (bad host_key, no agent_url) is a
-          // failing node, not a reason to skip every other node's check and reconcile.
-          const d = (driverFor ?? defaultDriver)(row as NodeConnection);
-          const health = await d.health();
-          if (!health.ok) throw new Error('xray is not reachable on the node');
-          const clients = await d.listClients();
-          await conn.execute(
-            `update vpn_nodes set status = 'up', consecutive_failures = 0, client_count = ?, last_health_check = now(), last_error = null
-              where id = ? and status <> 'disabled'`,
-            [clients.length, row.id],
-          );
-          await recordTraffic(d);
-          onNodeStatus?.({ name: row.name, up: true, clients: clients.length });
-          up++;
-        } catch (err) {
-          // Incremented in SQL, so overlapping rounds never lose a failure.
-          const [updated] = await conn.execute(
-            `update vpn_nodes set consecutive_failures = consecutive_failures + 1,
-                    status = case when consecutive_failures + 1 >= ? then 'down' else status end,
-                    last_health_check = now(), last_error = ?
-              where id = ? and status <> 'disabled' returning status`,
-            [failuresToDown, String((err as Error).message ?? err).slice(0, 500), row.id],
-          );
-          const status = updated?.status ?? row.status;
-          onNodeStatus?.({ name: row.name, up: status === 'up', clients: 0 });
-        }
+      let checked = 0;
+      const beat = () => context?.heartbeat({ checked, total: rows.length });
+      beat();
+      const beating = setInterval(beat, 1_000);
+
+      const checkOne = async (row: Record<string, unknown>): Promise<number> => {
+        // Inside the check: a node whose record cannot make a driver (bad host_key, no agent_url) is a
+        // failing node, not a reason to skip every other node's check and reconcile.
+        const d = (driverFor ?? defaultDriver)(connectionOf(row, secrets));
+        const health = await d.health();
+        if (!health.ok) throw new Error('xray is not reachable on the node');
+        const clients = await d.listClients();
+        await recordTraffic(d);
+        return clients.length;
+      };
+
+      try {
+        await eachLimited(rows, NODE_CHECK_CONCURRENCY, async (row) => {
+          const id = String(row.id);
+          try {
+            const clients = await withDeadline(
+              Promise.resolve().then(() => checkOne(row)),
+              perNodeTimeoutMs,
+              id,
+            );
+            await conn.execute(
+              `update vpn_nodes set status = 'up', consecutive_failures = 0, client_count = ?, last_health_check = now(), last_error = null
+                where id = ? and status <> 'disabled'`,
+              [clients, id],
+            );
+            onNodeStatus?.({ name: String(row.name), up: true, clients });
+            up++;
+          } catch (err) {
+            if (err instanceof NodeUnreachableError && err.reason === 'timeout') forget(id);
+            // Incremented in SQL, so overlapping rounds never lose a failure.
+            const [updated] = await conn.execute(
+              `update vpn_nodes set consecutive_failures = consecutive_failures + 1,
+                      status = case when consecutive_failures + 1 >= ? then 'down' else status end,
+                      last_health_check = now(), last_error = ?
+                where id = ? and status <> 'disabled' returning status`,
+              [failuresToDown, lastErrorOf(err), id],
+            );
+            const status = updated?.status ?? row.status;
+            onNodeStatus?.({ name: String(row.name), up: status === 'up', clients: 0 });
+          } finally {
+            checked++;
+          }
+        });
+      } finally {
+        clearInterval(beating);
       }
+      beat();
       return { up, down: rows.length - up };
     },
   };

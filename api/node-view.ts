@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { normalizeCertFingerprint } from '../infra/nodes/agent-url';
+import { mapNodeSecrets, type NodeSecrets } from '../infra/nodes/secrets';
 import { iso, type Row } from './db';
 
 const sshInput = z.object({
@@ -26,8 +28,22 @@ export const nodeFields = z.object({
   country_code: z.string().regex(/^[A-Z]{2}$/, 'must be a 2-letter ISO country code such as NL'),
   capacity: z.number().int().min(0),
   driver: z.enum(['agent', 'ssh']),
-  agent_url: z.string().url().max(255).nullable().optional(),
+  agent_url: z
+    .string()
+    .url()
+    .max(255)
+    .nullable()
+    .optional()
+    .describe('https://host:port of the node agent; plain http only for a loopback agent (else 422)'),
   agent_token: z.string().min(16, 'must be at least 16 characters').max(255).nullable().optional(),
+  agent_cert_sha256: z
+    .string()
+    .max(128)
+    .nullable()
+    .optional()
+    .describe(
+      "SHA-256 fingerprint of the agent's TLS certificate as install-node.sh prints it (AB:CD:…); pinned",
+    ),
   ssh: sshInput.nullable().optional(),
   reality: realityInput,
 });
@@ -47,6 +63,7 @@ export const nodeView = z.object({
   capacity: z.number().int(),
   driver: z.enum(['agent', 'ssh']),
   agent_url: z.string().nullable(),
+  agent_cert_sha256: z.string().nullable(),
   has_agent_token: z.boolean(),
   ssh: z
     .object({ host: z.string(), port: z.number().int(), username: z.string(), host_key: z.string() })
@@ -72,6 +89,7 @@ export function toNodeView(r: Row): z.infer<typeof nodeView> {
     capacity: Number(r.capacity),
     driver: r.driver,
     agent_url: r.agent_url ?? null,
+    agent_cert_sha256: r.agent_cert_sha256 ?? null,
     has_agent_token: Boolean(r.agent_token),
     ssh: ssh
       ? { host: ssh.host, port: Number(ssh.port), username: ssh.username, host_key: ssh.host_key }
@@ -90,8 +108,14 @@ export function toNodeView(r: Row): z.infer<typeof nodeView> {
   };
 }
 
-/** Body fields → vpn_nodes columns, for the fields present. */
-export function nodeColumns(b: NodeInput): Record<string, unknown> {
+/** Body fields → vpn_nodes columns, for the fields present; secrets sealed with NODE_SECRETS_KEY. */
+export function nodeColumns(b: NodeInput, secrets: NodeSecrets): Record<string, unknown> {
+  const sealed = mapNodeSecrets({ agent_token: b.agent_token, ssh: b.ssh }, (v, field) =>
+    secrets.seal(v, field),
+  );
+  const fingerprint = b.agent_cert_sha256
+    ? normalizeCertFingerprint(b.agent_cert_sha256)
+    : b.agent_cert_sha256;
   const map: Record<string, unknown> = {
     name: b.name,
     host: b.host,
@@ -101,8 +125,9 @@ export function nodeColumns(b: NodeInput): Record<string, unknown> {
     capacity: b.capacity,
     driver: b.driver,
     agent_url: b.agent_url,
-    agent_token: b.agent_token,
-    ssh: b.ssh === undefined ? undefined : b.ssh === null ? null : JSON.stringify(b.ssh),
+    agent_token: sealed.agent_token,
+    agent_cert_sha256: fingerprint,
+    ssh: sealed.ssh === undefined ? undefined : sealed.ssh === null ? null : JSON.stringify(sealed.ssh),
     reality_public_key: b.reality?.public_key,
     reality_short_id: b.reality?.short_id,
     reality_server_name: b.reality?.server_name,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_YOOKASSA_CIDRS } from './net/allowlist';
 import { durationField, durationListField } from './config-fields';
+import { parseSecretsKey, SECRETS_KEY_HINT } from './nodes/secrets';
 import { receiptCustomerField } from './yookassa/receipt';
 
 const duration = durationField;
@@ -9,6 +10,7 @@ const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must look l
 const url = z.string().url('must be a URL such as http://host:port');
 const port = z.coerce.number().int().min(0).max(65535);
 const optional = z.string().min(1).optional();
+const secretsKey = z.string().refine((v) => parseSecretsKey(v) !== undefined, SECRETS_KEY_HINT);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -64,6 +66,12 @@ const schema = z.object({
     .string()
     .regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/, 'must be a Telegram bot username such as my_vpn_bot')
     .transform((name) => name.replace(/^@/, ''))
+    .optional(),
+  // Encrypts agent tokens and SSH private keys in vpn_nodes; _OLD (comma-separated) only decrypts.
+  NODE_SECRETS_KEY: secretsKey.optional(),
+  NODE_SECRETS_KEY_OLD: z
+    .string()
+    .refine((v) => v.split(',').every((k) => parseSecretsKey(k) !== undefined), SECRETS_KEY_HINT)
     .optional(),
 });
 

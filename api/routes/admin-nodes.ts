@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { agentUrlProblem, normalizeCertFingerprint } from '../../infra/nodes/agent-url';
+import { nodeSecretsFromEnv } from '../../infra/nodes/secrets';
 import { isForeignKeyViolation, isUniqueViolation, type Row, sql, sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { HttpError, invalidField, notFound } from '../errors';
@@ -22,6 +24,25 @@ function checkDriver(n: {
   if (n.driver === 'ssh' && !n.ssh) throw invalidField('ssh', 'required when driver is "ssh"');
 }
 
+/**
+ * Where the orchestrator may send its bearer token: https, or http to loopback only, and a valid pin
+ * that only makes sense over https. Checked on the node as it will be stored.
+ */
+function checkAgentEndpoint(n: { agent_url?: unknown; agent_cert_sha256?: unknown }): void {
+  const url = typeof n.agent_url === 'string' ? n.agent_url : null;
+  const problem = url ? agentUrlProblem(url) : null;
+  if (problem) throw invalidField('agent_url', problem);
+  if (typeof n.agent_cert_sha256 !== 'string' || !n.agent_cert_sha256) return;
+  if (!normalizeCertFingerprint(n.agent_cert_sha256))
+    throw invalidField('agent_cert_sha256', 'must be a SHA-256 fingerprint: 32 hex bytes, e.g. AB:CD:…');
+  if (url && new URL(url).protocol !== 'https:')
+    throw invalidField('agent_cert_sha256', 'a pinned certificate needs an https:// agent_url');
+}
+
+/** Does this change touch where or how the agent is reached? (then the stored endpoint is re-checked) */
+const touchesAgentEndpoint = (b: NodeInput) =>
+  b.agent_url !== undefined || b.agent_cert_sha256 !== undefined || b.driver !== undefined;
+
 async function save(deps: ApiDeps, query: string, params: unknown[]): Promise<Row> {
   try {
     const [row] = await sql(deps.orm, query, params);
@@ -36,7 +57,15 @@ async function save(deps: ApiDeps, query: string, params: unknown[]): Promise<Ro
 export function adminNodeRoutes(routes: RouteTable, deps: ApiDeps): void {
   const common = { tag: 'admin', auth: 'admin' as const };
   const notFoundDoc = { description: 'Unknown node', schema: errorBody };
-  const invalidDoc = { description: 'A field is invalid', schema: errorBody };
+  const invalidDoc = {
+    description:
+      'A field is invalid, named in `field` (e.g. `agent_url` with http:// to a host that is not loopback)',
+    schema: errorBody,
+  };
+  // Agent tokens and SSH private keys are sealed before they reach PostgreSQL.
+  const secrets = nodeSecretsFromEnv(deps.config);
+  if (!secrets.encrypting && deps.config.NODE_ENV === 'production')
+    deps.logger.warn('NODE_SECRETS_KEY is not set: node agent tokens and SSH keys are stored in plaintext');
 
   routes.add(
     {
@@ -67,7 +96,8 @@ export function adminNodeRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ body }, _req, res) => {
       checkDriver(body);
-      const cols = nodeColumns(body);
+      checkAgentEndpoint(body);
+      const cols = nodeColumns(body, secrets);
       const names = Object.keys(cols);
       const placeholders = names.map((n) => (n === 'ssh' ? '?::jsonb' : '?')).join(', ');
       const row = await save(
@@ -97,8 +127,10 @@ export function adminNodeRoutes(routes: RouteTable, deps: ApiDeps): void {
     async ({ params, body }, _req, res) => {
       const current = await sqlOne(deps.orm, `select * from vpn_nodes where id = ?`, [params.id]);
       if (!current) throw notFound('node_not_found');
-      checkDriver({ ...current, ...stripUndefined(body) });
-      const cols = nodeColumns(body);
+      const merged = { ...current, ...stripUndefined(body) };
+      checkDriver(merged);
+      if (touchesAgentEndpoint(body)) checkAgentEndpoint(merged);
+      const cols = nodeColumns(body, secrets);
       const names = Object.keys(cols);
       if (!names.length)
         return void res.json(

@@ -64,12 +64,16 @@ Node identity (saved in /etc/vpn-node/node.env; a re-run without them keeps the 
 Agent:
   --agent-port PORT       agent HTTP(S) port                                    [AGENT_PORT] (default: 8444)
   --agent-token TOKEN     bearer token (>= 16 chars); generated once if absent  [AGENT_TOKEN]
-  --agent-url URL         URL the API uses to reach the agent                   [AGENT_URL] (default: http(s)://HOST:AGENT_PORT)
+  --agent-url URL         URL the API uses to reach the agent                   [AGENT_URL] (default: https://HOST:AGENT_PORT)
   --agent-source PATH     agent code: a .tar.gz/.tgz or a git checkout          [AGENT_SOURCE] (default: this repository)
-  --agent-tls-cert FILE   serve the agent over HTTPS with this certificate...   [AGENT_TLS_CERT]
+  --agent-tls-cert FILE   serve the agent over HTTPS with this (CA-issued) certificate... [AGENT_TLS_CERT]
   --agent-tls-key FILE    ...and this key                                       [AGENT_TLS_KEY]
-  --agent-tls-self-signed generate a self-signed certificate for HOST (once); the API must trust it
-                          (NODE_EXTRA_CA_CERTS), see docs/operations.md
+                          Default without them: HTTPS with a self-signed certificate for HOST, made
+                          once; its SHA-256 fingerprint goes into the registration (agent_cert_sha256)
+                          and the API pins it.
+  --agent-tls-self-signed the default (kept for older scripts)
+  --agent-plain-http      no TLS: the agent listens on 127.0.0.1 only, for an API that reaches it on
+                          loopback (same host or an SSH tunnel); needs --agent-url http://127.0.0.1:PORT
   --agent-allow-from CIDR if ufw is active, open AGENT_PORT to this source only  [AGENT_ALLOW_FROM]
 
 Xray:
@@ -213,6 +217,7 @@ ROOT=
 ROTATE_KEYS=0
 ROTATE_TOKEN=0
 TLS_SELF_SIGNED=0
+PLAIN_HTTP=0
 XRAY_ZIP=
 XRAY_BIN_SRC=
 NODE_NAME=${NODE_NAME:-}
@@ -245,7 +250,7 @@ parse_args() {
         val=${opt#*=}
         opt=${opt%%=*}
         ;;
-      --dry-run | --rotate-keys | --rotate-agent-token | --agent-tls-self-signed | -h | --help) ;;
+      --dry-run | --rotate-keys | --rotate-agent-token | --agent-tls-self-signed | --agent-plain-http | -h | --help) ;;
       --host | --name | --port | --sni | --target | --location | --country | --capacity | --agent-port | \
         --agent-token | --agent-url | --agent-source | --agent-tls-cert | --agent-tls-key | --agent-allow-from | \
         --xray-version | --xray-method | --xray-zip | --xray-bin | --node-version | --api-url | --root)
@@ -273,6 +278,7 @@ parse_args() {
       --agent-tls-cert) AGENT_TLS_CERT=$val ;;
       --agent-tls-key) AGENT_TLS_KEY=$val ;;
       --agent-tls-self-signed) TLS_SELF_SIGNED=1 ;;
+      --agent-plain-http) PLAIN_HTTP=1 ;;
       --agent-allow-from) AGENT_ALLOW_FROM=$val ;;
       --xray-version) XRAY_VERSION=$val ;;
       --xray-method) XRAY_METHOD=$val ;;
@@ -355,6 +361,7 @@ resolve_settings() {
   if [[ -n $AGENT_TLS_CERT || -n $AGENT_TLS_KEY ]]; then
     [[ -n $AGENT_TLS_CERT && -n $AGENT_TLS_KEY ]] || die "--agent-tls-cert and --agent-tls-key go together"
     ((!TLS_SELF_SIGNED)) || die "--agent-tls-self-signed conflicts with --agent-tls-cert"
+    ((!PLAIN_HTTP)) || die "--agent-plain-http conflicts with --agent-tls-cert"
     [[ -r $AGENT_TLS_CERT ]] || die "cannot read $AGENT_TLS_CERT"
     [[ -r $AGENT_TLS_KEY ]] || die "cannot read $AGENT_TLS_KEY"
   fi
@@ -362,9 +369,14 @@ resolve_settings() {
   [[ -z $XRAY_BIN_SRC || -x $XRAY_BIN_SRC ]] || die "--xray-bin $XRAY_BIN_SRC is not an executable file"
   [[ -z $AGENT_ALLOW_FROM || $AGENT_ALLOW_FROM =~ ^[0-9A-Fa-f.:/]+$ ]] || die "--agent-allow-from must be an IP or CIDR"
 
-  # HTTPS when the agent has (or will have) a certificate: given now, self-signed now, or from a previous run.
-  AGENT_TLS=0
-  if [[ -n $AGENT_TLS_CERT ]] || ((TLS_SELF_SIGNED)) || [[ -f $(p "$TLS_DIR/agent.crt") ]]; then AGENT_TLS=1; fi
+  ((!(PLAIN_HTTP && TLS_SELF_SIGNED))) || die "--agent-plain-http conflicts with --agent-tls-self-signed"
+  # HTTPS unless asked for plain http (then loopback only): the API refuses http:// to any other host.
+  AGENT_TLS=1
+  AGENT_BIND=0.0.0.0
+  if ((PLAIN_HTTP)); then
+    AGENT_TLS=0
+    AGENT_BIND=127.0.0.1
+  fi
   local url_host=$NODE_HOST scheme=http
   [[ $NODE_HOST == *:* ]] && url_host="[$NODE_HOST]"
   ((AGENT_TLS)) && scheme=https
@@ -372,6 +384,9 @@ resolve_settings() {
   # A URL derived by a previous run follows the current host, port and scheme; an explicit one is kept.
   if [[ -z $AGENT_URL || $AGENT_URL == "$(read_kv "$NODE_STATE" AGENT_URL_DERIVED)" ]]; then AGENT_URL=$derived; fi
   [[ $AGENT_URL =~ ^https?://[^[:space:]\'\"]+$ ]] || die "--agent-url must be an http(s) URL"
+  if [[ $AGENT_URL == http://* && ! $AGENT_URL =~ ^http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?(/.*)?$ ]]; then
+    die "--agent-url http:// works only on loopback (the API refuses it otherwise); use https or --agent-url http://127.0.0.1:$AGENT_PORT"
+  fi
   AGENT_URL_DERIVED=$derived
   if [[ -n $API_URL ]]; then
     [[ $API_URL =~ ^https?://[^[:space:]\'\"]+$ ]] || die "--api-url must be an http(s) URL"
@@ -862,6 +877,27 @@ agent_tls() {
   AGENT_CERT_GENERATED=1
 }
 
+# The fingerprint the API pins (agent_cert_sha256), for a self-signed certificate; a CA-issued one is
+# checked against the system CAs instead (and may renew without a PATCH).
+agent_cert_pin() {
+  AGENT_CERT_SHA256=
+  [[ -n $AGENT_TLS_CERT_PATH ]] || return 0
+  local cert
+  cert=$(p "$AGENT_TLS_CERT_PATH")
+  [[ -z $AGENT_TLS_CERT ]] || cert=$AGENT_TLS_CERT # a dry run has not copied it yet
+  if [[ ! -f $cert ]]; then
+    # Dry run before the certificate exists: a placeholder of the right shape.
+    if ((DRY_RUN)); then AGENT_CERT_SHA256=$(printf '00:%.0s' {1..31})00; fi
+    return 0
+  fi
+  local subject issuer
+  subject=$(openssl x509 -noout -subject -nameopt RFC2253 -in "$cert" | sed 's/^subject=//')
+  issuer=$(openssl x509 -noout -issuer -nameopt RFC2253 -in "$cert" | sed 's/^issuer=//')
+  [[ $subject == "$issuer" ]] || return 0
+  AGENT_CERT_SHA256=$(openssl x509 -noout -fingerprint -sha256 -in "$cert" | sed 's/^.*=//' | tr 'a-f' 'A-F')
+  note "agent certificate SHA-256 fingerprint (pinned by the API): $AGENT_CERT_SHA256"
+}
+
 write_agent_env() {
   say "agent environment"
   local tls=''
@@ -872,7 +908,7 @@ write_agent_env() {
 # vpn-agent.service environment, written by install-node.sh (re-run it to change). Contains a secret.
 NODE_ENV=production
 LOG_LEVEL=info
-AGENT_HOST=0.0.0.0
+AGENT_HOST=$AGENT_BIND
 AGENT_PORT=$AGENT_PORT
 AGENT_TOKEN=$AGENT_TOKEN
 AGENT_DATA_DIR=$AGENT_DATA_DIR
@@ -1042,6 +1078,7 @@ print_registration() {
   "driver": "agent",
   "agent_url": $(json_str "$AGENT_URL"),
   "agent_token": $(json_str "$AGENT_TOKEN"),
+  "agent_cert_sha256": $(if [[ -n $AGENT_CERT_SHA256 ]]; then json_str "$AGENT_CERT_SHA256"; else printf null; fi),
   "reality": {
     "public_key": $(json_str "$REALITY_PUBLIC_KEY"),
     "short_id": $(json_str "$REALITY_SHORT_ID"),
@@ -1061,8 +1098,9 @@ EOF
   note "The body holds the agent token: do not paste it into chats or tickets."
   ((DRY_RUN)) && note "Dry run: the keys and token below are placeholders; a real run prints the real ones."
   [[ -n $API_URL ]] || note "Set API_URL first, e.g.: export API_URL=https://vpn.example.com"
-  if ((AGENT_CERT_GENERATED)); then
-    note "The agent uses a self-signed certificate: add $AGENT_TLS_CERT_PATH to the API's NODE_EXTRA_CA_CERTS bundle."
+  if [[ -n $AGENT_CERT_SHA256 ]]; then
+    note "The agent's self-signed certificate is pinned by agent_cert_sha256 (a new certificate needs a PATCH)."
+    if ((AGENT_CERT_GENERATED)); then note "A new certificate was generated now: PATCH a registered node with this body."; fi
   fi
   printf '\n# --- BEGIN NODE REGISTRATION ---\n'
   printf 'curl -X POST %s \\\n' "$api"
@@ -1086,6 +1124,7 @@ main() {
   AGENT_CHANGED=0
   UNITS_CHANGED=0
   AGENT_CERT_GENERATED=0
+  AGENT_CERT_SHA256=
   NODE_BIN=
   AGENT_ENTRY=
   parse_args "$@"
@@ -1101,6 +1140,7 @@ main() {
   install_node_runtime
   install_agent_code
   agent_tls
+  agent_cert_pin
   write_agent_env
   write_node_state
   write_units

@@ -15,12 +15,15 @@ export interface NodeDriver {
 /** Base class; `retryable` tells activities whether retrying can help. */
 export abstract class NodeDriverError extends Error {
   abstract readonly retryable: boolean;
+  /** Short classified cause for vpn_nodes.last_error, never remote output: "timeout", "HTTP 503"… */
+  readonly reason: string;
   constructor(
     message: string,
     readonly nodeId?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: string },
   ) {
     super(message, options);
+    this.reason = options?.reason ?? message;
   }
 }
 
@@ -38,7 +41,7 @@ export class NodeRejectedError extends NodeDriverError {
     message: string,
     nodeId?: string,
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: string },
   ) {
     super(message, nodeId, options);
   }
@@ -55,6 +58,8 @@ export class HostKeyMismatchError extends NodeRejectedError {
       `ssh host key mismatch for node ${nodeId ?? '?'}: server presented ${presentedFingerprint}, ` +
         'which matches no pinned host_key; refusing to connect',
       nodeId,
+      undefined,
+      { reason: 'ssh host key mismatch' },
     );
   }
 }

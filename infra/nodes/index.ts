@@ -6,6 +6,8 @@ export * from './driver';
 export { AgentDriver } from './agent-driver';
 export { SshDriver, type SshNodeConfig } from './ssh-driver';
 export { sshFingerprint } from './host-key';
+export { agentUrlProblem, isLoopbackHost, normalizeCertFingerprint } from './agent-url';
+export { NodeSecrets, NodeSecretsError, nodeSecretsFromEnv } from './secrets';
 
 /** A node as stored by the orchestrator (admin API body uses agent_url/agent_token; both spellings work). */
 export interface NodeConnection {
@@ -15,6 +17,9 @@ export interface NodeConnection {
   agentToken?: string | null;
   agent_url?: string | null;
   agent_token?: string | null;
+  /** Pinned SHA-256 of the agent's TLS certificate ("AB:CD:…"). */
+  agentCertSha256?: string | null;
+  agent_cert_sha256?: string | null;
   ssh?: SshNodeConfig | null;
 }
 
@@ -28,7 +33,8 @@ export function createNodeDriver(node: NodeConnection, options: NodeDriverOption
     const url = node.agentUrl ?? node.agent_url;
     const token = node.agentToken ?? node.agent_token;
     if (!url || !token) throw new Error(`node ${node.id}: driver "agent" needs agent_url and agent_token`);
-    return new AgentDriver({ nodeId: node.id, url, token, timeoutMs: options.timeoutMs });
+    const certSha256 = node.agentCertSha256 ?? node.agent_cert_sha256;
+    return new AgentDriver({ nodeId: node.id, url, token, certSha256, timeoutMs: options.timeoutMs });
   }
   if (node.driver === 'ssh') {
     const ssh = node.ssh;

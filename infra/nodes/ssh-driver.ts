@@ -78,15 +78,26 @@ export class SshDriver implements NodeDriver {
         forget();
         if (mismatch && presented) reject(new HostKeyMismatchError(this.o.nodeId, sshFingerprint(presented)));
         else if (e.level === 'client-authentication') {
-          reject(new NodeRejectedError(`ssh authentication failed: ${e.message}`, this.o.nodeId));
+          reject(
+            new NodeRejectedError(`ssh authentication failed: ${e.message}`, this.o.nodeId, undefined, {
+              reason: 'ssh authentication failed',
+            }),
+          );
         } else
           reject(
-            new NodeUnreachableError(`ssh ${this.o.ssh.host}: ${e.message}`, this.o.nodeId, { cause: e }),
+            new NodeUnreachableError(`ssh ${this.o.ssh.host}: ${e.message}`, this.o.nodeId, {
+              cause: e,
+              reason: `ssh ${(e as { code?: string }).code ?? 'connection failed'}`,
+            }),
           );
       });
       client.on('close', () => {
         forget();
-        reject(new NodeUnreachableError(`ssh ${this.o.ssh.host}: connection closed`, this.o.nodeId));
+        reject(
+          new NodeUnreachableError(`ssh ${this.o.ssh.host}: connection closed`, this.o.nodeId, {
+            reason: 'ssh connection closed',
+          }),
+        );
       });
       client.connect(config);
     });
@@ -110,14 +121,19 @@ export class SshDriver implements NodeDriver {
     const line = stdout.trim().split('\n').pop() ?? '';
     const detail = `${args[0]} exited ${code}: ${(line || stderr).trim().slice(0, 300)}`;
     // 2 = bad input, 126/127 = command missing or not executable: permanent. 3 = Xray down: retry.
-    if (code === 2 || code === 126 || code === 127) throw new NodeRejectedError(detail, this.o.nodeId);
-    if (code !== 0) throw new NodeUnreachableError(detail, this.o.nodeId);
+    // The reason (for last_error) is the exit code only: the remote output stays in the message.
+    const reason = `ssh ${args[0]} exited ${code}`;
+    if (code === 2 || code === 126 || code === 127)
+      throw new NodeRejectedError(detail, this.o.nodeId, undefined, { reason });
+    if (code !== 0) throw new NodeUnreachableError(detail, this.o.nodeId, { reason });
     try {
       return JSON.parse(line) as T;
     } catch {
       throw new NodeRejectedError(
         `${args[0]}: agent CLI printed no JSON: ${line.slice(0, 200)}`,
         this.o.nodeId,
+        undefined,
+        { reason: `ssh ${args[0]}: no JSON answer` },
       );
     }
   }
@@ -125,7 +141,9 @@ export class SshDriver implements NodeDriver {
   private exec(client: Client, command: string, what: string): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new NodeUnreachableError(`ssh command timed out: ${what}`, this.o.nodeId));
+        reject(
+          new NodeUnreachableError(`ssh command timed out: ${what}`, this.o.nodeId, { reason: 'timeout' }),
+        );
         client.end(); // the channel may be wedged; start afresh next time
       }, this.o.timeoutMs ?? 30_000);
       client.exec(command, (err, stream) => {

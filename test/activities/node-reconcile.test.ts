@@ -113,7 +113,7 @@ describe('node health and reconcile on two real nodes', function () {
       const row = await nodeRow(orm, idB);
       assert.equal(row.status, 'up', `still up after ${i} failure(s)`);
       assert.equal(row.consecutive_failures, i);
-      assert.match(row.last_error ?? '', /ECONNREFUSED|fetch failed|agent GET \/health/);
+      assert.equal(row.last_error, 'ECONNREFUSED', 'a short classified cause');
     }
     // One good round in between resets the streak: failures must be consecutive.
     await b.agent.start();
@@ -130,7 +130,8 @@ describe('node health and reconcile on two real nodes', function () {
     assert.equal((await nodeRow(orm, idA)).status, 'up', 'the healthy node is untouched');
     await check();
     assert.equal((await nodeRow(orm, idB)).status, 'down', 'stays down while it fails');
-    assert.equal(statuses.at(-1)?.up, false);
+    // Nodes are checked in parallel: the last report about b, not the last report of all.
+    assert.equal(statuses.filter((s) => s.name === 'node-b').at(-1)?.up, false);
 
     await b.agent.start(); // same url and token; its client list comes back from disk
     assert.deepEqual(await check(), { up: 2, down: 0 });

@@ -14,6 +14,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { nodeFields } from '../../api/node-view';
@@ -131,6 +132,7 @@ function registrationCall(output: string, env: Record<string, string>): string[]
 }
 
 const BODY_KEYS = [
+  'agent_cert_sha256',
   'agent_token',
   'agent_url',
   'capacity',
@@ -273,7 +275,12 @@ describe('deployment: node installer, dry run', () => {
     assert.equal(body.country_code, 'CI');
     assert.equal(body.capacity, 150);
     assert.equal(body.driver, 'agent');
-    assert.equal(body.agent_url, 'http://203.0.113.10:8444');
+    assert.equal(body.agent_url, 'https://203.0.113.10:8444', 'TLS by default');
+    assert.match(
+      String(body.agent_cert_sha256),
+      /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/,
+      'a pin of the right shape',
+    );
     assert.equal(body.reality.server_name, 'www.microsoft.com');
   });
 
@@ -472,13 +479,20 @@ describe('deployment: node installer, staged install with a real Xray (--root)',
     });
 
     // The agent accepts its environment (paths mapped into the staging root).
-    const mapped = { ...agentEnv, XRAY_BIN: at(agentEnv.XRAY_BIN), XRAY_CONFIG: at(agentEnv.XRAY_CONFIG) };
+    const mapped = {
+      ...agentEnv,
+      XRAY_BIN: at(agentEnv.XRAY_BIN),
+      XRAY_CONFIG: at(agentEnv.XRAY_CONFIG),
+      AGENT_TLS_CERT: at(agentEnv.AGENT_TLS_CERT),
+      AGENT_TLS_KEY: at(agentEnv.AGENT_TLS_KEY),
+    };
     const agent = parseAgentConfig(mapped);
     assert.equal(agent.port, 8444);
     assert.equal(agent.inboundTag, 'vless-reality');
     assert.equal(agent.xrayApi, '127.0.0.1:10085');
     assert.equal(agent.dataDir, '/var/lib/vpn-agent');
     assert.equal(agent.spawnXray, false);
+    assert.equal(agent.tlsCert, at('/etc/vpn-node/tls/agent.crt'), 'HTTPS by default');
 
     const unit = readFileSync(at('etc/systemd/system/vpn-agent.service'), 'utf8');
     assert.match(unit, /^EnvironmentFile=\/etc\/vpn-node\/agent\.env$/m);
@@ -532,9 +546,9 @@ describe('deployment: node installer, staged install with a real Xray (--root)',
     assert.match(third.stdout, /skipped: systemctl restart xray\.service/);
   });
 
-  it('serves the agent over HTTPS with a self-signed certificate for the host when asked', () => {
+  it('serves the agent over HTTPS by default, with a self-signed certificate whose fingerprint it registers', () => {
     const root = tempDir('vpn-installer-tls-');
-    const r = stage(root, [...SAMPLE_ARGS, '--agent-tls-self-signed']);
+    const r = stage(root, SAMPLE_ARGS);
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const agentEnv = readEnvFile(path.join(root, 'etc/vpn-node/agent.env'));
     assert.equal(agentEnv.AGENT_TLS_CERT, '/etc/vpn-node/tls/agent.crt');
@@ -550,6 +564,27 @@ describe('deployment: node installer, staged install with a real Xray (--root)',
       'https://vpn.example.com',
     );
     assert.equal(body.agent_url, 'https://203.0.113.10:8444');
-    assert.match(r.stdout, /NODE_EXTRA_CA_CERTS/);
+    // The printed pin is the certificate the agent will serve, as the agent driver computes it.
+    const pem = readFileSync(path.join(root, 'etc/vpn-node/tls/agent.crt'), 'utf8');
+    assert.equal(body.agent_cert_sha256, new X509Certificate(pem).fingerprint256);
+    assert.match(r.stdout, new RegExp(`fingerprint \\(pinned by the API\\): ${body.agent_cert_sha256}`));
+    assert.equal(readEnvFile(path.join(root, 'etc/vpn-node/agent.env')).AGENT_HOST, '0.0.0.0');
+  });
+
+  it('plain http only on request, bound to loopback, and refuses an http:// URL to another host', () => {
+    const refused = runInstaller(['--dry-run', ...SAMPLE_ARGS, '--agent-plain-http']);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /--agent-url http:\/\/ works only on loopback/);
+    const root = tempDir('vpn-installer-http-');
+    const r = stage(root, [...SAMPLE_ARGS, '--agent-plain-http', '--agent-url', 'http://127.0.0.1:8444']);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const agentEnv = readEnvFile(path.join(root, 'etc/vpn-node/agent.env'));
+    assert.equal(agentEnv.AGENT_HOST, '127.0.0.1');
+    assert.equal(agentEnv.AGENT_TLS_CERT, undefined);
+    const body = checkRegistration(
+      registrationCall(r.stdout, { ADMIN_TOKEN: 'test-admin-token' }),
+      'https://vpn.example.com',
+    );
+    assert.deepEqual([body.agent_url, body.agent_cert_sha256], ['http://127.0.0.1:8444', null]);
   });
 });

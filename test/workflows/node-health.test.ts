@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { type Client, WorkflowIdConflictPolicy } from '@temporalio/client';
@@ -176,5 +177,69 @@ describe('node health workflow on a real Temporal server', function () {
     const desc = await handle.describe();
     assert.equal(desc.runId, runId, 'the same durable run, not a new loop');
     assert.equal(desc.status.name, 'RUNNING');
+  });
+
+  it('a dozen dead nodes (accept, never answer) do not leave the live one unchecked; the round heartbeats', async function () {
+    this.timeout(90_000);
+    // Blackholed agents on 127.0.0.2…13: the TCP connection opens, no byte ever comes back.
+    const sockets = new Set<net.Socket>();
+    const holes = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const server = net.createServer((s) => {
+          sockets.add(s);
+          s.on('error', () => undefined);
+        });
+        await new Promise<void>((resolve) => server.listen(0, `127.0.0.${i + 2}`, resolve));
+        return server;
+      }),
+    );
+    try {
+      const dead: string[] = [];
+      for (const [i, hole] of holes.entries()) {
+        const { port } = hole.address() as net.AddressInfo;
+        dead.push(await insertNode(orm, { name: `dead-${i}`, agentUrl: `http://127.0.0.${i + 2}:${port}` }));
+      }
+      const since = new Date();
+      await node.agent.call('PUT', `/clients/${randomUUID()}`, { uuid: randomUUID() }); // drift to repair
+      const expected = (await node.agent.clients()).length;
+      // Joins the loop of the tests above, or starts it when this test runs alone.
+      const handle = await startHealth({ intervalMs: INTERVAL_MS, failuresToDown: FAILURES_TO_DOWN });
+
+      // One round at the default 10 s per-node deadline; sequential checks would need 12 × 10 s.
+      let seen: unknown;
+      await waitFor(
+        'every dead node classified and the live node reconciled',
+        async () => {
+          const rows = await Promise.all(dead.map((id) => nodeRow(orm, id)));
+          const live = await nodeRow(orm, nodeId);
+          seen = { live, dead: rows.map((r) => [r.last_error, r.consecutive_failures]) };
+          return (
+            rows.every((r) => r.last_error === 'timeout' && r.consecutive_failures >= 1) &&
+            live.client_count === expected &&
+            live.status === 'up' &&
+            live.last_health_check !== null &&
+            new Date(live.last_health_check) > since
+          );
+        },
+        30_000,
+      ).catch((e) =>
+        assert.fail(`${(e as Error).message}: ${JSON.stringify(seen)}, expected ${expected} clients`),
+      );
+
+      // The next round waits on the dead nodes again; meanwhile the activity reports progress over all 13.
+      const beat = await waitFor(
+        'a heartbeat of the round',
+        async () => {
+          const pending = (await handle.describe()).raw.pendingActivities ?? [];
+          const details = pending[0]?.heartbeatDetails?.payloads?.[0]?.data;
+          return details ? JSON.parse(Buffer.from(details).toString('utf8')) : undefined;
+        },
+        20_000,
+      );
+      assert.equal(beat.total, 13, 'the round covers the live node and the 12 dead ones');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await Promise.all(holes.map((h) => new Promise((r) => h.close(r))));
+    }
   });
 });
