@@ -52,20 +52,29 @@ export interface Bought {
 
 /**
  * Purchases through the real API. A 503 is what the bot shows as "try again later", so a user would
- * try again: each is retried (up to `attempts`), and the failed tries are counted.
+ * try again: each is retried (up to `attempts`), and the failed tries are counted. With `mayGiveUp`, a
+ * user still refused after the last try gives up (counted; nothing was paid) instead of failing the run.
  */
 export async function createPurchases(
   stack: Stack,
   users: number[],
   concurrency: number,
   attempts = 6,
-): Promise<{ bought: Bought[]; failedTries: number; statuses: Record<number, number> }> {
+  mayGiveUp = false,
+): Promise<{
+  bought: Bought[];
+  failedTries: number;
+  gaveUp: number;
+  statuses: Record<string, number>;
+}> {
   let failedTries = 0;
-  const statuses: Record<number, number> = {};
-  const bought = await pool(users, concurrency, async (tg) => {
+  let gaveUp = 0;
+  const statuses: Record<string, number> = {};
+  const made = await pool(users, concurrency, async (tg): Promise<Bought | undefined> => {
     for (let i = 1; ; i++) {
       const res = await stack.create(tg);
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      const key = answerKey(res);
+      statuses[key] = (statuses[key] ?? 0) + 1;
       if (res.status === 201) {
         return {
           tg,
@@ -74,14 +83,20 @@ export async function createPurchases(
         };
       }
       failedTries++;
-      if (i >= attempts)
+      if (i >= attempts) {
+        if (mayGiveUp) {
+          gaveUp++;
+          return undefined;
+        }
         throw new Error(
           `create for ${tg} failed ${i} times, last ${res.status}: ${JSON.stringify(res.body)}`,
         );
+      }
       await sleep(1_000);
     }
   });
-  return { bought, failedTries, statuses };
+  const bought = made.filter((b): b is Bought => b !== undefined);
+  return { bought, failedTries, gaveUp, statuses };
 }
 
 export function pay(stack: Stack, b: Bought): void {
