@@ -22,7 +22,7 @@ describe('npm run chaos (short pg_restart)', function () {
     const line = JSON.parse(printed.split('\n')[0]);
     assert.equal(line.money_violations, 0, printed);
     assert.equal(line.ok, true, printed);
-    assert.ok(f.outage_s > 0, 'the database really was down');
+    assert.ok(Number(f.outage_s) > 0, 'the database really was down');
     assert.equal(f.completed, f.purchases, JSON.stringify(f.not_granted));
     assert.equal(f.lost, 0);
     assert.equal(f.lost_payments, 0);
