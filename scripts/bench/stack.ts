@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { openOrm } from '../../infra/db/orm';
 import { createYooKassaClient } from '../../infra/yookassa/client';
 import { API_TOKEN, type ApiHarness, startApi } from '../../test/api/harness';
@@ -18,6 +19,8 @@ export interface StackOptions {
   /** API environment on top of the defaults (e.g. NODE_WAIT_LIMIT). */
   apiEnv?: Record<string, string>;
   system?: SystemOptions;
+  /** A Temporal server of the caller's own (e.g. one the chaos run restarts) instead of the shared one. */
+  temporal?: { address: string; client: Client };
 }
 
 export interface CreateAnswer {
@@ -54,6 +57,10 @@ export function telegramIds(count: number): number {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sys = new PurchaseSystem({ withNode: options.withNode, ...options.system });
   await sys.start();
+  if (options.temporal) {
+    sys.client = options.temporal.client;
+    sys.temporalAddress = options.temporal.address;
+  }
   if (sys.nodeId && options.nodeCapacity) {
     await sys.orm.em
       .getConnection()
@@ -75,6 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const api = await startApi({
     db: { url: sys.databaseUrl, orm: apiOrm },
     yookassa,
+    temporal: options.temporal?.client,
     env: {
       PURCHASES_TASK_QUEUE: sys.queue,
       PUBLIC_BASE_URL: 'http://vpn.test',

@@ -1,7 +1,47 @@
 import type { PurchaseResult } from '../../workflows/purchase';
 import { purchaseWorkflowId } from '../../workflows/purchase-messages';
-import type { Stack } from '../bench/stack';
+import { checkMoney } from '../bench/money';
+import { type Figure, note } from '../bench/report';
+import { type CreateAnswer, type Stack, startStack } from '../bench/stack';
 import { pool, sleep } from '../bench/stats';
+
+export interface ChaosContext {
+  scale: number;
+}
+
+/** A fresh stack per scenario; the money invariant is checked at its end, whatever happened. */
+export async function withStack(
+  options: Parameters<typeof startStack>[0],
+  run: (stack: Stack) => Promise<Figure>,
+): Promise<Figure> {
+  const stack = await startStack({ nodeCapacity: 1_000_000, ...options });
+  try {
+    let figure: Figure;
+    try {
+      figure = await run(stack);
+    } catch (err) {
+      // The scenario broke off: what happened to the money so far is still reported.
+      const money = await checkMoney(stack.sys).catch(() => undefined);
+      throw Object.assign(err as Error, { moneyViolations: money?.violations, moneyDetails: money?.details });
+    }
+    const money = await checkMoney(stack.sys);
+    if (money.violations) note(`${figure.name}: money violations ${JSON.stringify(money.details)}`);
+    return {
+      ...figure,
+      money_violations: money.violations,
+      ...(money.violations ? { money_details: money.details } : {}),
+      ok: figure.ok === true && money.violations === 0,
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** `201`, or the status with the body's error code (`429 purchase_limit`, `500 internal_error`). */
+export function answerKey(res: CreateAnswer): string {
+  const error = typeof res.body === 'object' && res.body?.error;
+  return res.status >= 400 && error ? `${res.status} ${error}` : String(res.status);
+}
 
 export interface Bought {
   tg: number;
@@ -12,20 +52,29 @@ export interface Bought {
 
 /**
  * Purchases through the real API. A 503 is what the bot shows as "try again later", so a user would
- * try again: each is retried (up to `attempts`), and the failed tries are counted.
+ * try again: each is retried (up to `attempts`), and the failed tries are counted. With `mayGiveUp`, a
+ * user still refused after the last try gives up (counted; nothing was paid) instead of failing the run.
  */
 export async function createPurchases(
   stack: Stack,
   users: number[],
   concurrency: number,
   attempts = 6,
-): Promise<{ bought: Bought[]; failedTries: number; statuses: Record<number, number> }> {
+  mayGiveUp = false,
+): Promise<{
+  bought: Bought[];
+  failedTries: number;
+  gaveUp: number;
+  statuses: Record<string, number>;
+}> {
   let failedTries = 0;
-  const statuses: Record<number, number> = {};
-  const bought = await pool(users, concurrency, async (tg) => {
+  let gaveUp = 0;
+  const statuses: Record<string, number> = {};
+  const made = await pool(users, concurrency, async (tg): Promise<Bought | undefined> => {
     for (let i = 1; ; i++) {
       const res = await stack.create(tg);
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      const key = answerKey(res);
+      statuses[key] = (statuses[key] ?? 0) + 1;
       if (res.status === 201) {
         return {
           tg,
@@ -34,19 +83,43 @@ export async function createPurchases(
         };
       }
       failedTries++;
-      if (i >= attempts)
+      if (i >= attempts) {
+        if (mayGiveUp) {
+          gaveUp++;
+          return undefined;
+        }
         throw new Error(
           `create for ${tg} failed ${i} times, last ${res.status}: ${JSON.stringify(res.body)}`,
         );
+      }
       await sleep(1_000);
     }
   });
-  return { bought, failedTries, statuses };
+  const bought = made.filter((b): b is Bought => b !== undefined);
+  return { bought, failedTries, gaveUp, statuses };
 }
 
 export function pay(stack: Stack, b: Bought): void {
   b.paidAt = Date.now();
   stack.sys.yookassa.pay(b.providerId);
+}
+
+/**
+ * Pay → access granted, per purchase that got it: the moment the database committed its grant event
+ * (`activated`/`extended`), which is when the key starts to work, whatever the notification does.
+ */
+export async function grantLatencies(stack: Stack, bought: Bought[]): Promise<number[]> {
+  if (bought.length === 0) return [];
+  const rows: Array<{ payment_id: string; at: Date }> = await stack.sys.orm.em.getConnection().execute(
+    `select payment_id, created_at as at from subscription_events
+      where type in ('activated', 'extended') and payment_id in (?)`,
+    [bought.map((b) => b.paymentId)],
+  );
+  const paidAt = new Map(bought.map((b) => [b.paymentId, b.paidAt]));
+  return rows.flatMap((r) => {
+    const t = paidAt.get(r.payment_id);
+    return t === undefined ? [] : [new Date(r.at).getTime() - t];
+  });
 }
 
 export interface Outcome {
