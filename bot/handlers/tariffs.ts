@@ -78,9 +78,18 @@ export async function pay(
     }
     await presentPayment(ctx, payment, method, tariff);
   } catch (err) {
+    if (isLocationMismatch(err)) {
+      return show(ctx, m.errors.locationMismatch, [[cb(m.buttons.back, { type: 'tariff', tariffId })]]);
+    }
     if (err instanceof ApiUnavailableError && err.status === 503) {
       return show(ctx, m.errors.providerDown, [[cb(m.buttons.back, { type: 'tariff', tariffId })]]);
     }
     throw err;
   }
 }
+
+/** One access per user: the API refuses a tariff for another location while one runs (409 location_mismatch). */
+const isLocationMismatch = (err: unknown) =>
+  err instanceof ApiRequestError &&
+  err.status === 409 &&
+  (err.body as { error?: string } | null)?.error === 'location_mismatch';
