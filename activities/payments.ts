@@ -181,7 +181,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         `select p.amount, p.currency, p.provider, u.telegram_id from payments p join users u on u.id = p.user_id where p.id = ?`,
         [paymentId],
       );
-      if (!p || p.provider !== 'stars') return { verdict: 'unknown_payment' };
+      if (p?.provider !== 'stars') return { verdict: 'unknown_payment' };
       const listed = chargeId ? await findStarCharge(chargeId) : [];
       const paid = listed.find((t) => t.source);
       const payerId = paid?.source?.user?.id === undefined ? undefined : String(paid.source.user.id);

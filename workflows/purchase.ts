@@ -103,7 +103,7 @@ const PROVIDER_SETTLE_LIMIT_MS = 25 * 3_600_000;
  */
 export const STARS_GRACE_MS = 10 * 60_000;
 /** A charge Telegram does not list yet is looked up again after these pauses before it is set aside. */
-const STARS_RECHECK_MS = [2_000, 10_000, 30_000];
+const STARS_RECHECK_MS = [1_000, 3_000, 6_000];
 /** How long a spare client (from a purchase that lost a race) is retried before ops are left to remove it. */
 const SPARE_REMOVAL_LIMIT_MS = 7 * 24 * 3_600_000;
 
@@ -271,6 +271,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
         continue;
       }
       rejectedCharges.push(chargeId);
+      status.lastError = `stars charge ${chargeId}: ${check.verdict}, not granted`;
       // Real Stars from the wrong payer or of the wrong amount bought nothing: they go back to whoever paid.
       if (check.payerId)
         strayCharges.push({ chargeId, payerId: check.payerId, why: `charge ${check.verdict}` });
@@ -279,6 +280,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
         detail: `purchase ${input.paymentId}: charge ${chargeId} ${check.verdict}; not granted`,
       });
     }
+    await refundStrays(); // money that bought nothing goes back now, not when the purchase closes
   }
 
   async function verifyStarCharge(chargeId: string) {
@@ -307,6 +309,10 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
       if (chargeId === (settled?.telegramChargeId ?? null) || rejectedCharges.includes(chargeId)) continue;
       strayCharges.push({ chargeId, payerId: input.telegramId, why: 'charge after the purchase closed' });
     }
+    await refundStrays();
+  }
+
+  async function refundStrays(): Promise<void> {
     for (const stray of strayCharges.splice(0)) {
       if (refundedCharges.includes(stray.chargeId)) continue;
       refundedCharges.push(stray.chargeId);
