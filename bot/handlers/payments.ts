@@ -57,8 +57,16 @@ export async function retryPayment(ctx: Context, deps: BotDeps, paymentId: strin
   }
 }
 
-/** An invoice this close to its deadline is refused: the charge could land after the purchase stopped waiting. */
+/**
+ * An invoice this close to its deadline is refused: the charge could land after the purchase stopped waiting.
+ * A quarter of the payment window when that is shorter (short PAYMENT_TIMEOUTs in trials and tests).
+ */
 export const PRE_CHECKOUT_MARGIN_MS = 2 * 60_000;
+const marginFor = (createdAt: number, deadline: number) =>
+  Math.min(
+    PRE_CHECKOUT_MARGIN_MS,
+    Number.isFinite(createdAt) ? (deadline - createdAt) / 4 : PRE_CHECKOUT_MARGIN_MS,
+  );
 
 async function preCheckoutVerdict(
   deps: BotDeps,
@@ -71,7 +79,8 @@ async function preCheckoutVerdict(
     if (payment.telegram_id != null && payment.telegram_id !== q.from.id)
       return m.payments.preCheckoutOtherUser;
     const deadline = payment.expires_at ? Date.parse(payment.expires_at) : Number.NaN;
-    if (!(deadline - Date.now() > PRE_CHECKOUT_MARGIN_MS)) return m.payments.preCheckoutNotPending;
+    const createdAt = typeof payment.created_at === 'string' ? Date.parse(payment.created_at) : Number.NaN;
+    if (!(deadline - Date.now() > marginFor(createdAt, deadline))) return m.payments.preCheckoutNotPending;
     const amountDiffers =
       payment.currency === 'XTR' && payment.amount != null && Number(payment.amount) !== q.total_amount;
     if (q.currency !== 'XTR' || amountDiffers) return m.payments.preCheckoutAmountMismatch;
