@@ -59,7 +59,7 @@ export interface FakeApi {
   >;
   calls(route?: string): FakeApiCall[];
   /** The next request to `route` ("POST /api/v1/payments/create") is answered with this status. */
-  failNext(route: string, status: number): void;
+  failNext(route: string, status: number, body?: Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -94,7 +94,7 @@ export async function startFakeApi(opts: { tariffs?: FakeTariff[] } = {}): Promi
   const payments: FakeApi['payments'] = new Map();
   const active: FakeApi['active'] = new Map();
   const recorded: Array<FakeApiCall & { route: string }> = [];
-  const failures: Array<{ route: string; status: number }> = [];
+  const failures: Array<{ route: string; status: number; body?: Record<string, unknown> }> = [];
   let base = '';
 
   const app = express();
@@ -113,7 +113,10 @@ export async function startFakeApi(opts: { tariffs?: FakeTariff[] } = {}): Promi
       return void res.status(401).json({ error: 'unauthorized' });
     }
     const i = failures.findIndex((f) => f.route === route);
-    if (i >= 0) return void res.status(failures.splice(i, 1)[0].status).json({ error: 'injected failure' });
+    if (i >= 0) {
+      const [f] = failures.splice(i, 1);
+      return void res.status(f.status).json(f.body ?? { error: 'injected failure' });
+    }
     next();
   });
 
@@ -132,7 +135,7 @@ export async function startFakeApi(opts: { tariffs?: FakeTariff[] } = {}): Promi
     payments,
     active,
     calls: (route) => recorded.filter((c) => route === undefined || c.route === route),
-    failNext: (route, status) => void failures.push({ route, status }),
+    failNext: (route, status, body) => void failures.push({ route, status, body }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
