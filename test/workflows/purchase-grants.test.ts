@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type NodeDriver, NodeUnreachableError } from '../../infra/nodes';
 import type { PurchaseResult } from '../../workflows/purchase';
+import { recordHistory } from '../support/histories';
 import { PurchaseSystem } from '../support/system';
 import { rowsFor, signalProviderState } from '../support/webhook';
 
@@ -69,6 +70,7 @@ describe('purchase workflow: grants that must not turn into refunds, and grants 
     await signalProviderState(sys, paymentId, link.providerPaymentId!);
     const result: PurchaseResult = await handle.result();
     assert.equal(result.outcome, 'extended');
+    await recordHistory(sys.client, handle.workflowId, 'purchase-race-spare-left-extended');
     assert.ok(removeCalls >= 5, `the spare was retried in the background (${removeCalls} calls)`);
     const { payments, subscriptions, events } = await rowsFor(sys, RACER);
     assert.equal(payments[0].status, 'succeeded', 'no refund after a committed extension');
@@ -93,6 +95,7 @@ describe('purchase workflow: grants that must not turn into refunds, and grants 
     await signalProviderState(sys, paymentId, link.providerPaymentId!);
     const result: PurchaseResult = await handle.result();
     assert.equal(result.outcome, 'refunded');
+    await recordHistory(sys.client, handle.workflowId, 'purchase-location-mismatch-refunded');
     const { payments, subscriptions } = await rowsFor(sys, ELSEWHERE);
     assert.equal(payments[0].status, 'refunded');
     assert.equal(subscriptions.length, 1);

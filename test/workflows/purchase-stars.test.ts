@@ -10,6 +10,7 @@ import {
 } from '../../workflows/purchase-messages';
 import { ADMIN_TOKEN, type ApiHarness, startApi } from '../api/harness';
 import { PurchaseSystem } from '../support/system';
+import { recordHistory } from '../support/histories';
 import { rowsFor } from '../support/webhook';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -82,6 +83,7 @@ describe('purchase workflow: Telegram Stars charges are checked with Telegram an
     await pay(tg, paymentId, 'real-charge-1');
     const result: PurchaseResult = await handle.result();
     assert.equal(result.outcome, 'granted');
+    await recordHistory(sys.client, handle.workflowId, 'stars-unverified-then-granted');
     const { payments, subscriptions } = await rowsFor(sys, tg);
     assert.deepEqual(
       [payments[0].status, payments[0].telegram_payment_charge_id, subscriptions.length],
@@ -113,6 +115,7 @@ describe('purchase workflow: Telegram Stars charges are checked with Telegram an
     await pay(tg, paymentId, 'late-charge');
     const result: PurchaseResult = await handle.result();
     assert.equal(result.outcome, 'granted');
+    await recordHistory(sys.client, handle.workflowId, 'stars-late-granted');
     const { payments, subscriptions } = await rowsFor(sys, tg);
     assert.deepEqual([payments[0].status, subscriptions.length], ['succeeded', 1]);
     assert.equal(refundsOf('late-charge').length, 0);
@@ -127,6 +130,7 @@ describe('purchase workflow: Telegram Stars charges are checked with Telegram an
     assert.ok([200, 409].includes(second.status), JSON.stringify(second.body));
     assert.equal(((await handle.result()) as PurchaseResult).outcome, 'granted');
     await until(async () => (refundsOf('second-charge').length > 0 ? true : undefined), 'the refund');
+    await recordHistory(sys.client, handle.workflowId, 'stars-second-charge-refunded');
     // Reported again after the purchase closed: still one refund.
     const again = await pay(tg, paymentId, 'second-charge', { listed: false });
     assert.deepEqual([again.status, again.body.error], [409, 'already_paid']);
