@@ -78,9 +78,11 @@ async function preCheckoutVerdict(
     if (payment?.payment_status !== 'pending') return m.payments.preCheckoutNotPending;
     if (payment.telegram_id != null && payment.telegram_id !== q.from.id)
       return m.payments.preCheckoutOtherUser;
-    const deadline = payment.expires_at ? Date.parse(payment.expires_at) : Number.NaN;
-    const createdAt = typeof payment.created_at === 'string' ? Date.parse(payment.created_at) : Number.NaN;
-    if (!(deadline - Date.now() > marginFor(createdAt, deadline))) return m.payments.preCheckoutNotPending;
+    if (payment.expires_at) {
+      const deadline = Date.parse(payment.expires_at);
+      const createdAt = typeof payment.created_at === 'string' ? Date.parse(payment.created_at) : Number.NaN;
+      if (!(deadline - Date.now() > marginFor(createdAt, deadline))) return m.payments.preCheckoutNotPending;
+    }
     const amountDiffers =
       payment.currency === 'XTR' && payment.amount != null && Number(payment.amount) !== q.total_amount;
     if (q.currency !== 'XTR' || amountDiffers) return m.payments.preCheckoutAmountMismatch;
