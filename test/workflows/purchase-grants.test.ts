@@ -34,7 +34,7 @@ describe('purchase workflow: grants that must not turn into refunds, and grants 
   let removeFailures = 0;
   let removeCalls = 0;
   let raceOnAdd = false;
-  // biome-ignore lint/style/useConst: assigned after the system exists
+  // Assigned below: the driver wrapper needs the system it is part of.
   let sys: PurchaseSystem;
   const wrap = (real: NodeDriver): NodeDriver =>
     Object.assign(Object.create(real), {
