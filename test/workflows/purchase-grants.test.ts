@@ -64,7 +64,7 @@ describe('purchase workflow: grants that must not turn into refunds, and grants 
   it('lost race: the extension stands even when the node will not drop the spare client, which goes later', async () => {
     await sys.createUser(RACER);
     raceOnAdd = true;
-    removeFailures = 4; // the quick tries and the first background try fail
+    removeFailures = 6; // more than the old code's 5 attempts: the quick tries and a background round fail
     const { link, handle, paymentId } = await sys.buy(RACER, 'hour');
     sys.yookassa.pay(link.providerPaymentId!);
     await signalProviderState(sys, paymentId, link.providerPaymentId!);
