@@ -53,7 +53,10 @@ export async function retryPayment(ctx: Context, deps: BotDeps, paymentId: strin
     if (!(err instanceof ApiRequestError && (err.status === 404 || err.status === 409 || err.status === 422)))
       throw err;
     const m = textsFor(ctx);
-    await show(ctx, m.errors.notFound, [[cb(m.buttons.tariffs, { type: 'tariffs' })]]);
+    const mismatch = (err.body as { error?: string } | null)?.error === 'location_mismatch';
+    await show(ctx, mismatch ? m.errors.locationMismatch : m.errors.notFound, [
+      [cb(m.buttons.tariffs, { type: 'tariffs' })],
+    ]);
   }
 }
 
