@@ -52,11 +52,25 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
 
   async function extendLocked(q: Query, paymentId: string): Promise<Grant | null> {
     const [sub] = await q(
-      `select s.id from subscriptions s join payments p on p.user_id = s.user_id
+      `select s.id, n.location as active_location, t.location as tariff_location
+         from subscriptions s join payments p on p.user_id = s.user_id join tariffs t on t.id = p.tariff_id
+         left join vpn_nodes n on n.id = s.node_id
         where p.id = ? and s.status = 'active' for update of s`,
       [paymentId],
     );
     if (!sub) return null;
+    // One access per user: a tariff for another location must never extend this one (the caller refunds).
+    if (
+      sub.tariff_location &&
+      sub.active_location &&
+      String(sub.tariff_location).toLowerCase() !== String(sub.active_location).toLowerCase()
+    ) {
+      logger.error({ paymentId, subscriptionId: sub.id, ...sub }, 'paid tariff is for another location');
+      throw ApplicationFailure.nonRetryable(
+        `the active access is in ${sub.active_location}, the tariff is for ${sub.tariff_location}`,
+        'LocationMismatch',
+      );
+    }
     // From the current end if still running, so a renewal never loses paid days.
     const [row] = await q(
       `update subscriptions s set expires_at = greatest(s.expires_at, now()) + make_interval(secs => t.duration_seconds), updated_at = now()

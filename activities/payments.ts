@@ -2,10 +2,24 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { YooKassaClient } from '../infra/yookassa/client';
+import { toAmountString, toMinorUnits } from '../infra/yookassa/amount';
 import { paymentNotice } from '../infra/yookassa/notice';
 import { YooKassaRejectedError } from '../infra/yookassa/errors';
-import type { TelegramSender } from '../infra/telegram/sender';
+import { TelegramRejectedError } from '../infra/telegram/errors';
+import type { StarTransaction, TelegramSender } from '../infra/telegram/sender';
 import type { PaymentLink, PaymentNotice, PurchaseInput } from '../workflows/purchase-messages';
+
+/** What Telegram's transaction list says about a claimed Stars charge. */
+export interface StarChargeCheck {
+  verdict: 'verified' | 'unknown_charge' | 'wrong_amount' | 'wrong_payer' | 'refunded' | 'unknown_payment';
+  /** Who paid, when Telegram lists the charge: a charge that buys nothing goes back to them. */
+  payerId?: string;
+}
+
+const STAR_PAGE = 100;
+// Telegram answers a repeated refund with 400 "CHARGE_ALREADY_REFUNDED": the Stars are back, as wanted.
+const ALREADY_REFUNDED = /CHARGE_ALREADY_REFUNDED/;
+const CHARGE_NOT_FOUND = /CHARGE_NOT_FOUND|CHARGE_ID_INVALID/;
 
 export interface PaymentDeps {
   orm: MikroORM;
@@ -25,6 +39,42 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       'PaymentProviderUnavailable',
     );
   };
+  const requireTelegram = (): TelegramSender => {
+    if (telegram) return telegram;
+    // Retryable: a worker that has BOT_TOKEN can take the task (ops see the error meanwhile).
+    throw ApplicationFailure.retryable(
+      'BOT_TOKEN is not set: cannot reach Telegram Stars',
+      'TelegramNotConfigured',
+    );
+  };
+  /** Refunds one Stars charge; a charge refunded before (our DB write failed after it) counts as done. */
+  async function refundStars(userId: number, chargeId: string): Promise<'refunded' | 'already_refunded'> {
+    try {
+      await requireTelegram().refundStarPayment(userId, chargeId);
+      return 'refunded';
+    } catch (err) {
+      if (err instanceof TelegramRejectedError && ALREADY_REFUNDED.test(err.description)) {
+        logger.info({ chargeId }, 'stars charge was refunded already');
+        return 'already_refunded';
+      }
+      throw err;
+    }
+  }
+  // Transactions only grow, oldest first: later look-ups start from the last full page seen (then from 0).
+  let starPageHint = 0;
+  async function findStarCharge(chargeId: string): Promise<StarTransaction[]> {
+    for (const start of starPageHint > 0 ? [starPageHint, 0] : [0]) {
+      const found: StarTransaction[] = [];
+      for (let offset = start; ; offset += STAR_PAGE) {
+        const page = await requireTelegram().getStarTransactions(offset, STAR_PAGE);
+        found.push(...page.filter((t) => t.id === chargeId));
+        if (page.length < STAR_PAGE) break;
+        starPageHint = Math.max(starPageHint, offset);
+      }
+      if (found.length > 0) return found;
+    }
+    return [];
+  }
   const rejected = (err: unknown, type: string) => {
     if (err instanceof YooKassaRejectedError) return ApplicationFailure.nonRetryable(err.message, type);
     return err;
@@ -116,6 +166,65 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       return { status: 'pending' };
     },
 
+    /**
+     * A Stars charge claimed for this payment, checked with Telegram: listed as paid by the payment's user,
+     * for the payment's amount, and not refunded. The bot's word alone buys nothing.
+     */
+    async verifyStarCharge({
+      paymentId,
+      chargeId,
+    }: {
+      paymentId: string;
+      chargeId: string;
+    }): Promise<StarChargeCheck> {
+      const [p] = await sql().execute(
+        `select p.amount, p.currency, p.provider, u.telegram_id from payments p join users u on u.id = p.user_id where p.id = ?`,
+        [paymentId],
+      );
+      if (p?.provider !== 'stars') return { verdict: 'unknown_payment' };
+      const listed = chargeId ? await findStarCharge(chargeId) : [];
+      const paid = listed.find((t) => t.source);
+      const payerId = paid?.source?.user?.id === undefined ? undefined : String(paid.source.user.id);
+      const log = logger.child({ paymentId, chargeId });
+      let check: StarChargeCheck;
+      if (!paid) check = { verdict: 'unknown_charge' };
+      else if (listed.some((t) => t.receiver)) check = { verdict: 'refunded' };
+      else if (paid.source?.type !== 'user' || payerId !== String(p.telegram_id))
+        check = { verdict: 'wrong_payer', payerId };
+      else if (BigInt(paid.amount) * 100n !== toMinorUnits(toAmountString(p.amount)))
+        check = { verdict: 'wrong_amount', payerId };
+      else check = { verdict: 'verified', payerId };
+      if (check.verdict === 'verified') log.info('stars charge verified with Telegram');
+      else log.error({ verdict: check.verdict }, 'stars charge NOT verified with Telegram');
+      return check;
+    },
+
+    /** Returns one Stars charge that bought nothing (an orphan or a second charge). Idempotent. */
+    async refundStarCharge({
+      telegramId,
+      chargeId,
+      paymentId,
+      reason,
+    }: {
+      telegramId: string;
+      chargeId: string;
+      paymentId: string | null;
+      reason: string;
+    }): Promise<'refunded' | 'already_refunded'> {
+      try {
+        const outcome = await refundStars(Number(telegramId), chargeId);
+        logger.warn({ paymentId, chargeId, reason, outcome }, 'stray stars charge refunded');
+        return outcome;
+      } catch (err) {
+        if (err instanceof TelegramRejectedError && CHARGE_NOT_FOUND.test(err.description))
+          throw ApplicationFailure.nonRetryable(
+            `Telegram knows no charge ${chargeId} of user ${telegramId}`,
+            'StarChargeNotFound',
+          );
+        throw err;
+      }
+    },
+
     /** Returns the money through the provider that took it. Idempotent: one refund per payment. */
     async refundPayment({ paymentId, reason }: { paymentId: string; reason: string }): Promise<void> {
       const [p] = await sql().execute(
@@ -132,7 +241,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           );
         if (!p.telegram_payment_charge_id)
           throw ApplicationFailure.nonRetryable('no telegram_payment_charge_id', 'RefundImpossible');
-        await telegram.refundStarPayment(Number(p.telegram_id), p.telegram_payment_charge_id);
+        await refundStars(Number(p.telegram_id), p.telegram_payment_charge_id);
         refundId = p.telegram_payment_charge_id;
       } else {
         // With 54-FZ receipts on, the refund's receipt line names what the payment's line named.

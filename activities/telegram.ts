@@ -28,6 +28,15 @@ export interface Notification {
   subscriptionId?: string;
   reason?: string | null;
   expiresAt?: string;
+  /** Reminders only: which REMIND_BEFORE offset this is, so `72h,24h` sends two messages, each once. */
+  remindBeforeMs?: number;
+}
+
+/** One row per message in `notifications`: the same key is never sent twice. */
+export function dedupeKey(n: Notification): string {
+  const key = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}`;
+  // Reminders queued before the offset was part of the key keep their old key (and their dedupe).
+  return n.kind === 'reminder' && n.remindBeforeMs !== undefined ? `${key}:${n.remindBeforeMs}` : key;
 }
 
 /** Telegram notifications. Runs on the `telegram` task queue, whose server-side rate limit keeps us under 30/s. */
@@ -98,7 +107,7 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
 
   return {
     async notify(n: Notification): Promise<'sent' | 'skipped' | 'blocked'> {
-      const key = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}`;
+      const key = dedupeKey(n);
       const [user] = await sql().execute(`select is_blocked from users where telegram_id = ?`, [
         n.telegramId,
       ]);

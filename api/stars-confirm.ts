@@ -1,7 +1,15 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
+import { TASK_QUEUES } from '../infra/temporal';
 import { toAmountString, toMinorUnits } from '../infra/yookassa/amount';
-import { type PaymentNotice, paymentNoticeSignal, purchaseWorkflowId } from '../workflows/purchase-messages';
+import {
+  type PaymentNotice,
+  paymentNoticeSignal,
+  purchaseWorkflowId,
+  type StarsRefundInput,
+  starsRefundWorkflowId,
+} from '../workflows/purchase-messages';
+import type { starsRefundWorkflow } from '../workflows/stars-refund';
 import { sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
@@ -15,15 +23,28 @@ export const starsConfirmBody = z.object({
 });
 export type StarsConfirmation = z.infer<typeof starsConfirmBody>;
 
+export const starsConfirmed = z.object({
+  status: z
+    .enum(['accepted', 'refunding'])
+    .describe(
+      '`accepted`: handed to the purchase, which checks the charge with Telegram before granting; `refunding`: the purchase is closed, so the charge is refunded',
+    ),
+});
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CODES: Record<number, string> = { 404: 'payment_not_found', 409: 'already_paid' };
-type Deps = Pick<ApiDeps, 'orm' | 'temporal' | 'logger' | 'metrics'>;
+type Deps = Pick<ApiDeps, 'orm' | 'temporal' | 'logger' | 'metrics' | 'config'>;
+const PAYMENT = `select p.*, u.telegram_id from payments p join users u on u.id = p.user_id where p.id = ?`;
 
 /**
- * `successful_payment` forwarded by the bot. The Stars are already taken from the user when this runs, so
- * every refusal is an error log and a metric: an operator has to look (and maybe refund).
+ * `successful_payment` forwarded by the bot. This is a claim, not a proof: the purchase workflow checks the
+ * charge with Telegram (getStarTransactions) before it grants anything. A charge that can buy nothing (its
+ * purchase is closed, or the payment was already paid by another charge) is refunded automatically.
  */
-export async function confirmStarsPayment(deps: Deps, c: StarsConfirmation): Promise<{ status: 'accepted' }> {
+export async function confirmStarsPayment(
+  deps: Deps,
+  c: StarsConfirmation,
+): Promise<z.infer<typeof starsConfirmed>> {
   const log = deps.logger.child({ paymentId: c.payload, chargeId: c.telegram_payment_charge_id });
   const refuse = (status: number, reason: string, field: string | undefined, message: string): never => {
     log.error(
@@ -34,13 +55,7 @@ export async function confirmStarsPayment(deps: Deps, c: StarsConfirmation): Pro
     throw new HttpError(status, CODES[status] ?? 'validation_failed', message, field);
   };
 
-  const payment = UUID.test(c.payload)
-    ? await sqlOne(
-        deps.orm,
-        `select p.*, u.telegram_id from payments p join users u on u.id = p.user_id where p.id = ?`,
-        [c.payload],
-      )
-    : undefined;
+  const payment = UUID.test(c.payload) ? await sqlOne(deps.orm, PAYMENT, [c.payload]) : undefined;
   if (!payment) return refuse(404, 'unknown_payment', 'payload', 'no payment with this payload');
   if (payment.provider !== 'stars')
     return refuse(422, 'not_stars', 'payload', 'this payment is not a Stars payment');
@@ -50,21 +65,23 @@ export async function confirmStarsPayment(deps: Deps, c: StarsConfirmation): Pro
   if (toMinorUnits(toAmountString(payment.amount)) !== BigInt(c.total_amount) * 100n) {
     return refuse(422, 'amount_mismatch', 'total_amount', `expected ${payment.amount} XTR`);
   }
-
-  // Recorded first, so the money is traceable (and refundable) whatever happens to the workflow.
-  const stored = await sqlOne(
-    deps.orm,
-    `update payments set telegram_payment_charge_id = ?
-      where id = ? and (telegram_payment_charge_id is null or telegram_payment_charge_id = ?) returning id`,
-    [c.telegram_payment_charge_id, payment.id, c.telegram_payment_charge_id],
-  );
-  if (!stored) {
+  const refund = (reason: string) =>
+    startStarsRefund(deps, {
+      telegramId: c.telegram_id,
+      chargeId: c.telegram_payment_charge_id,
+      paymentId: payment.id,
+      reason,
+    });
+  const paidBy = payment.telegram_payment_charge_id as string | null;
+  if (paidBy && paidBy !== c.telegram_payment_charge_id) {
+    // Only a charge Telegram confirmed is ever written here, so this one is a second charge: give it back.
     deps.metrics.paymentsOrphaned.inc({ provider: 'stars' });
+    await refund('second charge for one payment');
     return refuse(
       409,
       'second_charge',
       'telegram_payment_charge_id',
-      'this payment was already paid with another charge: refund this one',
+      'this payment was already paid with another charge: this one is refunded automatically',
     );
   }
 
@@ -79,18 +96,33 @@ export async function confirmStarsPayment(deps: Deps, c: StarsConfirmation): Pro
     await deps.temporal.workflow
       .getHandle(purchaseWorkflowId(payment.id))
       .signal(paymentNoticeSignal, notice);
-    log.info('stars payment signalled');
+    log.info('stars payment claim handed to its purchase');
+    return { status: 'accepted' };
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    if (payment.status === 'succeeded') {
-      log.info('stars payment repeated after its purchase finished');
-    } else {
-      deps.metrics.paymentsOrphaned.inc({ provider: 'stars' });
-      log.error(
-        { status: payment.status },
-        'MONEY ALARM: Stars paid but the purchase workflow is gone; refund by hand',
-      );
-    }
   }
-  return { status: 'accepted' };
+  // The purchase closed: re-read, since it may have closed just now after booking this very charge.
+  const now = await sqlOne(deps.orm, PAYMENT, [payment.id]);
+  if (now?.telegram_payment_charge_id === c.telegram_payment_charge_id) {
+    log.info('stars payment repeated after its purchase finished');
+    return { status: 'accepted' };
+  }
+  deps.metrics.paymentsOrphaned.inc({ provider: 'stars' });
+  log.error({ status: now?.status }, 'stars paid but the purchase is closed: refunding the charge');
+  await refund('the purchase was closed when the charge arrived');
+  return { status: 'refunding' };
+}
+
+/** Durable and once per charge: the workflow id is the charge id. */
+async function startStarsRefund(deps: Deps, input: StarsRefundInput): Promise<void> {
+  try {
+    await deps.temporal.workflow.start<typeof starsRefundWorkflow>('starsRefundWorkflow', {
+      workflowId: starsRefundWorkflowId(input.chargeId),
+      taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }

@@ -37,6 +37,8 @@ export const paymentInfoSchema = z
     payment_status: z.string(),
     amount: money.nullish(),
     currency: z.string().nullish(),
+    telegram_id: z.number().nullish(),
+    expires_at: z.string().nullish(),
   })
   .passthrough();
 

@@ -77,3 +77,16 @@ export const purchaseStatusQuery = defineQuery<PurchaseStatus>('status');
 
 export const purchaseWorkflowId = (paymentId: string) => `purchase-${paymentId}`;
 export const subscriptionWorkflowId = (subscriptionId: string) => `subscription-${subscriptionId}`;
+
+export interface StarsRefundInput {
+  telegramId: string;
+  chargeId: string;
+  /** The payment the charge claimed to pay for, when there is one. */
+  paymentId: string | null;
+  reason: string;
+}
+
+export type StarsRefundResult = 'refunded' | 'already_refunded' | 'not_found';
+
+/** One refund workflow per charge: a charge is refunded at most once however often it is reported. */
+export const starsRefundWorkflowId = (chargeId: string) => `stars-refund-${chargeId}`;

@@ -77,6 +77,16 @@ const nodes = proxyActivities<ReturnType<typeof createNodeActivities>>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
 });
+// Telegram must confirm a claimed Stars charge before it buys anything; its outages are waited out.
+const starsCheck = proxyActivities<Payments>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+// A spare client left on a node costs nothing but a slot: a few quick tries, then the background loop.
+const spareRemoval = proxyActivities<ReturnType<typeof createNodeActivities>>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+});
 const lifetime = proxyActivities<ReturnType<typeof createLifetimeActivities>>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
@@ -86,6 +96,16 @@ const lifetime = proxyActivities<ReturnType<typeof createLifetimeActivities>>({
 export const POLL_INTERVALS_MS = [5_000, 10_000, 20_000, 40_000, 60_000, 90_000, 120_000];
 /** YooKassa closes an unpaid payment itself within about an hour; we watch a generous bound past that. */
 const PROVIDER_SETTLE_LIMIT_MS = 25 * 3_600_000;
+/**
+ * Stars: Telegram may take the Stars in the seconds around the deadline (pre-checkout refuses the last
+ * 2 minutes, but an approved checkout can still complete). The purchase listens this long after it expired;
+ * a charge that finds the purchase closed is refunded by the API (starsRefundWorkflow).
+ */
+export const STARS_GRACE_MS = 10 * 60_000;
+/** A charge Telegram does not list yet is looked up again after these pauses before it is set aside. */
+const STARS_RECHECK_MS = [1_000, 3_000, 6_000];
+/** How long a spare client (from a purchase that lost a race) is retried before ops are left to remove it. */
+const SPARE_REMOVAL_LIMIT_MS = 7 * 24 * 3_600_000;
 
 export interface PurchaseResult {
   outcome: 'granted' | 'extended' | 'canceled' | 'expired' | 'refunded' | 'not_created';
@@ -109,6 +129,12 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   let link: PaymentLink | undefined;
   let linkError: string | undefined;
   let settled: PaymentNotice | undefined;
+  // Stars: the bot's word is a claim; Telegram's transaction list is the proof (checkStarClaims).
+  const verifiesStars = input.provider === 'stars' && patched('stars-verified-charges');
+  const starClaims: PaymentNotice[] = [];
+  const strayCharges: Array<{ chargeId: string; payerId: string; why: string }> = [];
+  const rejectedCharges: string[] = [];
+  const refundedCharges: string[] = [];
 
   const enterStage = (stage: PurchaseStage) => {
     status.stage = stage;
@@ -121,6 +147,10 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
     );
   };
   const accept = (notice: PaymentNotice) => {
+    if (verifiesStars && notice.status === 'succeeded') {
+      starClaims.push(notice);
+      return;
+    }
     // First final state wins: duplicates and stale reorderings change nothing.
     if (settled || (notice.status !== 'succeeded' && notice.status !== 'canceled')) return;
     if (status.providerPaymentId && notice.providerPaymentId !== status.providerPaymentId) return;
@@ -160,7 +190,11 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
       POLL_INTERVALS_MS[Math.min(i, POLL_INTERVALS_MS.length - 1)],
       deadline - Date.now(),
     );
-    if (await condition(() => settled !== undefined, wait)) break;
+    if (await condition(() => settled !== undefined || starClaims.length > 0, wait)) {
+      if (starClaims.length === 0) break;
+      await checkStarClaims();
+      continue;
+    }
     if (input.provider === 'yookassa' && link.providerPaymentId) {
       await poll(link.providerPaymentId);
     }
@@ -193,6 +227,9 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
     // A payment the provider could not cancel may still be paid: watch it until it is final, so money is never lost.
     if (providerStillOpen && (await watchUntilFinal()) === 'succeeded')
       result = await grantAccess(input, settled!, status, enterStage);
+    // Stars taken at the deadline (even while the expiry was being recorded) still buy the access.
+    if (verifiesStars && (await listenForLateStars()))
+      result = await grantAccess(input, settled!, status, enterStage);
   } else if (settled.status === 'canceled') {
     await db.recordPaymentCanceled({
       paymentId: input.paymentId,
@@ -209,7 +246,91 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
     result = await grantAccess(input, settled, status, enterStage);
   }
   await condition(allHandlersFinished);
+  // Claims signalled up to the very end are answered: a charge that bought nothing is refunded.
+  while (verifiesStars && (starClaims.length > 0 || strayCharges.length > 0)) {
+    await refundStrayCharges();
+    await condition(allHandlersFinished);
+  }
   return result;
+
+  /**
+   * Checks each claimed Stars charge with Telegram (getStarTransactions): the first genuine one, of the right
+   * amount and from this user, pays for this purchase. A made-up charge id buys nothing and alerts ops.
+   */
+  async function checkStarClaims(): Promise<void> {
+    for (let claim = starClaims.shift(); claim; claim = starClaims.shift()) {
+      const chargeId = claim.telegramChargeId ?? '';
+      if (chargeId === (settled?.telegramChargeId ?? null) || rejectedCharges.includes(chargeId)) continue;
+      if (settled) {
+        strayCharges.push({ chargeId, payerId: input.telegramId, why: 'second charge for one purchase' });
+        continue;
+      }
+      const check = await verifyStarCharge(chargeId);
+      if (check.verdict === 'verified') {
+        settled = claim;
+        continue;
+      }
+      rejectedCharges.push(chargeId);
+      status.lastError = `stars charge ${chargeId}: ${check.verdict}, not granted`;
+      // Real Stars from the wrong payer or of the wrong amount bought nothing: they go back to whoever paid.
+      if (check.payerId)
+        strayCharges.push({ chargeId, payerId: check.payerId, why: `charge ${check.verdict}` });
+      await db.raiseOpsAlert({
+        kind: 'stars_charge_unverified',
+        detail: `purchase ${input.paymentId}: charge ${chargeId} ${check.verdict}; not granted`,
+      });
+    }
+    await refundStrays(); // money that bought nothing goes back now, not when the purchase closes
+  }
+
+  async function verifyStarCharge(chargeId: string) {
+    for (const pause of [...STARS_RECHECK_MS, 0]) {
+      const check = await starsCheck.verifyStarCharge({ paymentId: input.paymentId, chargeId });
+      if (check.verdict !== 'unknown_charge' || pause === 0) return check;
+      await sleep(pause); // Telegram may list a fresh charge a moment after the update
+    }
+    throw new Error('unreachable');
+  }
+
+  /** After the expiry: one more window for a Stars charge in flight. True when one was verified. */
+  async function listenForLateStars(): Promise<boolean> {
+    const until = Date.now() + STARS_GRACE_MS;
+    while (!settled && Date.now() < until) {
+      if (!(await condition(() => starClaims.length > 0, Math.max(1, until - Date.now())))) break;
+      await checkStarClaims();
+    }
+    return settled !== undefined;
+  }
+
+  /** Second charges, late charges and charges of the wrong payer: each refunded once (Telegram's word counts). */
+  async function refundStrayCharges(): Promise<void> {
+    for (const claim of starClaims.splice(0)) {
+      const chargeId = claim.telegramChargeId ?? '';
+      if (chargeId === (settled?.telegramChargeId ?? null) || rejectedCharges.includes(chargeId)) continue;
+      strayCharges.push({ chargeId, payerId: input.telegramId, why: 'charge after the purchase closed' });
+    }
+    await refundStrays();
+  }
+
+  async function refundStrays(): Promise<void> {
+    for (const stray of strayCharges.splice(0)) {
+      if (refundedCharges.includes(stray.chargeId)) continue;
+      refundedCharges.push(stray.chargeId);
+      try {
+        await refunds.refundStarCharge({
+          telegramId: stray.payerId,
+          chargeId: stray.chargeId,
+          paymentId: input.paymentId,
+          reason: stray.why,
+        });
+      } catch (err) {
+        await db.raiseOpsAlert({
+          kind: 'stars_refund_failed',
+          detail: `purchase ${input.paymentId}: charge ${stray.chargeId}: ${errorMessage(err)}`,
+        });
+      }
+    }
+  }
 
   /** A failed poll is a missed poll: the provider being down for a while must never fail a paid purchase. */
   async function poll(providerPaymentId: string): Promise<void> {
@@ -299,9 +420,15 @@ async function grantAccess(
       clientUuid,
       nodeId,
     });
+    let spareLeft: string | undefined;
     if (granted.kind === 'extended') {
       // Another purchase activated first: ours extends it, and our fresh client goes away.
-      await nodes.removeClient({ nodeId, email: subscriptionId });
+      if (patched('spare-client-best-effort')) {
+        // The extension is committed: a node that will not drop the spare never turns it into a refund.
+        spareLeft = await removeSpare(nodeId, subscriptionId, input.paymentId);
+      } else {
+        await nodes.removeClient({ nodeId, email: subscriptionId });
+      }
     }
     status.subscriptionId = granted.subscriptionId;
     status.expiresAt = granted.expiresAt;
@@ -314,6 +441,7 @@ async function grantAccess(
     });
     await db.observeKeyDelivered({ paymentId: input.paymentId });
     enterStage('COMPLETED');
+    if (spareLeft) await removeSpareInBackground(spareLeft, subscriptionId, input.paymentId);
     return { outcome: granted.kind === 'extended' ? 'extended' : 'granted', ...granted };
   } catch (err) {
     status.lastError = errorMessage(err);
@@ -326,6 +454,29 @@ async function grantAccess(
     await notify({ kind: 'refunded', paymentId: input.paymentId });
     enterStage('REFUNDED');
     return { outcome: 'refunded' };
+  }
+}
+
+/** One quick try at dropping the spare client; the node's id when it is still there. */
+async function removeSpare(nodeId: string, email: string, paymentId: string): Promise<string | undefined> {
+  try {
+    await spareRemoval.removeClient({ nodeId, email });
+    return undefined;
+  } catch (err) {
+    await db.raiseOpsAlert({
+      kind: 'spare_client_left',
+      detail: `purchase ${paymentId}: client ${email} on node ${nodeId} (the access was extended, no refund): ${errorMessage(err)}`,
+    });
+    return nodeId;
+  }
+}
+
+/** After the user has the access and the message: keep trying to drop the spare, alerting now and then. */
+async function removeSpareInBackground(nodeId: string, email: string, paymentId: string): Promise<void> {
+  const giveUpAt = Date.now() + SPARE_REMOVAL_LIMIT_MS;
+  for (let delay = 5_000; Date.now() < giveUpAt; delay = Math.min(delay * 2, 30 * 60_000)) {
+    await sleep(delay);
+    if (!(await removeSpare(nodeId, email, paymentId))) return;
   }
 }
 

@@ -89,6 +89,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         language: input.language,
         subscriptionId: input.subscriptionId,
         expiresAt: new Date(end).toISOString(),
+        remindBeforeMs: before,
       });
       state.reminded.push(key);
     }

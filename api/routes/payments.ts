@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
+import { refuseOtherLocation } from '../location-check';
 import { requireProviderAvailable } from '../provider-gate';
 import { paymentCreated, requireActiveTariff, requireUser, startPurchase } from '../purchases';
 import type { RouteTable } from '../route-table';
@@ -59,6 +60,11 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: {
         201: { description: 'Pending payment', schema: paymentCreated },
         404: { description: 'Unknown user or tariff (inactive tariffs are not on sale)', schema: errorBody },
+        409: {
+          description:
+            '`location_mismatch`: the user has an active access in another location (one access per user)',
+          schema: errorBody,
+        },
         422: { description: 'A field is invalid; the body names it', schema: errorBody },
         503: {
           description:
@@ -70,6 +76,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
     async ({ body }, _req, res) => {
       const user = await requireUser(deps.orm, body.telegram_id);
       const tariff = await requireActiveTariff(deps.orm, { id: body.tariff_id, slug: body.tariff_slug });
+      await refuseOtherLocation(deps.orm, user, tariff);
       await requireProviderAvailable(deps, body.provider);
       res.status(201).json(await startPurchase(deps, { user, tariff, provider: body.provider }));
     },
@@ -86,6 +93,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: {
         200: { description: 'New pending payment', schema: paymentCreated },
         404: { description: 'Unknown payment, or its tariff is no longer on sale', schema: errorBody },
+        409: { description: '`location_mismatch`, as for create', schema: errorBody },
         503: {
           description:
             'The payment provider is down (`provider_unavailable` while its circuit breaker is open)',
@@ -98,6 +106,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       if (!old) throw notFound('payment_not_found');
       const user = await requireUser(deps.orm, String(old.telegram_id));
       const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
+      await refuseOtherLocation(deps.orm, user, tariff);
       await requireProviderAvailable(deps, old.provider);
       res.status(200).json(await startPurchase(deps, { user, tariff, provider: old.provider }));
     },

@@ -24,6 +24,8 @@ export async function presentPayment(
         ? m.tariffs.invoiceDescription({ ...tariff, durationDays: tariff.duration_days })
         : m.tariffs.invoiceGenericDescription,
       payload: payment.payment_id, // comes back in pre_checkout_query and successful_payment
+      // Set, so a forwarded copy shows a link to the bot instead of a Pay button for someone else's invoice.
+      start_parameter: 'invoice',
       provider_token: '',
       currency: 'XTR',
       prices: [{ label: m.tariffs.invoiceLabel({ name }), amount: stars }],
@@ -58,14 +60,32 @@ export async function retryPayment(ctx: Context, deps: BotDeps, paymentId: strin
   }
 }
 
+/**
+ * An invoice this close to its deadline is refused: the charge could land after the purchase stopped waiting.
+ * A quarter of the payment window when that is shorter (short PAYMENT_TIMEOUTs in trials and tests).
+ */
+export const PRE_CHECKOUT_MARGIN_MS = 2 * 60_000;
+const marginFor = (createdAt: number, deadline: number) =>
+  Math.min(
+    PRE_CHECKOUT_MARGIN_MS,
+    Number.isFinite(createdAt) ? (deadline - createdAt) / 4 : PRE_CHECKOUT_MARGIN_MS,
+  );
+
 async function preCheckoutVerdict(
   deps: BotDeps,
   m: Messages,
-  q: { invoice_payload: string; total_amount: number; currency: string },
+  q: { invoice_payload: string; total_amount: number; currency: string; from: { id: number } },
 ) {
   try {
     const payment = await deps.api.getPayment(q.invoice_payload, 5000);
     if (payment?.payment_status !== 'pending') return m.payments.preCheckoutNotPending;
+    if (payment.telegram_id != null && payment.telegram_id !== q.from.id)
+      return m.payments.preCheckoutOtherUser;
+    if (payment.expires_at) {
+      const deadline = Date.parse(payment.expires_at);
+      const createdAt = typeof payment.created_at === 'string' ? Date.parse(payment.created_at) : Number.NaN;
+      if (!(deadline - Date.now() > marginFor(createdAt, deadline))) return m.payments.preCheckoutNotPending;
+    }
     const amountDiffers =
       payment.currency === 'XTR' && payment.amount != null && Number(payment.amount) !== q.total_amount;
     if (q.currency !== 'XTR' || amountDiffers) return m.payments.preCheckoutAmountMismatch;
@@ -102,8 +122,10 @@ export function registerPayments(bot: Telegraf, deps: BotDeps): void {
     for (const [attempt, delay] of CONFIRM_DELAYS_MS.entries()) {
       await new Promise((r) => setTimeout(r, delay));
       try {
-        await deps.api.confirmStarsPayment(input);
-        await ctx.reply(m.payments.starsReceived);
+        const answer = await deps.api.confirmStarsPayment(input);
+        await ctx.reply(
+          answer?.status === 'refunding' ? m.payments.starsRefunding : m.payments.starsReceived,
+        );
         return;
       } catch (err) {
         const retryable = err instanceof ApiUnavailableError && attempt < CONFIRM_DELAYS_MS.length - 1;

@@ -117,9 +117,13 @@ export const en: Messages = {
   payments: {
     preCheckoutNotPending: 'This invoice is already paid or outdated. Open /start and create a new one.',
     preCheckoutAmountMismatch: 'The invoice amount has changed. Open /start and create a new invoice.',
+    preCheckoutOtherUser:
+      'This invoice was made for another Telegram account. Open /start and create your own.',
     preCheckoutUnavailable:
       'We could not check the invoice. Please try again in a minute — you have not been charged.',
     starsReceived: '✅ Payment received! Turning on your subscription — the key arrives in a few seconds.',
+    starsRefunding:
+      '↩️ This invoice had already closed, so the Stars are being returned to you automatically.',
     starsConfirmDelayed:
       '⏳ Payment received, but the confirmation is delayed. The key will arrive automatically; if it does not, contact support.',
   },

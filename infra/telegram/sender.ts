@@ -25,6 +25,17 @@ export interface TelegramSender {
   sendMessage(chatId: number, text: string, opts?: SendOptions): Promise<SentMessage>;
   sendPhoto(chatId: number, png: Buffer, caption?: string, opts?: SendOptions): Promise<SentMessage>;
   refundStarPayment(userId: number, chargeId: string): Promise<void>;
+  /** The bot's Star transactions in chronological order (Bot API getStarTransactions, ≤ 100 a page). */
+  getStarTransactions(offset: number, limit: number): Promise<StarTransaction[]>;
+}
+
+/** Bot API StarTransaction: `source` set for money in (a user paid), `receiver` for money out (a refund). */
+export interface StarTransaction {
+  id: string;
+  amount: number;
+  date: number;
+  source?: { type: string; user?: { id: number } };
+  receiver?: { type: string; user?: { id: number } };
 }
 
 export interface TelegramSenderConfig {
@@ -121,6 +132,15 @@ export function createTelegramSender(config: TelegramSenderConfig): TelegramSend
         true,
       );
       if (ok !== true) throw new TelegramRejectedError('refundStarPayment', 400, 'refund not confirmed');
+    },
+
+    async getStarTransactions(offset, limit) {
+      const page = await call<{ transactions: StarTransaction[] }>(
+        'getStarTransactions',
+        JSON.stringify({ offset, limit }),
+        true,
+      );
+      return page.transactions ?? [];
     },
   };
 }

@@ -23,7 +23,9 @@ describe('notification activities against the Bot API emulator', () => {
     }));
     await orm.em
       .getConnection()
-      .execute(`insert into users (telegram_id, language) values (801, 'en'), (802, 'ru'), (803, 'en')`);
+      .execute(
+        `insert into users (telegram_id, language) values (801, 'en'), (802, 'ru'), (803, 'en'), (804, 'en')`,
+      );
   });
   after(() => tg.close());
 
@@ -86,5 +88,23 @@ describe('notification activities against the Bot API emulator', () => {
       await notify({ kind: 'payment_expired', telegramId: '803', language: 'en', paymentId: 'p-5' }),
       'sent',
     );
+  });
+
+  it('REMIND_BEFORE=72h,24h: each reminder offset is delivered, each exactly once', async () => {
+    const expiresAt = new Date(Date.now() + 80 * 3_600_000).toISOString();
+    const reminder = (remindBeforeMs: number) => ({
+      kind: 'reminder' as const,
+      telegramId: '804',
+      language: 'en',
+      subscriptionId: 's-1',
+      expiresAt,
+      remindBeforeMs,
+    });
+    assert.equal(await notify(reminder(72 * 3_600_000)), 'sent');
+    assert.equal(await notify(reminder(72 * 3_600_000)), 'skipped', 'a retry of the 72h reminder');
+    await new Promise((r) => setTimeout(r, 1_000)); // the per-chat pace
+    assert.equal(await notify(reminder(24 * 3_600_000)), 'sent', 'the 24h reminder is its own message');
+    assert.equal(await notify(reminder(24 * 3_600_000)), 'skipped');
+    assert.equal(tg.sentTo(804).filter((c) => /ends in/.test(String(c.params.text))).length, 2);
   });
 });

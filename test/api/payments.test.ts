@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { purchaseWorkflowId } from '../../workflows/purchase-messages';
+import { purchaseWorkflowId, starsRefundWorkflowId } from '../../workflows/purchase-messages';
 import {
+  insertNode,
   insertPayment,
+  insertSubscription,
   insertTariff,
   insertUser,
   parkPurchase,
   signalsOf,
   uniqueTelegramId,
 } from './fixtures';
+import { refuseOtherLocation } from '../../api/location-check';
 import { type ApiHarness, metricValue, startApi } from './harness';
 
 const CONFIRM = '/api/v1/payments/stars/confirm';
@@ -65,6 +68,37 @@ describe('api: payments without a worker (validation, lookups, Stars confirmatio
     const unknown = '00000000-0000-4000-8000-000000000000';
     assert.equal((await api.call('GET', `/api/v1/payments/${unknown}`)).status, 404);
     assert.equal((await api.call('POST', `/api/v1/payments/${unknown}/retry`)).status, 404);
+  });
+
+  it('create and retry: 409 location_mismatch for another location’s tariff while an access runs (one access per user)', async () => {
+    const tgNl = uniqueTelegramId();
+    const nlUser = await insertUser(api.orm, tgNl);
+    const node = await insertNode(api.orm); // location "nl"
+    await insertSubscription(api.orm, {
+      userId: nlUser.id,
+      tariffId: tariff.id,
+      nodeId: node.id,
+      expiresAt: new Date(Date.now() + 86_400_000),
+    });
+    const de = await insertTariff(api.orm);
+    const conn = api.orm.em.getConnection();
+    await conn.execute(`update tariffs set location = 'de' where id = ?`, [de.id]);
+    const res = await api.call('POST', '/api/v1/payments/create', {
+      body: { telegram_id: tgNl, tariff_id: de.id, provider: 'stars' },
+    });
+    assert.equal(res.status, 409, JSON.stringify(res.body));
+    assert.equal(res.body.error, 'location_mismatch');
+    assert.match(res.body.message, /nl/);
+    const old = await insertPayment(api.orm, { userId: nlUser.id, tariffId: de.id, status: 'canceled' });
+    const retry = await api.call('POST', `/api/v1/payments/${old.id}/retry`);
+    assert.deepEqual([retry.status, retry.body.error], [409, 'location_mismatch']);
+    const [nl] = await conn.execute(`update tariffs set location = 'NL' where id = ? returning *`, [de.id]);
+    await refuseOtherLocation(api.orm, nlUser, nl); // the same location (any case) renews
+    await refuseOtherLocation(api.orm, nlUser, { ...nl, location: null }); // "any location" renews
+    const [count] = await conn.execute(`select count(*)::int as n from payments where user_id = ?`, [
+      nlUser.id,
+    ]);
+    assert.equal(count.n, 1, 'refused before any payment was created');
   });
 
   it('stars confirm: 404 unknown payload; 422 for another provider, user or amount, with no signal and a metric', async () => {
@@ -126,35 +160,60 @@ describe('api: payments without a worker (validation, lookups, Stars confirmatio
         },
       ],
     );
+    // Unverified claims are the workflow's to check with Telegram: a second one is handed over too.
     const second = await confirm({ telegram_payment_charge_id: 'charge-2' });
-    assert.deepEqual([second.status, second.body.error], [409, 'already_paid']);
+    assert.deepEqual([second.status, second.body], [200, { status: 'accepted' }]);
+    assert.equal((await signalsOf(api.temporal, purchaseWorkflowId(p.id))).length, 2);
     await handle.terminate();
   });
 
-  it('stars confirm after the workflow is gone: 200, charge id kept, money alarm raised', async () => {
+  it('stars confirm for a payment already paid by another (verified) charge: 409 and that charge is refunded', async () => {
+    const p = await insertPayment(api.orm, {
+      userId: user.id,
+      tariffId: tariff.id,
+      provider: 'stars',
+      amount: '100.00',
+      status: 'succeeded',
+    });
+    await api.orm.em
+      .getConnection()
+      .execute(`update payments set telegram_payment_charge_id = 'charge-paid' where id = ?`, [p.id]);
+    const res = await api.call('POST', CONFIRM, {
+      body: { telegram_id: tg, payload: p.id, telegram_payment_charge_id: 'charge-extra', total_amount: 100 },
+    });
+    assert.deepEqual([res.status, res.body.error], [409, 'already_paid']);
+    const refund = await api.temporal.workflow.getHandle(starsRefundWorkflowId('charge-extra')).describe();
+    assert.equal(refund.type, 'starsRefundWorkflow');
+    await api.temporal.workflow.getHandle(starsRefundWorkflowId('charge-extra')).terminate();
+  });
+
+  it('stars confirm after the workflow is gone: 200 refunding, a stars-refund workflow per charge, metric', async () => {
     const p = await insertPayment(api.orm, {
       userId: user.id,
       tariffId: tariff.id,
       provider: 'stars',
       amount: '100.00',
     });
-    const res = await api.call('POST', CONFIRM, {
-      body: {
-        telegram_id: String(tg),
-        payload: p.id,
-        telegram_payment_charge_id: 'charge-orphan',
-        total_amount: 100,
-      },
-    });
-    assert.equal(res.status, 200);
-    const [row] = await api.orm.em
-      .getConnection()
-      .execute(`select telegram_payment_charge_id from payments where id = ?`, [p.id]);
-    assert.equal(row.telegram_payment_charge_id, 'charge-orphan');
-    assert.ok(api.logs.some((l) => String(l.msg).includes('MONEY ALARM')));
-    assert.equal(
-      metricValue(await api.metrics.registry.metrics(), 'payments_orphaned_total{provider="stars"}'),
-      2,
+    const confirm = () =>
+      api.call('POST', CONFIRM, {
+        body: {
+          telegram_id: String(tg),
+          payload: p.id,
+          telegram_payment_charge_id: 'charge-orphan',
+          total_amount: 100,
+        },
+      });
+    const res = await confirm();
+    assert.deepEqual([res.status, res.body], [200, { status: 'refunding' }]);
+    assert.equal((await confirm()).status, 200, 'reported twice: the same refund workflow');
+    const refund = api.temporal.workflow.getHandle(starsRefundWorkflowId('charge-orphan'));
+    const described = await refund.describe();
+    assert.equal(described.type, 'starsRefundWorkflow');
+    assert.ok(api.logs.some((l) => String(l.msg).includes('refunding the charge')));
+    assert.ok(
+      (metricValue(await api.metrics.registry.metrics(), 'payments_orphaned_total{provider="stars"}') ?? 0) >=
+        2,
     );
+    await refund.terminate();
   });
 });

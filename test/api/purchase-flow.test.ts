@@ -129,7 +129,7 @@ describe('api: purchases through the real purchase workflow and worker', functio
     );
   });
 
-  it('creates a Stars payment and accepts its confirmation', async () => {
+  it('creates a Stars payment and accepts its confirmation once Telegram lists the charge', async () => {
     const res = await create({ tariff_slug: 'month-1', provider: 'stars' });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.deepEqual(
@@ -137,14 +137,30 @@ describe('api: purchases through the real purchase workflow and worker', functio
       [null, 'XTR', 'stars'],
     );
     const stars = Number.parseInt(res.body.amount, 10);
-    const ok = await api.call('POST', '/api/v1/payments/stars/confirm', {
-      body: {
-        telegram_id: tg,
-        payload: res.body.payment_id,
-        telegram_payment_charge_id: 'tg-charge-1',
-        total_amount: stars,
-      },
+    const confirm = (chargeId: string) =>
+      api.call('POST', '/api/v1/payments/stars/confirm', {
+        body: {
+          telegram_id: tg,
+          payload: res.body.payment_id,
+          telegram_payment_charge_id: chargeId,
+          total_amount: stars,
+        },
+      });
+    // A charge id Telegram never issued is accepted as a claim, checked, and buys nothing.
+    assert.deepEqual((await confirm('tg-charge-made-up')).body, { status: 'accepted' });
+    await waitFor(
+      async () =>
+        (await stage(res.body.payment_id)).lastError?.includes('tg-charge-made-up') ? true : undefined,
+      'the made-up charge to be checked',
+    );
+    assert.equal((await stage(res.body.payment_id)).stage, 'AWAITING_PAYMENT');
+    sys.telegram.injectSuccessfulPayment({
+      from: tg,
+      payload: res.body.payment_id,
+      total_amount: stars,
+      telegram_payment_charge_id: 'tg-charge-1',
     });
+    const ok = await confirm('tg-charge-1');
     assert.deepEqual([ok.status, ok.body], [200, { status: 'accepted' }]);
     await waitFor(
       async () => ((await stage(res.body.payment_id)).stage !== 'AWAITING_PAYMENT' ? true : undefined),

@@ -65,6 +65,21 @@ describe('bot: robustness', () => {
     assert.match(String((await h.next('sendMessage', chat, again)).params.text), /временно недоступен/);
   });
 
+  it('a tariff for another location while an access runs (409 location_mismatch) is explained, not an error', async () => {
+    h = await startBotHarness();
+    h.emu.injectCommand(chat, 'start');
+    await h.emu.waitFor((c) => c.method === 'sendMessage');
+    h.api.failNext('POST /api/v1/payments/create', 409, {
+      error: 'location_mismatch',
+      message: 'the active subscription is in nl',
+    });
+    const since = h.mark();
+    h.emu.injectCallback(chat, `pc:${h.api.tariffs[0].id}`);
+    const screen = await h.screen(chat, since);
+    assert.match(String(screen.params.text), /активна в другой локации/);
+    assert.ok(!h.logs.some((l) => l.msg === 'update handling failed'), 'not treated as a failure');
+  });
+
   it('bot.catch: a handler that throws gets logged and apologised for, and polling goes on', async () => {
     h = await startBotHarness();
     h.emu.failNext('sendMessage', { code: 500, chatId: chat }); // the /start reply itself blows up

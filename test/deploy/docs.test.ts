@@ -37,7 +37,7 @@ describe('deployment: docs/operations.md', () => {
   });
 
   it('names only real workflow types, search attributes and stages', () => {
-    const workflows = ['purchase', 'subscription', 'node-health']
+    const workflows = ['purchase', 'subscription', 'node-health', 'stars-refund']
       .map((f) => path.join(ROOT, 'workflows', `${f}.ts`))
       .filter(existsSync)
       .map((f) => read(path.relative(ROOT, f)))

@@ -194,12 +194,22 @@ describe('journey: buying a VPN in Telegram, end to end', function () {
     assert.equal(invoice.params.currency, 'XTR');
     assert.equal(invoice.params.provider_token, '');
     assert.deepEqual(invoice.params.prices, [{ label: 'Sprint', amount: 7 }]);
+    assert.ok(invoice.params.start_parameter, 'forwarded copies get a deep link, not a Pay button');
     const paymentId = String(invoice.params.payload);
     const payment = await j.api.call('GET', `/api/v1/payments/${paymentId}`);
     assert.deepEqual(
       [payment.body.provider, payment.body.payment_status, payment.body.amount, payment.body.currency],
       ['stars', 'pending', '7.00', 'XTR'],
     );
+
+    // Someone else paying this invoice (e.g. a forwarded copy) is refused before any Stars move.
+    const stranger = j.emu.injectPreCheckout({ from: u.id + 1_000_000, payload: paymentId, total_amount: 7 });
+    const strangerAnswer = await j.emu.waitFor(
+      (c) => c.method === 'answerPreCheckoutQuery' && c.params.pre_checkout_query_id === stranger,
+      10_000,
+    );
+    assert.equal(strangerAnswer.params.ok, false);
+    assert.match(String(strangerAnswer.params.error_message), /another Telegram account|другому аккаунту/);
 
     const asked = Date.now();
     const queryId = j.emu.injectPreCheckout({ from: u.id, payload: paymentId, total_amount: 7 });

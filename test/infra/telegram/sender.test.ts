@@ -126,4 +126,46 @@ describe('infra/telegram/sender against the Bot API emulator', () => {
     const err = await sender.refundStarPayment(9, 'ch-unknown').catch((e: unknown) => e);
     assert.ok(err instanceof TelegramRejectedError);
   });
+
+  it('lists Star transactions in Telegram’s shape: payments in with the user as source, refunds out, paged', async () => {
+    emu.injectSuccessfulPayment({
+      from: 11,
+      payload: 'p2',
+      total_amount: 7,
+      telegram_payment_charge_id: 'ch-2',
+    });
+    emu.injectSuccessfulPayment({
+      from: 12,
+      payload: 'p3',
+      total_amount: 9,
+      telegram_payment_charge_id: 'ch-3',
+    });
+    await sender.refundStarPayment(11, 'ch-2');
+    const second = await sender.refundStarPayment(11, 'ch-2').catch((e: unknown) => e);
+    assert.ok(second instanceof TelegramRejectedError);
+    assert.match(
+      second.description,
+      /CHARGE_ALREADY_REFUNDED/,
+      'a second refund is answered like Telegram does',
+    );
+    const all = await sender.getStarTransactions(0, 100);
+    const ch2 = all.filter((t) => t.id === 'ch-2');
+    assert.deepEqual(
+      ch2.map((t) => [
+        t.amount,
+        t.source?.type ?? null,
+        t.source?.user?.id ?? null,
+        t.receiver?.user?.id ?? null,
+      ]),
+      [
+        [7, 'user', 11, null],
+        [7, null, null, 11],
+      ],
+    );
+    assert.ok(ch2.every((t) => Number.isInteger(t.date)));
+    const paged = await sender.getStarTransactions(all.length - 1, 1);
+    assert.deepEqual(paged, [all.at(-1)]);
+    const err = await sender.getStarTransactions(0, 101).catch((e: unknown) => e);
+    assert.ok(err instanceof TelegramRejectedError, 'limit is 1–100');
+  });
 });

@@ -106,6 +106,13 @@ export function createInjector(core: BotApiCore): UpdateInjector {
     injectSuccessfulPayment({ from, payload, total_amount, telegram_payment_charge_id, currency = 'XTR' }) {
       const payer = user(from);
       core.charges.set(telegram_payment_charge_id, { userId: payer.id, refunded: false });
+      if (currency === 'XTR')
+        core.starTransactions.push({
+          id: telegram_payment_charge_id,
+          amount: total_amount,
+          date: Math.floor(Date.now() / 1000),
+          source: { type: 'user', user: payer },
+        });
       const successful_payment = {
         currency,
         total_amount,

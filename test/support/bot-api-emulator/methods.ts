@@ -13,6 +13,15 @@ export interface CallContext {
 
 type Handler = (p: Params, ctx: CallContext) => unknown;
 
+/** Bot API StarTransaction with a TransactionPartnerUser partner. */
+export interface StarTransaction {
+  id: string;
+  amount: number;
+  date: number;
+  source?: { type: 'user'; user: TgUser };
+  receiver?: { type: 'user'; user: TgUser };
+}
+
 export interface WebhookConfig {
   url: string;
   secretToken?: string;
@@ -29,6 +38,8 @@ export class BotApiCore {
   readonly callbackQueries = new Map<string, { answered: boolean }>();
   readonly preCheckouts = new Map<string, { answered: boolean; createdAt: number }>();
   readonly charges = new Map<string, { userId: number; refunded: boolean }>();
+  /** The bot's Star balance movements, oldest first: a payment in (`source`), a refund out (`receiver`). */
+  readonly starTransactions: StarTransaction[] = [];
   webhook: WebhookConfig | null = null;
   webhookError: { date: number; message: string } | null = null;
   readonly poller = new LongPoller(this.updates, () => this.webhook !== null);
@@ -55,7 +66,8 @@ export class BotApiCore {
       const invoice = {
         title: inv.title,
         description: inv.description,
-        start_parameter: '',
+        // Empty: a forwarded copy keeps a Pay button; set: forwarded copies get a deep link instead.
+        start_parameter: strParam(p, 'start_parameter') ?? '',
         currency: inv.currency,
         total_amount: inv.total,
       };
@@ -122,7 +134,23 @@ export class BotApiCore {
       if (!charge || charge.userId !== userId) throw new ApiFailure(400, 'Bad Request: CHARGE_NOT_FOUND');
       if (charge.refunded) throw new ApiFailure(400, 'Bad Request: CHARGE_ALREADY_REFUNDED');
       charge.refunded = true;
+      const paid = this.starTransactions.find((t) => t.id === p.telegram_payment_charge_id && t.source);
+      // Telegram lists the refund as a transaction with the original's id and the user as receiver.
+      if (paid)
+        this.starTransactions.push({
+          id: paid.id,
+          amount: paid.amount,
+          date: Math.floor(Date.now() / 1000),
+          receiver: paid.source,
+        });
       return true;
+    },
+    getStarTransactions: (p) => {
+      const offset = intParam(p, 'offset', false) ?? 0;
+      const limit = intParam(p, 'limit', false) ?? 100;
+      if (offset < 0) throw new ApiFailure(400, 'Bad Request: invalid offset specified');
+      if (limit < 1 || limit > 100) throw new ApiFailure(400, 'Bad Request: invalid limit specified');
+      return { transactions: this.starTransactions.slice(offset, offset + limit) };
     },
     setWebhook: (p) => {
       const url = strParam(p, 'url') ?? '';
