@@ -46,7 +46,7 @@ export class FakeShop {
   private telegramId = '0';
 
   /** With a client, scheduleLifetime starts or signals the real lifetime workflow, as the real activity does. */
-  constructor(private readonly lifetimes?: { client: Client; remindBeforeMs: number[] }) {}
+  lifetimes?: { client: Client; remindBeforeMs: number[] };
 
   private now(): number {
     return Context.current().info.currentAttemptScheduledTimestampMs;
