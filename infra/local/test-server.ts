@@ -75,7 +75,7 @@ case " $* " in
 esac
 CDS=''
 [ -f '${dir}/server.jsa' ] && CDS='-XX:SharedArchiveFile=${dir}/server.jsa'
-exec "$JAVA" $CDS -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \\
+exec "$JAVA" $CDS -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off -XX:+UseSerialGC \\
   -cp '${dir}/lib/*' ${MAIN_CLASS} "$@"
 `;
 }
@@ -129,7 +129,6 @@ async function buildClassArchive(java: string, dir: string, log: (line: string) 
       '-Xlog:cds=off',
       '-Xlog:cds+dynamic=off',
       '-XX:+UseSerialGC',
-      '-XX:TieredStopAtLevel=1',
       '-cp',
       `${dir}/lib/*`,
       MAIN_CLASS,
