@@ -1,4 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -32,8 +35,8 @@ let bundle: Promise<{ code: string }> | undefined;
 /** One test server per mocha run (a JVM start costs seconds); tests run serially, so its clock is theirs. */
 export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   env ??= (async () => {
-    const path = await ensureTestServer((line) => console.error(line));
-    const e = await startServer(path);
+    const executable = await ensureTestServer((line) => console.error(line));
+    const e = await startServer(executable);
     try {
       await registerStageAttributes(e);
       await warmUp(e);
@@ -46,12 +49,12 @@ export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return env;
 }
 
-async function startServer(path: string): Promise<TestWorkflowEnvironment> {
+async function startServer(executable: string): Promise<TestWorkflowEnvironment> {
   // The SDK waits 5 s for the port; a JVM on a loaded machine can miss that once, so retry.
   for (let attempt = 1; ; attempt++) {
     try {
       return await TestWorkflowEnvironment.createTimeSkipping({
-        server: { executable: { type: 'existing-path', path } },
+        server: { executable: { type: 'existing-path', path: executable } },
       });
     } catch (err) {
       if (attempt >= 3) throw err;
@@ -174,13 +177,42 @@ export async function stopTimeSkipping(): Promise<void> {
   if (running) await (await running.catch(() => undefined))?.teardown();
 }
 
-/** The real workflows/ code, bundled once per run. */
+/**
+ * The real workflows/ code, bundled once per run. Webpack takes seconds, so the bundle is kept in the temp dir
+ * under a hash of every source file and the lockfile: any change to the code (or what it could import) rebuilds.
+ */
 function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+  bundle ??= (async () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const file = path.join(os.tmpdir(), `vpn-unit-workflows-${sourceHash(root)}.js`);
+    if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
+    const built = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../../workflows'),
+      logger: new DefaultLogger('WARN'),
+    });
+    const scratch = `${file}.${process.pid}`;
+    writeFileSync(scratch, built.code);
+    renameSync(scratch, file);
+    return built;
+  })();
   return bundle;
+}
+
+function sourceHash(root: string): string {
+  const hash = createHash('sha256');
+  const skip = new Set(['node_modules', '.git', '.data', 'dist', 'test', 'coverage']);
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      if (skip.has(entry.name)) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.(ts|js|json)$/.test(entry.name)) hash.update(full).update(readFileSync(full));
+    }
+  };
+  walk(root);
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** One call an activity stub received, stamped with the server's (skipped) time of that attempt. */
