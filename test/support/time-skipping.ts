@@ -141,7 +141,7 @@ async function warmUp(e: TestWorkflowEnvironment): Promise<void> {
         'the warm-up finished',
       );
     }
-    // The first result() awaited on a fresh server loses its clock lock the same way; spend it here.
+    // The first result() awaited on a fresh server was seen to lose the clock the same way; spend it here.
     const firstSkip = await e.client.workflow.start(subscriptionWorkflow, {
       taskQueue,
       workflowId: 'warm-up-skip',
@@ -412,8 +412,8 @@ const TIMER_STARTED = 17;
 
 /**
  * Waits (real time) until the workflow sleeps on a timer with no workflow task open. Query only then: a query
- * answered inside a regular workflow task releases a clock lock the test server never took, and from then on its
- * time runs free even outside `result()` (the symptom: "Workflow execution timed out" ten years on).
+ * that meets an open workflow task was seen to leave the test server's clock running free even outside
+ * `result()` (symptom: "Workflow execution timed out", ten years on), most likely an unbalanced time lock.
  */
 export async function sleeping(handle: WorkflowHandle): Promise<void> {
   await eventually(async () => {
