@@ -6,11 +6,11 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import type { createDatabaseActivities } from '../../activities/database';
-import type { createLifetimeActivities } from '../../activities/lifetime';
-import type { createNodeActivities } from '../../activities/nodes';
-import type { createPaymentActivities } from '../../activities/payments';
-import type { createTelegramActivities } from '../../activities/telegram';
+import { createDatabaseActivities } from '../../activities/database';
+import { createLifetimeActivities } from '../../activities/lifetime';
+import { createNodeActivities } from '../../activities/nodes';
+import { createPaymentActivities } from '../../activities/payments';
+import { createTelegramActivities } from '../../activities/telegram';
 import { ensureTestServer } from '../../infra/local/test-server';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { purchaseWorkflow } from '../../workflows/purchase';
@@ -272,8 +272,12 @@ export interface UnitActivities {
   telegram: Partial<TelegramQueueActivities>;
 }
 
-/** Every activity name the two queues serve; the shared workers route each call to the running test's stub. */
-const PURCHASE_ACTIVITY_NAMES: (keyof PurchaseQueueActivities)[] = [
+/**
+ * Every activity name the two queues serve; the shared workers route each call to the running test's stub.
+ * Read from the real factories (built over an inert stand-in for their dependencies, which they only use when
+ * called), so an activity added to an adapter is routed without touching this file; the list is the fallback.
+ */
+const KNOWN_PURCHASE_ACTIVITIES: (keyof PurchaseQueueActivities)[] = [
   'createPayment',
   'getPaymentState',
   'cancelOrGetFinalState',
@@ -293,7 +297,24 @@ const PURCHASE_ACTIVITY_NAMES: (keyof PurchaseQueueActivities)[] = [
   'checkNodes',
   'scheduleLifetime',
 ];
-const TELEGRAM_ACTIVITY_NAMES: (keyof TelegramQueueActivities)[] = ['notify'];
+
+// biome-ignore lint/suspicious/noExplicitAny: an inert stand-in for any dependency object
+const inert: any = new Proxy(() => undefined, {
+  get: (_target, key) => (key === 'then' ? undefined : inert),
+  apply: () => inert,
+});
+
+function activityNames(factories: Array<(deps: never) => object>, known: string[]): string[] {
+  const names = new Set(known);
+  for (const factory of factories) {
+    try {
+      for (const name of Object.keys(factory(inert as never))) names.add(name);
+    } catch {
+      // a factory that uses its deps at creation: the known list still covers it
+    }
+  }
+  return [...names];
+}
 
 interface SharedWorkers {
   taskQueue: string;
@@ -337,13 +358,24 @@ function sharedWorkers(e: TestWorkflowEnvironment): Promise<SharedWorkers> {
         ...common,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        activities: route('purchases', PURCHASE_ACTIVITY_NAMES),
+        activities: route(
+          'purchases',
+          activityNames(
+            [
+              createPaymentActivities,
+              createDatabaseActivities,
+              createNodeActivities,
+              createLifetimeActivities,
+            ],
+            KNOWN_PURCHASE_ACTIVITIES,
+          ),
+        ),
         maxCachedWorkflows: 100,
       }),
       await Worker.create({
         ...common,
         taskQueue: telegramQueueFor(taskQueue),
-        activities: route('telegram', TELEGRAM_ACTIVITY_NAMES),
+        activities: route('telegram', activityNames([createTelegramActivities], ['notify'])),
       }),
     ];
     const running = workers.map((w) => w.run());
