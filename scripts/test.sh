@@ -10,6 +10,7 @@ npx tsc --noEmit -p tsconfig.json
 
 echo "== tools the tests run for real"
 npx tsx infra/local/temporal-cli.ts >/dev/null
+npx tsx infra/local/test-server.ts >/dev/null # the time-skipping server of the *.unit.test.ts layer
 npx tsx scripts/ensure-xray.ts >/dev/null
 command -v /usr/sbin/sshd >/dev/null || { echo "sshd missing: apt-get install openssh-server" >&2; exit 1; }
 
