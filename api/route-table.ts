@@ -2,7 +2,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type { ZodTypeAny, z } from 'zod';
 import { HttpError } from './errors';
 
-export type Auth = 'api' | 'admin' | 'none';
+export type Auth = 'api' | 'admin' | 'metrics' | 'none';
 export type Method = 'get' | 'post' | 'patch' | 'delete';
 
 export interface ResponseSpec {
@@ -11,6 +11,8 @@ export interface ResponseSpec {
   schema?: ZodTypeAny;
   /** Default application/json. */
   contentType?: string;
+  /** OpenAPI header objects the answer carries (e.g. Retry-After). */
+  headers?: Record<string, unknown>;
 }
 
 export interface RouteSpec<
@@ -27,6 +29,8 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
+  /** Request headers the route reads (a z.object with lower-case names), validated and documented like params. */
+  headers?: ZodTypeAny;
   responses: Record<number, ResponseSpec>;
   /** Status for input failing its schema: 422 unless the caller's protocol says otherwise. */
   invalidStatus?: 400 | 422;
@@ -39,8 +43,12 @@ export interface Input<P, Q, B> {
   params: Out<P>;
   query: Out<Q>;
   body: Out<B>;
+  /** The validated `headers` schema output ({} when the route declares none). */
+  headers: Record<string, unknown>;
 }
 export type Handler<P, Q, B> = (input: Input<P, Q, B>, req: Request, res: Response) => unknown;
+/** Runs on validated input before the handler (e.g. a per-user rate limit); throws an HttpError to refuse. */
+export type Guard = (input: Input<unknown, unknown, unknown>, req: Request, res: Response) => void;
 
 export const JSON_LIMIT = '64kb';
 const jsonBody = express.json({ limit: JSON_LIMIT });
@@ -55,6 +63,7 @@ export class RouteTable {
   constructor(
     private readonly router: Router,
     private readonly auth: Record<Auth, RequestHandler[]>,
+    private readonly guards: Partial<Record<Auth, Guard[]>> = {},
   ) {}
 
   add<P extends ZodTypeAny | undefined, Q extends ZodTypeAny | undefined, B extends ZodTypeAny | undefined>(
@@ -66,9 +75,12 @@ export class RouteTable {
       const status = spec.invalidStatus ?? 422;
       const input = {
         params: parse(spec.params, req.params, status, 'path'),
-        query: parse(spec.query, req.query, status, 'query'),
+        query: parse(spec.query, withoutEmpty(req.query), status, 'query'),
         body: parse(spec.body, req.body ?? {}, status, 'body'),
+        headers: parse(spec.headers, req.headers, status, 'header') ?? {},
       } as Input<P, Q, B>;
+      for (const guard of this.guards[spec.auth] ?? [])
+        guard(input as Input<unknown, unknown, unknown>, req, res);
       await handler(input, req, res);
     };
     const chain = [
@@ -79,10 +91,57 @@ export class RouteTable {
     ];
     this.router[spec.method](spec.path, ...chain);
   }
+
+  /** Call after the last add: a method a path does not declare answers 405 with `Allow` (not 404 or another route). */
+  answerUndeclaredMethods(): void {
+    const methods = new Map<string, Set<string>>();
+    for (const r of this.routes) {
+      const set = methods.get(r.path) ?? new Set<string>();
+      set.add(r.method.toUpperCase());
+      if (r.method === 'get') set.add('HEAD');
+      methods.set(r.path, set);
+    }
+    for (const [path, allowed] of methods) {
+      const allow = [...allowed].join(', ');
+      this.router.all(path, (req, res, next) => {
+        if (allowed.has(req.method)) return next();
+        res
+          .set('allow', allow)
+          .status(405)
+          .json({
+            error: 'method_not_allowed',
+            message: `${req.method} is not served here; allowed: ${allow}`,
+          });
+      });
+    }
+  }
+}
+
+/** `?older_than=` means "not given": an empty query value must not fail a schema the document calls optional. */
+function withoutEmpty(query: unknown): unknown {
+  if (!query || typeof query !== 'object') return query;
+  return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''));
+}
+
+/** PostgreSQL text cannot hold NUL: refuse it at the edge, naming the field, instead of failing in SQL. */
+function findNul(value: unknown, path: string[] = []): string[] | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.includes('\u0000')) return [...path, key];
+    const found = findNul(inner, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function parse(schema: ZodTypeAny | undefined, value: unknown, status: number, where: string): unknown {
   if (!schema) return undefined;
+  const nul = findNul(value);
+  if (nul) {
+    const field = nul.length ? nul.join('.') : `(${where})`;
+    throw new HttpError(status, 'validation_failed', 'must not contain a NUL character', field);
+  }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -47,6 +47,12 @@ const schema = z.object({
   WORKFLOW_BUNDLE_PATH: optional,
   WORKER_METRICS_PORT: port.default(9464),
   NODE_HEALTH_INTERVAL: duration.default('30s'),
+  // API edge: abuse limits and the metrics token.
+  API_RATE_LIMIT: z.coerce.number().min(0).default(5),
+  API_RATE_BURST: z.coerce.number().int().min(1).default(20),
+  PURCHASE_OPEN_LIMIT: z.coerce.number().int().min(1).default(5),
+  PURCHASE_HOURLY_LIMIT: z.coerce.number().int().min(1).default(20),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };

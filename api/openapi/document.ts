@@ -12,6 +12,7 @@ export const openApiPath = (expressPath: string) => expressPath.replace(/:(\w+)/
 const SECURITY: Record<string, { scheme: string; description: string }> = {
   api: { scheme: 'apiToken', description: 'API_TOKEN (the bot)' },
   admin: { scheme: 'adminToken', description: 'ADMIN_TOKEN (operators)' },
+  metrics: { scheme: 'metricsToken', description: 'METRICS_TOKEN (the Prometheus scraper)' },
 };
 
 /** OpenAPI 3.0 of the declared routes; request and response schemas come from the same zod schemas. */
@@ -34,6 +35,7 @@ export function buildOpenApiDocument(routes: RouteSpec[]): Doc {
       securitySchemes: {
         apiToken: { type: 'http', scheme: 'bearer', description: SECURITY.api.description },
         adminToken: { type: 'http', scheme: 'bearer', description: SECURITY.admin.description },
+        metricsToken: { type: 'http', scheme: 'bearer', description: SECURITY.metrics.description },
       },
     },
   };
@@ -44,20 +46,28 @@ function operation(route: RouteSpec): Record<string, unknown> {
     operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string) => (c ? c.toUpperCase() : ''))}`,
     summary: route.summary,
     tags: [route.tag],
-    parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
+    parameters: [
+      ...parameters(route.params, 'path'),
+      ...parameters(route.query, 'query'),
+      ...parameters(route.headers, 'header'),
+    ],
     responses: responses(route),
   };
   if (SECURITY[route.auth]) op.security = [{ [SECURITY[route.auth].scheme]: [] }];
   if (route.body) {
     op.requestBody = {
-      required: true,
+      // A body whose every field is optional (a PATCH) may be left out altogether.
+      required: !route.body.safeParse({}).success,
       content: { 'application/json': { schema: toOpenApiSchema(route.body) } },
     };
   }
   return op;
 }
 
-function parameters(schema: ZodTypeAny | undefined, where: 'path' | 'query'): Record<string, unknown>[] {
+function parameters(
+  schema: ZodTypeAny | undefined,
+  where: 'path' | 'query' | 'header',
+): Record<string, unknown>[] {
   if (!schema) return [];
   const object = unwrap(schema);
   if (!(object instanceof z.ZodObject)) return [];
@@ -76,6 +86,10 @@ function parameters(schema: ZodTypeAny | undefined, where: 'path' | 'query'): Re
 
 const errorContent = { content: { 'application/json': { schema: toOpenApiSchema(errorBody) } } };
 
+export const RETRY_AFTER = {
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
+};
+
 function responses(route: RouteSpec): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [status, r] of Object.entries(route.responses)) {
@@ -85,12 +99,27 @@ function responses(route: RouteSpec): Record<string, unknown> {
       : type === 'application/json'
         ? { type: 'object' }
         : { type: 'string' };
-    out[status] = { description: r.description, content: { [type]: { schema } } };
+    out[status] = {
+      description: r.description,
+      ...(r.headers ? { headers: r.headers } : {}),
+      content: { [type]: { schema } },
+    };
   }
   if (route.auth !== 'none') out['401'] ??= { description: 'Missing or wrong bearer token', ...errorContent };
   const invalid = String(route.invalidStatus ?? 422);
-  if (route.params || route.query || route.body) {
+  if (route.params || route.query || route.body || route.headers) {
     out[invalid] ??= { description: 'Invalid input: `field` names it, `message` says why', ...errorContent };
+  }
+  if (route.body) {
+    out['400'] ??= { description: 'The body is not valid JSON (`malformed_json`)', ...errorContent };
+    out['413'] ??= { description: 'The body is over 64 kB (`payload_too_large`)', ...errorContent };
+  }
+  if (route.auth === 'api') {
+    out['429'] ??= {
+      description: 'Too many requests from this client (`rate_limited`); `Retry-After` says when to retry',
+      headers: RETRY_AFTER,
+      ...errorContent,
+    };
   }
   return out;
 }

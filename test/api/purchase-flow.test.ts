@@ -9,7 +9,7 @@ import {
 } from '../../workflows/purchase-messages';
 import type { PurchaseSystem } from '../support/system';
 import { insertUser, uniqueTelegramId } from './fixtures';
-import { type ApiHarness, metricValue, startApi } from './harness';
+import { type ApiHarness, METRICS_TOKEN, metricValue, startApi } from './harness';
 
 const WORKFLOW_SOURCE = path.join(__dirname, '../../workflows/purchase.ts');
 
@@ -109,7 +109,7 @@ describe('api: purchases through the real purchase workflow and worker', functio
       'the webhook signal',
     );
 
-    const metrics = await api.call('GET', '/metrics', { token: null });
+    const metrics = await api.call('GET', '/metrics', { token: METRICS_TOKEN });
     assert.ok((metricValue(metrics.text, 'purchases{status="pending"}') ?? 0) >= 0);
     assert.match(
       metrics.text,
