@@ -9,12 +9,18 @@ import { type Row, sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 
+const noNul = (v: string) => !v.includes('\u0000');
+
 /** What we need of a notification; the rest is ignored, because nothing in the body is trusted. */
 export const yookassaNotification = z
   .object({
     type: z.literal('notification'),
-    event: z.string().min(1).max(64),
-    object: z.object({ id: z.string().min(1).max(64) }).passthrough(),
+    event: z.string().min(1).max(64).refine(noNul, 'must not contain a NUL character'),
+    object: z
+      .object({
+        id: z.string().min(1).max(64).refine(noNul, 'must not contain a NUL character'),
+      })
+      .passthrough(),
   })
   .passthrough();
 export type YooKassaNotification = z.infer<typeof yookassaNotification>;

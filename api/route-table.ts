@@ -34,6 +34,8 @@ export interface RouteSpec<
   responses: Record<number, ResponseSpec>;
   /** Status for input failing its schema: 422 unless the caller's protocol says otherwise. */
   invalidStatus?: 400 | 422;
+  /** The body is someone else's free-form document: skip the NUL/number guard, the schema checks what is read. */
+  freeFormBody?: boolean;
   /** Runs before the body is read (e.g. the webhook source allowlist). */
   before?: RequestHandler[];
 }
@@ -75,8 +77,8 @@ export class RouteTable {
       const status = spec.invalidStatus ?? 422;
       const input = {
         params: parse(spec.params, req.params, status, 'path'),
-        query: parse(spec.query, withoutEmpty(req.query), status, 'query'),
-        body: parse(spec.body, req.body ?? {}, status, 'body'),
+        query: parse(spec.query, req.query, status, 'query'),
+        body: parse(spec.body, req.body ?? {}, status, 'body', !spec.freeFormBody),
         headers: parse(spec.headers, req.headers, status, 'header') ?? {},
       } as Input<P, Q, B>;
       for (const guard of this.guards[spec.auth] ?? [])
@@ -103,7 +105,7 @@ export class RouteTable {
     }
     for (const [path, allowed] of methods) {
       const allow = [...allowed].join(', ');
-      this.router.all(path, (req, res, next) => {
+      const methodNotAllowed: RequestHandler = (req, res, next) => {
         if (allowed.has(req.method)) return next();
         res
           .set('allow', allow)
@@ -112,35 +114,47 @@ export class RouteTable {
             error: 'method_not_allowed',
             message: `${req.method} is not served here; allowed: ${allow}`,
           });
-      });
+      };
+      this.router.all(path, methodNotAllowed);
     }
   }
 }
 
-/** `?older_than=` means "not given": an empty query value must not fail a schema the document calls optional. */
-function withoutEmpty(query: unknown): unknown {
-  if (!query || typeof query !== 'object') return query;
-  return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''));
-}
+/** Beyond ±2^53 a JSON number is no longer exact; the document declares the same bound for every number. */
+export const NUMBER_LIMIT = Number.MAX_SAFE_INTEGER;
 
-/** PostgreSQL text cannot hold NUL: refuse it at the edge, naming the field, instead of failing in SQL. */
-function findNul(value: unknown, path: string[] = []): string[] | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+/**
+ * What no field may carry, whatever its schema: NUL (PostgreSQL text cannot hold it) and numbers past
+ * ±2^53 (1e308 would overflow every column). Refused at the edge, naming the field, instead of failing in SQL.
+ */
+function findUnstorable(value: unknown, path: string[] = []): { path: string[]; why: string } | undefined {
+  if (typeof value === 'string')
+    return value.includes('\u0000') ? { path, why: 'must not contain a NUL character' } : undefined;
+  if (typeof value === 'number')
+    return Math.abs(value) > NUMBER_LIMIT
+      ? { path, why: `must be between -${NUMBER_LIMIT} and ${NUMBER_LIMIT}` }
+      : undefined;
   if (!value || typeof value !== 'object') return undefined;
   for (const [key, inner] of Object.entries(value)) {
-    if (key.includes('\u0000')) return [...path, key];
-    const found = findNul(inner, [...path, key]);
+    if (key.includes('\u0000')) return { path: [...path, key], why: 'must not contain a NUL character' };
+    const found = findUnstorable(inner, [...path, key]);
     if (found) return found;
   }
   return undefined;
 }
 
-function parse(schema: ZodTypeAny | undefined, value: unknown, status: number, where: string): unknown {
+function parse(
+  schema: ZodTypeAny | undefined,
+  value: unknown,
+  status: number,
+  where: string,
+  guard = true,
+): unknown {
   if (!schema) return undefined;
-  const nul = findNul(value);
-  if (nul) {
-    const field = nul.length ? nul.join('.') : `(${where})`;
-    throw new HttpError(status, 'validation_failed', 'must not contain a NUL character', field);
+  const bad = guard ? findUnstorable(value) : undefined;
+  if (bad) {
+    const field = bad.path.length ? bad.path.join('.') : `(${where})`;
+    throw new HttpError(status, 'validation_failed', bad.why, field);
   }
   const result = schema.safeParse(value);
   if (result.success) return result.data;

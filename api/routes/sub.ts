@@ -17,7 +17,7 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
       summary: 'Subscription URL for VPN clients (v2rayNG, Hiddify, Streisand, v2rayN)',
       tag: 'public',
       auth: 'none',
-      params: z.object({ token: z.string() }),
+      params: z.object({ token: z.string().max(256) }),
       responses: {
         200: {
           description:

@@ -178,7 +178,7 @@ describe('api: purchases through the real purchase workflow and worker', functio
           .execute(`select p.id from payments p join users u on u.id = p.user_id where u.telegram_id = ?`, [
             telegramId,
           ])
-      ).map((r: { id: string }) => r.id);
+      ).map((r) => String(r.id));
 
     it('the same Idempotency-Key and body return the same payment, also when sent at once; another body → 409', async () => {
       const who = uniqueTelegramId();
