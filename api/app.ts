@@ -71,7 +71,6 @@ export function createApp(appDeps: AppDeps): App {
     { api: [rateLimit({ perSecond: deps.config.API_RATE_LIMIT, burst: deps.config.API_RATE_BURST })] },
   );
   for (const register of ROUTE_GROUPS) register(routes, deps);
-  routes.answerUndeclaredMethods();
 
   app.use(unknownRoute);
   app.use(errorHandler(deps.logger));

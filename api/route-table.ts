@@ -92,31 +92,36 @@ export class RouteTable {
       validate,
     ];
     this.router[spec.method](spec.path, ...chain);
+    this.answerUndeclaredMethods(spec.path);
   }
 
-  /** Call after the last add: a method a path does not declare answers 405 with `Allow` (not 404 or another route). */
-  answerUndeclaredMethods(): void {
-    const methods = new Map<string, Set<string>>();
-    for (const r of this.routes) {
-      const set = methods.get(r.path) ?? new Set<string>();
-      set.add(r.method.toUpperCase());
-      if (r.method === 'get') set.add('HEAD');
-      methods.set(r.path, set);
-    }
-    for (const [path, allowed] of methods) {
-      const allow = [...allowed].join(', ');
-      const methodNotAllowed: RequestHandler = (req, res, next) => {
-        if (allowed.has(req.method)) return next();
-        res
-          .set('allow', allow)
-          .status(405)
-          .json({
-            error: 'method_not_allowed',
-            message: `${req.method} is not served here; allowed: ${allow}`,
-          });
-      };
-      this.router.all(path, methodNotAllowed);
-    }
+  /**
+   * A method the path does not declare answers 405 with `Allow`. Registered right after the path's first route,
+   * so it also wins over a later `:param` sibling (GET /payments/create is 405, not "bad payment id").
+   */
+  private answerUndeclaredMethods(path: string): void {
+    if (this.routes.filter((r) => r.path === path).length > 1) return;
+    const allowed = () => {
+      const set = new Set<string>();
+      for (const r of this.routes.filter((route) => route.path === path)) {
+        set.add(r.method.toUpperCase());
+        if (r.method === 'get') set.add('HEAD');
+      }
+      return set;
+    };
+    const methodNotAllowed: RequestHandler = (req, res, next) => {
+      const methods = allowed();
+      if (methods.has(req.method)) return next();
+      const allow = [...methods].join(', ');
+      res
+        .set('allow', allow)
+        .status(405)
+        .json({
+          error: 'method_not_allowed',
+          message: `${req.method} is not served here; allowed: ${allow}`,
+        });
+    };
+    this.router.all(path, methodNotAllowed);
   }
 }
 

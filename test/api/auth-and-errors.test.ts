@@ -148,6 +148,12 @@ describe('api: auth, validation and error shapes', () => {
       assert.equal(trace.headers.get('allow'), 'POST');
       const put = await api.call('PUT', '/api/v1/admin/tariffs/1', admin);
       assert.deepEqual([put.status, put.headers.get('allow')], [405, 'PATCH']);
+      const literal = await api.call('GET', '/api/v1/payments/create');
+      assert.deepEqual(
+        [literal.status, literal.headers.get('allow')],
+        [405, 'POST'],
+        'not the :payment_id route',
+      );
       const tariffs = await api.call('POST', '/api/v1/tariffs');
       assert.deepEqual([tariffs.status, tariffs.headers.get('allow')], [405, 'GET, HEAD']);
     });
