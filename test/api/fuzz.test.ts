@@ -108,6 +108,9 @@ describe('api: schemathesis fuzzing of the OpenAPI document', function () {
       );
     });
     if (code !== 0) writeFileSync(path.join(dir, 'output.txt'), output);
+    // The figures of the run (operations tested, cases generated) in the test log.
+    for (const line of output.split('\n').filter((l) => /Tested:|generated/.test(l)))
+      console.log(`    ${line.trim()}`);
     assert.equal(
       code,
       0,
