@@ -202,7 +202,8 @@ export async function admitAndStart(
       tariff: r.tariff,
       provider: r.provider,
       paymentId: admission.paymentId,
-      attach: admission.kind === 'existing',
+      // Also for a new id: a concurrent duplicate (same key) may have started its workflow a moment earlier.
+      attach: true,
     });
     if (r.idempotencyKey) await rememberAnswer(deps.orm, admission.requestId, body);
     return { body, reused: admission.kind === 'existing' };

@@ -203,6 +203,21 @@ describe('api: purchases through the real purchase workflow and worker', functio
       assert.deepEqual(await paymentsOf(who), [a.body.payment_id]);
     });
 
+    it('a key whose first attempt failed (503) is free again: the retry starts a purchase that succeeds', async () => {
+      const who = uniqueTelegramId();
+      await insertUser(sys.orm, who);
+      sys.yookassa.faults.failNext500 = 10;
+      try {
+        const down = await createAs(who, { tariff_slug: 'month-1' }, 'tap-while-down');
+        assert.deepEqual([down.status, down.body.error], [503, 'payment_provider_unavailable']);
+      } finally {
+        sys.yookassa.faults.failNext500 = 0;
+      }
+      const retry = await createAs(who, { tariff_slug: 'month-1' }, 'tap-while-down');
+      assert.equal(retry.status, 201, JSON.stringify(retry.body));
+      assert.match(retry.body.confirmation_url, /^http/);
+    });
+
     it('a second tap for the same tariff and provider gets the open payment; another provider a new one', async () => {
       const who = uniqueTelegramId();
       await insertUser(sys.orm, who);
