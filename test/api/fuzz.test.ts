@@ -107,7 +107,12 @@ describe('api: schemathesis fuzzing of the OpenAPI document', function () {
         (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, output: stdout + stderr }),
       );
     });
-    if (code !== 0) writeFileSync(path.join(dir, 'output.txt'), output);
+    if (code !== 0) {
+      writeFileSync(path.join(dir, 'output.txt'), output);
+      // The API's own error lines explain a 5xx better than the fuzzer can.
+      const errors = api.logs.filter((l) => Number(l.level) >= 50);
+      writeFileSync(path.join(dir, 'api-errors.json'), JSON.stringify(errors, null, 2));
+    }
     // The figures of the run (operations tested, cases generated) in the test log.
     for (const line of output.split('\n').filter((l) => /Tested:|generated/.test(l)))
       console.log(`    ${line.trim()}`);
