@@ -26,7 +26,7 @@ export const nodeFields = z.object({
   port: z.number().int().min(1).max(65535),
   location: z.string().min(1).max(64),
   country_code: z.string().regex(/^[A-Z]{2}$/, 'must be a 2-letter ISO country code such as NL'),
-  capacity: z.number().int().min(0),
+  capacity: z.number().int().min(0).max(1_000_000),
   driver: z.enum(['agent', 'ssh']),
   agent_url: z
     .string()

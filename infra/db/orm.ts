@@ -2,12 +2,14 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities';
 import { Migration20261122000000_initial } from './migrations/Migration20261122000000_initial';
+import { Migration20261201002000_purchase_requests } from './migrations/Migration20261201002000_purchase_requests';
 import { Migration20261201003000_node_agent_tls } from './migrations/Migration20261201003000_node_agent_tls';
 import { Migration20261201004000_circuit_breakers } from './migrations/Migration20261201004000_circuit_breakers';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
 export const migrationsList = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
+  { name: 'Migration20261201002000_purchase_requests', class: Migration20261201002000_purchase_requests },
   { name: 'Migration20261201003000_node_agent_tls', class: Migration20261201003000_node_agent_tls },
   { name: 'Migration20261201004000_circuit_breakers', class: Migration20261201004000_circuit_breakers },
 ];

@@ -11,6 +11,7 @@ import { freshDatabase, temporalServer } from '../support/services';
 
 export const API_TOKEN = 'bot-token-for-tests-0123456789';
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+export const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 
 export interface Answer {
   status: number;
@@ -49,6 +50,8 @@ export interface HarnessOptions {
   temporal?: Client;
   /** Reuse a database (default: a fresh one). */
   db?: { url: string; orm: MikroORM };
+  /** Clock of the metrics' PostgreSQL cache. */
+  metricsNow?: () => number;
 }
 
 /** The real app on a real port, with a fresh PostgreSQL database and the shared real Temporal server. */
@@ -61,6 +64,9 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
     PUBLIC_BASE_URL: 'https://vpn.example',
     TEMPORAL_UI_URL: 'http://temporal-ui.test:8233',
     YOOKASSA_WEBHOOK_ALLOW: '127.0.0.1/32,::1/128',
+    METRICS_TOKEN,
+    // Suites send bursts for one user; the rate limit has its own suite (rate-limit.test.ts).
+    API_RATE_LIMIT: '0',
     ...options.env,
   });
   const logs: Array<Record<string, unknown>> = [];
@@ -70,7 +76,7 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
       done();
     },
   });
-  const metrics = createMetrics({ orm: db.orm, processMetrics: false });
+  const metrics = createMetrics({ orm: db.orm, processMetrics: false, now: options.metricsNow });
   const logger = createLogger('api-test', sink);
   const temporal = options.temporal ?? env.client;
   const app = createApp({
