@@ -85,8 +85,9 @@ describe('api: schemathesis fuzzing of the OpenAPI document', function () {
       MAX_EXAMPLES,
       '--phases',
       'examples,coverage,fuzzing',
+      // One worker: Hypothesis' lambda-source cache is not thread-safe (a KeyError inside it was seen with 2).
       '--workers',
-      '2',
+      '1',
       '--seed',
       '1',
       '--request-timeout',

@@ -7,7 +7,7 @@ import { createYooKassaClient } from '../../infra/yookassa/client';
 import { DEFAULT_FAULTS } from '../../infra/yookassa/emulator-faults';
 import type { PurchaseSystem } from '../support/system';
 import { insertTariff, insertUser, uniqueTelegramId } from './fixtures';
-import { type ApiHarness, metricValue, startApi } from './harness';
+import { type ApiHarness, METRICS_TOKEN, metricValue, startApi } from './harness';
 
 const WORKFLOW_SOURCE = path.join(__dirname, '../../workflows/purchase.ts');
 const BREAKER_ENV = { BREAKER_FAILURES: '3', BREAKER_OPEN_FOR: '3s' };
@@ -68,7 +68,7 @@ describe('api: the YooKassa circuit breaker turns new purchases away while YooKa
   const health = async () => (await api.call('GET', '/health', { token: null })).body;
   const gauge = async () =>
     metricValue(
-      (await api.call('GET', '/metrics', { token: null })).text,
+      (await api.call('GET', '/metrics', { token: METRICS_TOKEN })).text,
       'circuit_breaker_state{system="yookassa"}',
     );
   /** The API reads the breaker through a ~1 s cache; wait for it to show the state (not a timing assertion). */
