@@ -113,9 +113,12 @@ export function nodeColumns(b: NodeInput, secrets: NodeSecrets): Record<string, 
   const sealed = mapNodeSecrets({ agent_token: b.agent_token, ssh: b.ssh }, (v, field) =>
     secrets.seal(v, field),
   );
+  // An empty pin means no pin (null), like leaving it out.
   const fingerprint = b.agent_cert_sha256
     ? normalizeCertFingerprint(b.agent_cert_sha256)
-    : b.agent_cert_sha256;
+    : b.agent_cert_sha256 === ''
+      ? null
+      : b.agent_cert_sha256;
   const map: Record<string, unknown> = {
     name: b.name,
     host: b.host,

@@ -51,5 +51,6 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 /** PostgreSQL SQLSTATE class 22 (data exception: value too long, numeric out of range, invalid text). */
 function isDataException(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+  // 23514 check_violation too: a value the schema let through but a CHECK constraint refuses is bad input.
+  return typeof code === 'string' && (/^22[0-9A-Z]{3}$/.test(code) || code === '23514');
 }
