@@ -4,10 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createYooKassaClient } from '../../infra/yookassa/client';
 import type { PurchaseSystem } from '../support/system';
 import { insertNode, insertUser } from './fixtures';
-import { ADMIN_TOKEN, API_TOKEN, type ApiHarness, METRICS_TOKEN, startApi } from './harness';
+import { ADMIN_TOKEN, API_TOKEN, type ApiHarness, METRICS_TOKEN, startApiOnSystem } from './harness';
 
 /** schemathesis from `python3 -m pip install schemathesis` (.ci/run); the scripts dir may not be on PATH. */
 function schemathesisBin(): string {
@@ -36,18 +35,7 @@ describe('api: schemathesis fuzzing of the OpenAPI document', function () {
     sys = new PurchaseSystem({ withNode: false });
     await sys.start();
     await sys.startWorkers();
-    const yookassa = createYooKassaClient({
-      apiUrl: sys.yookassa.url,
-      shopId: sys.shopId,
-      secretKey: sys.secretKey,
-      returnUrl: 'https://vpn.example/back',
-      timeoutMs: 3000,
-    });
-    api = await startApi({
-      db: { url: sys.databaseUrl, orm: sys.orm },
-      yookassa,
-      env: { PURCHASES_TASK_QUEUE: sys.queue },
-    });
+    api = await startApiOnSystem(sys);
     // A little data so lookups also find something: seeded tariffs, a known user, a node.
     await insertUser(sys.orm, 1);
     await insertNode(sys.orm, 'fuzz-node');

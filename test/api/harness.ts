@@ -6,7 +6,8 @@ import { type App, createApp } from '../../api/app';
 import { type Config, parseConfig } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
 import { createMetrics, type Metrics } from '../../infra/metrics';
-import type { YooKassaClient } from '../../infra/yookassa/client';
+import { createYooKassaClient, type YooKassaClient } from '../../infra/yookassa/client';
+import type { PurchaseSystem } from '../support/system';
 import { freshDatabase, temporalServer } from '../support/services';
 
 export const API_TOKEN = 'bot-token-for-tests-0123456789';
@@ -142,4 +143,20 @@ function checkDocumented(app: App, method: string, path: string, status: number,
 export function metricValue(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** The API on a started PurchaseSystem: its database, its workers' queue and a client of its YooKassa emulator. */
+export function startApiOnSystem(sys: PurchaseSystem, env: Record<string, string> = {}): Promise<ApiHarness> {
+  const yookassa = createYooKassaClient({
+    apiUrl: sys.yookassa.url,
+    shopId: sys.shopId,
+    secretKey: sys.secretKey,
+    returnUrl: 'https://vpn.example/back',
+    timeoutMs: 3000,
+  });
+  return startApi({
+    db: { url: sys.databaseUrl, orm: sys.orm },
+    yookassa,
+    env: { PURCHASES_TASK_QUEUE: sys.queue, ...env },
+  });
 }

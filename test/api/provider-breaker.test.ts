@@ -3,11 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createBreakers, watchOutcomes } from '../../infra/circuit-breaker';
 import { createTelegramSender } from '../../infra/telegram/sender';
-import { createYooKassaClient } from '../../infra/yookassa/client';
 import { DEFAULT_FAULTS } from '../../infra/yookassa/emulator-faults';
 import type { PurchaseSystem } from '../support/system';
 import { insertTariff, insertUser, uniqueTelegramId } from './fixtures';
-import { type ApiHarness, METRICS_TOKEN, metricValue, startApi } from './harness';
+import { type ApiHarness, METRICS_TOKEN, metricValue, startApiOnSystem } from './harness';
 
 const WORKFLOW_SOURCE = path.join(__dirname, '../../workflows/purchase.ts');
 const BREAKER_ENV = { BREAKER_FAILURES: '3', BREAKER_OPEN_FOR: '3s' };
@@ -31,18 +30,7 @@ describe('api: the YooKassa circuit breaker turns new purchases away while YooKa
     });
     await sys.start();
     await sys.startWorkers();
-    const yookassa = createYooKassaClient({
-      apiUrl: sys.yookassa.url,
-      shopId: sys.shopId,
-      secretKey: sys.secretKey,
-      returnUrl: 'https://vpn.example/back',
-      timeoutMs: 3000,
-    });
-    api = await startApi({
-      db: { url: sys.databaseUrl, orm: sys.orm },
-      yookassa,
-      env: { PURCHASES_TASK_QUEUE: sys.queue, ...BREAKER_ENV },
-    });
+    api = await startApiOnSystem(sys, BREAKER_ENV);
     tg = uniqueTelegramId();
     await insertUser(sys.orm, tg);
     tariffSlug = (await insertTariff(sys.orm, { starPrice: 50 })).slug;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createYooKassaClient } from '../../infra/yookassa/client';
 import {
   type PurchaseStatus,
   purchaseStatusQuery,
@@ -9,7 +8,7 @@ import {
 } from '../../workflows/purchase-messages';
 import type { PurchaseSystem } from '../support/system';
 import { insertPayment, insertTariff, insertUser, uniqueTelegramId } from './fixtures';
-import { type ApiHarness, METRICS_TOKEN, metricValue, startApi } from './harness';
+import { type ApiHarness, METRICS_TOKEN, metricValue, startApiOnSystem } from './harness';
 
 const WORKFLOW_SOURCE = path.join(__dirname, '../../workflows/purchase.ts');
 
@@ -37,18 +36,7 @@ describe('api: purchases through the real purchase workflow and worker', functio
     sys = new PurchaseSystem({ withNode: false });
     await sys.start();
     await sys.startWorkers();
-    const yookassa = createYooKassaClient({
-      apiUrl: sys.yookassa.url,
-      shopId: sys.shopId,
-      secretKey: sys.secretKey,
-      returnUrl: 'https://vpn.example/back',
-      timeoutMs: 3000,
-    });
-    api = await startApi({
-      db: { url: sys.databaseUrl, orm: sys.orm },
-      yookassa,
-      env: { PURCHASES_TASK_QUEUE: sys.queue },
-    });
+    api = await startApiOnSystem(sys);
     tg = uniqueTelegramId();
     await insertUser(sys.orm, tg);
   });
