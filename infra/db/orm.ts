@@ -5,6 +5,7 @@ import { Migration20261122000000_initial } from './migrations/Migration202611220
 import { Migration20261201002000_purchase_requests } from './migrations/Migration20261201002000_purchase_requests';
 import { Migration20261201003000_node_agent_tls } from './migrations/Migration20261201003000_node_agent_tls';
 import { Migration20261201004000_circuit_breakers } from './migrations/Migration20261201004000_circuit_breakers';
+import { Migration20261202000000_admin_actions } from './migrations/Migration20261202000000_admin_actions';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
 export const migrationsList = [
@@ -12,6 +13,7 @@ export const migrationsList = [
   { name: 'Migration20261201002000_purchase_requests', class: Migration20261201002000_purchase_requests },
   { name: 'Migration20261201003000_node_agent_tls', class: Migration20261201003000_node_agent_tls },
   { name: 'Migration20261201004000_circuit_breakers', class: Migration20261201004000_circuit_breakers },
+  { name: 'Migration20261202000000_admin_actions', class: Migration20261202000000_admin_actions },
 ];
 
 export async function openOrm(databaseUrl: string, opts: { pool?: number } = {}): Promise<MikroORM> {
