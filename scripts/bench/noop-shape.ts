@@ -11,13 +11,13 @@ import { createTelegramSender } from '../../infra/telegram/sender';
 import { PURCHASES_WORKER_SETTINGS, telegramWorkerSettings } from '../../workers/worker-settings';
 import type { NoopPurchaseActivities } from '../../workflows/bench-noop';
 import {
-  type PaymentLink,
   type PurchaseInput,
   paymentLinkUpdate,
   paymentNoticeSignal,
 } from '../../workflows/purchase-messages';
 import { telegramQueueFor } from '../../workflows/telegram-queue';
 import type { PurchaseSystem } from '../../test/support/system';
+import { pool } from './stats';
 
 let bundle: Promise<string> | undefined;
 /** workflows/bench-noop.ts bundled on its own: the product's bundle never carries the bench workflows. */
@@ -57,9 +57,11 @@ export class NoopShape {
 
   async start(): Promise<this> {
     this.connection = await NativeConnection.connect({ address: this.sys.temporalAddress });
-    const at = (map: Map<string, number>) => async ({ paymentId }: { paymentId: string }) => {
-      map.set(paymentId, Date.now());
-    };
+    const at =
+      (map: Map<string, number>) =>
+      async ({ paymentId }: { paymentId: string }) => {
+        map.set(paymentId, Date.now());
+      };
     const nothing = async () => undefined;
     const activities: NoopPurchaseActivities = {
       async createPayment(input) {
@@ -132,14 +134,14 @@ export class NoopShape {
       paymentTimeoutMs: 600_000,
       remindBeforeMs: [],
       nodeWaitLimitMs: 20_000,
-    } as PurchaseInput;
+    };
     const start = new WithStartWorkflowOperation('benchNoopPurchaseWorkflow', {
       workflowId: `bench-noop-${paymentId}`,
       taskQueue: this.queue,
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     });
-    await this.sys.client.workflow.executeUpdateWithStart<PaymentLink>(paymentLinkUpdate, {
+    await this.sys.client.workflow.executeUpdateWithStart(paymentLinkUpdate, {
       startWorkflowOperation: start,
     });
     return paymentId;
@@ -150,7 +152,9 @@ export class NoopShape {
     await this.sys.client.workflow.getHandle(`bench-noop-${paymentId}`).signal(paymentNoticeSignal, {
       status: 'succeeded',
       providerPaymentId: `noop-${paymentId}`,
-    } as never);
+      amount: '10.00',
+      currency: 'RUB',
+    });
   }
 
   async result(paymentId: string): Promise<unknown> {
@@ -206,7 +210,6 @@ export class NotifyBudget {
 
   /** Starts one notification workflow per message, all at once (as reminders falling due together). */
   async burst(messages: Notification[], startConcurrency = 100): Promise<void> {
-    const { pool } = await import('./stats');
     await pool(messages, startConcurrency, (n, i) =>
       this.sys.client.workflow.start('benchNotifyWorkflow', {
         workflowId: `bench-notify-${this.queue}-${i}`,
