@@ -318,6 +318,8 @@ export async function purchasesThroughput({
   const money = await checkMoney(stack.sys);
   const lost = paid.length - granted;
   const tooMany = log.tooMany - tooManyBefore;
+  // Telegram sends each activation costs against the budget (2 = key text + QR photo, 1 = QR with the key as caption).
+  const sends = paid.reduce((sum, p) => sum + (log.chats.get(p.tg)?.sends.length ?? 0), 0);
 
   // The same burst through the no-op shape (Update-with-Start, one signal each), on the same server.
   const b0 = Date.now();
@@ -379,6 +381,7 @@ export async function purchasesThroughput({
       baseline_value: telegramRate,
       ratio: ratio(keyRate, telegramRate),
       noop_shape_key_rate: noopKeyRate,
+      sends_per_key: keys.length ? round2(sends / keys.length) : null,
       pay_to_key_p50_ms: key.p50,
       pay_to_key_p95_ms: key.p95,
       out_of_order_share: outOfOrderShare(keys),
@@ -493,7 +496,7 @@ export async function telegramBudget({ stack, scale }: BenchContext): Promise<Fi
     .filter((r) => r > 0);
   const figures: Figure[] = [];
   for (const rate of rates) {
-    const n = scaled(rate * 20, scale, rate * 4);
+    const n = scaled(rate * 20, scale, rate * 2);
     const base = telegramIds(n);
     await stack.createUsers(base, n);
     const chats = Array.from({ length: n }, (_, i) => base + i);

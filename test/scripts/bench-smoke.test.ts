@@ -111,14 +111,14 @@ describe('scripts: bench and chaos (smoke, tiny scale)', function () {
     const c = capture();
     // One Telegram rate in the sweep keeps the smoke run short; the figures' shape is the same.
     process.env.BENCH_TELEGRAM_RATES = '30';
-    const returned = await runBench({ scale: 0.02, out: c.out }).finally(() => {
+    const returned = await runBench({ scale: 0.005, out: c.out }).finally(() => {
       delete process.env.BENCH_TELEGRAM_RATES;
     });
     const { figures, rest } = split(c.text());
     assert.deepEqual(figures, JSON.parse(JSON.stringify(returned)));
     for (const f of figures) {
       assert.equal(f.error, undefined, `${f.name} failed: ${f.error}`);
-      assert.equal(f.scale, 0.02);
+      assert.equal(f.scale, 0.005);
     }
     const names = new Set(figures.map((f) => f.name as string));
     for (const b of BENCHMARKS) assert.ok(names.has(b), `${b} printed`);
