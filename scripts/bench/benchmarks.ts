@@ -516,7 +516,7 @@ export async function telegramBudget({ stack, scale }: BenchContext): Promise<Fi
         })),
       );
       const sent = () => chats.filter((c) => (log.chats.get(c)?.sends.length ?? 0) > 0).length;
-      await until(() => log.refresh() && sent() >= n, (n / rate) * 3_000 + 30_000, 250);
+      await until(() => log.refresh() && sent() >= n, (n / rate) * 4_000 + 60_000, 250);
       const times = chats.flatMap((c) => log.chats.get(c)?.sends ?? []);
       const reached = sent();
       const spanS = times.length > 1 ? (Math.max(...times) - Math.min(...times)) / 1000 : 0;
@@ -527,7 +527,8 @@ export async function telegramBudget({ stack, scale }: BenchContext): Promise<Fi
         mode: `rate_${rate}`,
         n,
         delivered: reached,
-        lost: n - reached,
+        // Still queued when the watch ended (the limiter paces them; a loaded box lags): not lost.
+        undelivered_in_window: n - reached,
         value: achieved,
         unit: 'msg/s reached',
         baseline: 'configured_rate',
