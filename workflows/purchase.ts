@@ -3,17 +3,25 @@ import {
   allHandlersFinished,
   condition,
   patched,
-  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
-import type { createDatabaseActivities } from '../activities/database';
-import type { createLifetimeActivities } from '../activities/lifetime';
-import type { createNodeActivities } from '../activities/nodes';
-import type { createPaymentActivities } from '../activities/payments';
 import type { Notification } from '../activities/telegram';
+import {
+  purchaseDatabase as db,
+  lifetime,
+  nodes,
+  paymentCreation,
+  polling,
+  refunds,
+  settlement,
+  spareRemoval,
+  starsCheck,
+  telegram,
+} from './activity-options';
+import { Failure } from './failures';
 import {
   type PaymentLink,
   type PaymentNotice,
@@ -25,72 +33,8 @@ import {
   purchaseStatusQuery,
 } from './purchase-messages';
 import { stageAttributes } from './stage';
-import { telegramActivities } from './telegram-queue';
 
 export * from './purchase-messages';
-
-type Payments = ReturnType<typeof createPaymentActivities>;
-type Database = ReturnType<typeof createDatabaseActivities>;
-
-// The provider is an outside system: retry transient faults for a while, never permanent rejections.
-const payments = proxyActivities<Payments>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
-});
-// The payment link must reach the user quickly: few, fast attempts while the API waits.
-const paymentCreation = proxyActivities<Payments>({
-  startToCloseTimeout: '10s',
-  retry: {
-    initialInterval: '500ms',
-    backoffCoefficient: 2,
-    maximumAttempts: 3,
-    nonRetryableErrorTypes: ['PaymentRejected'],
-  },
-});
-// Refunds are money owed to a user: keep trying until an operator intervenes.
-const refunds = proxyActivities<Payments>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10m' },
-});
-// A poll is one of many: give up on it quickly and let the next one try (a failed poll is a missed poll).
-const polling = proxyActivities<Payments>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
-});
-// At the deadline the provider may need a while to settle a payment: ask until it is final.
-const settlement = proxyActivities<Payments>({
-  startToCloseTimeout: '20s',
-  scheduleToCloseTimeout: '25h',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m' },
-});
-// Our own database: transient failures heal, so retry without a cap; bugs surface as non-retryable types.
-const db = proxyActivities<Database>({
-  startToCloseTimeout: '15s',
-  retry: {
-    initialInterval: '500ms',
-    backoffCoefficient: 2,
-    maximumInterval: '1m',
-    nonRetryableErrorTypes: ['AmountMismatch'],
-  },
-});
-const nodes = proxyActivities<ReturnType<typeof createNodeActivities>>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
-});
-// Telegram must confirm a claimed Stars charge before it buys anything; its outages are waited out.
-const starsCheck = proxyActivities<Payments>({
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-// A spare client left on a node costs nothing but a slot: a few quick tries, then the background loop.
-const spareRemoval = proxyActivities<ReturnType<typeof createNodeActivities>>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
-});
-const lifetime = proxyActivities<ReturnType<typeof createLifetimeActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
 
 /** Lost webhooks are caught by polling at a growing interval, capped so the gap is never over 2 minutes. */
 export const POLL_INTERVALS_MS = [5_000, 10_000, 20_000, 40_000, 60_000, 90_000, 120_000];
@@ -163,7 +107,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
     await condition(() => link !== undefined || linkError !== undefined);
     if (!link)
       throw ApplicationFailure.create({
-        type: 'PaymentProviderUnavailable',
+        type: Failure.PaymentProviderUnavailable,
         message: linkError,
         nonRetryable: true,
       });
@@ -358,7 +302,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
 
   async function notify(message: Omit<Notification, 'telegramId' | 'language'>): Promise<void> {
     try {
-      await telegramActivities().notify({
+      await telegram().notify({
         ...message,
         telegramId: input.telegramId,
         language: input.language,
@@ -378,7 +322,7 @@ async function grantAccess(
 ): Promise<PurchaseResult> {
   enterStage('PROVISIONING');
   const notify = async (message: Omit<Notification, 'telegramId' | 'language'>) => {
-    await telegramActivities()
+    await telegram()
       .notify({ ...message, telegramId: input.telegramId, language: input.language })
       .catch((err) => {
         status.lastError = errorMessage(err);
@@ -514,7 +458,7 @@ async function placeClient(
     });
     if (Date.now() + delay > giveUpAt) {
       throw ApplicationFailure.create({
-        type: 'NoNodeAvailable',
+        type: Failure.NoNodeAvailable,
         message: 'no healthy VPN node with free capacity',
         nonRetryable: true,
       });

@@ -4,17 +4,14 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
-  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createDatabaseActivities } from '../activities/database';
-import type { createNodeActivities } from '../activities/nodes';
 import type { Notification } from '../activities/telegram';
 import { stageAttributes } from './stage';
-import { telegramActivities } from './telegram-queue';
+import { database as db, revoke as nodes, telegram } from './activity-options';
 
 export interface SubscriptionInput {
   subscriptionId: string;
@@ -36,16 +33,6 @@ export interface SubscriptionState {
 export const expiryChangedSignal = defineSignal<[{ expiresAt: string }]>('expiryChanged');
 export const subscriptionStatusQuery = defineQuery<SubscriptionState>('status');
 
-const db = proxyActivities<ReturnType<typeof createDatabaseActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-// Revocation must happen: keep retrying a dead node (ops see the stage REVOKING) rather than give up.
-const nodes = proxyActivities<ReturnType<typeof createNodeActivities>>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
-});
-
 /** The life of one access: remind before the end, revoke at the end; renewals move the end. */
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionState> {
   const state: SubscriptionState = {
@@ -63,7 +50,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     expiresAt = Math.max(expiresAt, Date.parse(next)); // an end never moves back
   });
   const notify = (message: Notification) =>
-    telegramActivities()
+    telegram()
       .notify(message)
       .catch(() => undefined); // a blocked user still loses access on time
   const movedFrom = (end: number) => () => expiresAt !== end;
