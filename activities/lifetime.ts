@@ -1,6 +1,7 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Failure } from '../workflows/failures';
 import { subscriptionWorkflowId } from '../workflows/purchase-messages';
 import { expiryChangedSignal, type SubscriptionInput } from '../workflows/subscription';
 
@@ -19,6 +20,12 @@ export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: Life
            from subscriptions s join users u on u.id = s.user_id where s.id = ?`,
         [subscriptionId],
       );
+      // Retryable, as before: the grant that names it commits first, so a retry finds it.
+      if (!s)
+        throw ApplicationFailure.retryable(
+          `subscription ${subscriptionId} not found`,
+          Failure.SubscriptionNotFound,
+        );
       const expiresAt = new Date(s.expires_at).toISOString();
       const input: SubscriptionInput = {
         subscriptionId,

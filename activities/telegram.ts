@@ -11,6 +11,7 @@ import {
 } from '../infra/telegram/errors';
 import { qrPng } from '../infra/xray/qr';
 import { notificationCallbacks as buttons } from '../bot/callbacks';
+import { Failure } from '../workflows/failures';
 
 export interface TelegramDeps {
   orm: MikroORM;
@@ -69,7 +70,7 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
         if (!access)
           throw ApplicationFailure.nonRetryable(
             `subscription ${n.subscriptionId} not found`,
-            'TelegramRejected',
+            Failure.TelegramRejected,
           );
         if (n.kind === 'extended') return { text: m.notifications.renewed({ expiresAt: access.expiresAt }) };
         return {
@@ -176,7 +177,7 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
         n.telegramId,
       ]);
       logger.warn({ telegramId: n.telegramId, kind: n.kind }, 'user blocked the bot; no more messages');
-      throw ApplicationFailure.nonRetryable(err.message, 'TelegramBlocked');
+      throw ApplicationFailure.nonRetryable(err.message, Failure.TelegramBlocked);
     }
     await release('failed');
     if (err instanceof TelegramRateLimitedError) {
@@ -189,7 +190,7 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
     }
     if (err instanceof TelegramRejectedError) {
       onSendError?.('400');
-      throw ApplicationFailure.nonRetryable(err.message, 'TelegramRejected');
+      throw ApplicationFailure.nonRetryable(err.message, Failure.TelegramRejected);
     }
     onSendError?.('5xx');
     throw err;

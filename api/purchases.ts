@@ -15,6 +15,7 @@ import {
 import { type Row, sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError, invalidField, notFound } from './errors';
+import { Failure } from '../workflows/failures';
 
 /** The purchase workflow answers with the payment link within about a second; past this we stop waiting. */
 export const PAYMENT_LINK_WAIT_MS = 15_000;
@@ -118,7 +119,7 @@ function paymentBody(link: PaymentLink, workflowId: string, provider: Provider):
 function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: string): Error {
   if (err instanceof HttpError) return err;
   const failure = failureInChain(err);
-  if (failure?.type === 'PaymentProviderUnavailable') {
+  if (failure?.type === Failure.PaymentProviderUnavailable) {
     deps.logger.warn({ workflowId, err: failure.message }, 'payment provider unavailable');
     return new HttpError(
       503,
@@ -126,7 +127,7 @@ function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: strin
       'the payment provider is not answering, try again later',
     );
   }
-  if (failure?.type === 'PaymentRejected') {
+  if (failure?.type === Failure.PaymentRejected) {
     deps.logger.error({ workflowId, err: failure.message }, 'payment provider rejected the payment');
     return new HttpError(502, 'payment_rejected', 'the payment provider refused to create the payment');
   }
