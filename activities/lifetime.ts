@@ -3,7 +3,11 @@ import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Failure } from '../workflows/failures';
 import { subscriptionWorkflowId } from '../workflows/purchase-messages';
-import { expiryChangedSignal, type SubscriptionInput } from '../workflows/subscription';
+import {
+  expiryChangedSignal,
+  SUBSCRIPTION_WORKFLOW_TYPE,
+  type SubscriptionInput,
+} from '../workflows/subscription-messages';
 
 export interface LifetimeDeps {
   orm: MikroORM;
@@ -36,7 +40,7 @@ export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: Life
         remindBeforeMs,
       };
       // Atomic: signals the running lifetime, or starts one. A late duplicate finds the access gone and exits.
-      await temporal.workflow.signalWithStart('subscriptionWorkflow', {
+      await temporal.workflow.signalWithStart(SUBSCRIPTION_WORKFLOW_TYPE, {
         workflowId: subscriptionWorkflowId(subscriptionId),
         taskQueue: Context.current().info.taskQueue, // the queue this purchase runs on
         args: [input],

@@ -12,6 +12,7 @@ import {
 import { qrPng } from '../infra/xray/qr';
 import { notificationCallbacks as buttons } from '../bot/callbacks';
 import { Failure } from '../workflows/failures';
+import type { Notification } from '../workflows/notification-messages';
 
 export interface TelegramDeps {
   orm: MikroORM;
@@ -21,17 +22,7 @@ export interface TelegramDeps {
   onSendError?: (code: string) => void;
 }
 
-export interface Notification {
-  kind: 'activated' | 'extended' | 'payment_failed' | 'payment_expired' | 'reminder' | 'expired' | 'refunded';
-  telegramId: string;
-  language: string;
-  paymentId?: string;
-  subscriptionId?: string;
-  reason?: string | null;
-  expiresAt?: string;
-  /** Reminders only: which REMIND_BEFORE offset this is, so `72h,24h` sends two messages, each once. */
-  remindBeforeMs?: number;
-}
+export type { Notification };
 
 /** One row per message in `notifications`: the same key is never sent twice. */
 export function dedupeKey(n: Notification): string {

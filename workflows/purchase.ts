@@ -8,7 +8,7 @@ import {
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
-import type { Notification } from '../activities/telegram';
+import type { Notification } from './notification-messages';
 import {
   purchaseDatabase as db,
   lifetime,

@@ -2,36 +2,23 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Notification } from '../activities/telegram';
+import type { Notification } from './notification-messages';
 import { stageAttributes } from './stage';
 import { database as db, revoke as nodes, telegram } from './activity-options';
 
-export interface SubscriptionInput {
-  subscriptionId: string;
-  telegramId: string;
-  language: string;
-  nodeId: string;
-  expiresAt: string;
-  remindBeforeMs: number[];
-  /** Reminders already sent, as "<expiresAt ms>:<offset ms>", carried across continue-as-new. */
-  reminded?: string[];
-}
+import {
+  expiryChangedSignal,
+  type SubscriptionInput,
+  type SubscriptionState,
+  subscriptionStatusQuery,
+} from './subscription-messages';
 
-export interface SubscriptionState {
-  stage: 'ACTIVE' | 'REVOKING' | 'EXPIRED' | 'CLOSED';
-  expiresAt: string;
-  reminded: string[];
-}
-
-export const expiryChangedSignal = defineSignal<[{ expiresAt: string }]>('expiryChanged');
-export const subscriptionStatusQuery = defineQuery<SubscriptionState>('status');
+export * from './subscription-messages';
 
 /** The life of one access: remind before the end, revoke at the end; renewals move the end. */
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionState> {

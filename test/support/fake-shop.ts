@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Grant, RevokeDecision } from '../../activities/database';
-import type { Notification } from '../../activities/telegram';
+import type { Notification } from '../../workflows/notification-messages';
 import type { PaymentLink, PaymentNotice, PurchaseInput } from '../../workflows/purchase-messages';
 import { subscriptionWorkflowId } from '../../workflows/purchase-messages';
 import {
