@@ -63,4 +63,3 @@ export const errorBody = z.object({
 });
 
 export const isoDate = z.string().datetime({ offset: true });
-export const nullableIso = isoDate.nullable();
