@@ -6,6 +6,7 @@ import type { ApiDeps, AppDeps } from './deps';
 import { adminAuth, bearerAuth } from './middleware/bearer-auth';
 import { errorHandler, unknownRoute } from './middleware/errors';
 import { httpMetrics } from './middleware/http-metrics';
+import { rateLimit } from './middleware/rate-limit';
 import { requestLog } from './middleware/request-log';
 import { RouteTable } from './route-table';
 import { adminNodeRoutes } from './routes/admin-nodes';
@@ -64,11 +65,17 @@ export function createApp(appDeps: AppDeps): App {
   app.use(requestLog(deps.logger));
   app.use(httpMetrics(deps.metrics));
 
-  const routes = new RouteTable(app, {
-    api: [bearerAuth(deps.config.API_TOKEN)],
-    admin: [adminAuth(deps.config.ADMIN_TOKEN, deps.config.ADMIN_READ_TOKEN)],
-    none: [],
-  });
+  const routes = new RouteTable(
+    app,
+    {
+      api: [bearerAuth(deps.config.API_TOKEN)],
+      admin: [adminAuth(deps.config.ADMIN_TOKEN, deps.config.ADMIN_READ_TOKEN)],
+      metrics: [bearerAuth(deps.config.METRICS_TOKEN)],
+      none: [],
+    },
+    // Only the bot-facing routes: the webhook, /sub and /health stay out of it (their callers are not users).
+    { api: [rateLimit({ perSecond: deps.config.API_RATE_LIMIT, burst: deps.config.API_RATE_BURST })] },
+  );
   for (const register of ROUTE_GROUPS) register(routes, deps);
 
   app.use(unknownRoute);

@@ -26,7 +26,7 @@ export const nodeFields = z.object({
   port: z.number().int().min(1).max(65535),
   location: z.string().min(1).max(64),
   country_code: z.string().regex(/^[A-Z]{2}$/, 'must be a 2-letter ISO country code such as NL'),
-  capacity: z.number().int().min(0),
+  capacity: z.number().int().min(0).max(1_000_000),
   driver: z.enum(['agent', 'ssh']),
   agent_url: z
     .string()
@@ -113,9 +113,12 @@ export function nodeColumns(b: NodeInput, secrets: NodeSecrets): Record<string, 
   const sealed = mapNodeSecrets({ agent_token: b.agent_token, ssh: b.ssh }, (v, field) =>
     secrets.seal(v, field),
   );
+  // An empty pin means no pin (null), like leaving it out.
   const fingerprint = b.agent_cert_sha256
     ? normalizeCertFingerprint(b.agent_cert_sha256)
-    : b.agent_cert_sha256;
+    : b.agent_cert_sha256 === ''
+      ? null
+      : b.agent_cert_sha256;
   const map: Record<string, unknown> = {
     name: b.name,
     host: b.host,

@@ -9,12 +9,20 @@ import { type Row, sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 
+/** No NUL (PostgreSQL text cannot hold it); a pattern, so the OpenAPI document says so too. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what it refuses.
+const NO_NUL = /^[^\u0000]*$/;
+
 /** What we need of a notification; the rest is ignored, because nothing in the body is trusted. */
 export const yookassaNotification = z
   .object({
     type: z.literal('notification'),
-    event: z.string().min(1).max(64),
-    object: z.object({ id: z.string().min(1).max(64) }).passthrough(),
+    event: z.string().min(1).max(64).regex(NO_NUL, 'must not contain a NUL character'),
+    object: z
+      .object({
+        id: z.string().min(1).max(64).regex(NO_NUL, 'must not contain a NUL character'),
+      })
+      .passthrough(),
   })
   .passthrough();
 export type YooKassaNotification = z.infer<typeof yookassaNotification>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../infra/temporal';
@@ -42,6 +42,10 @@ export interface StartPurchaseArgs {
   /** A tariffs row (the snapshot the workflow keeps). */
   tariff: Row;
   provider: Provider;
+  /** A payment id recorded beforehand (purchase-admission.ts); default a new one. */
+  paymentId?: string;
+  /** That purchase may already run: attach to it instead of failing (never restart a closed one). */
+  attach?: boolean;
 }
 
 export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'logger'>;
@@ -49,7 +53,7 @@ export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'l
 /** One new purchase = one new workflow, started with the Update that waits for its payment link. */
 export async function startPurchase(
   deps: PurchaseDeps,
-  { user, tariff, provider }: StartPurchaseArgs,
+  { user, tariff, provider, paymentId = randomUUID(), attach = false }: StartPurchaseArgs,
 ): Promise<PaymentCreated> {
   if (provider === 'stars' && !tariff.star_price) {
     throw invalidField(
@@ -60,7 +64,6 @@ export async function startPurchase(
   if (provider === 'yookassa' && !deps.yookassa) {
     throw new HttpError(503, 'payment_provider_unavailable', 'card payments are not configured');
   }
-  const paymentId = randomUUID();
   const workflowId = purchaseWorkflowId(paymentId);
   const input: PurchaseInput = {
     paymentId,
@@ -85,7 +88,8 @@ export async function startPurchase(
     workflowId,
     taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
     args: [input],
-    workflowIdConflictPolicy: 'FAIL',
+    workflowIdConflictPolicy: attach ? 'USE_EXISTING' : 'FAIL',
+    ...(attach ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.TelegramId, value: input.telegramId },
       { key: SEARCH_ATTRIBUTES.PaymentId, value: paymentId },
@@ -118,6 +122,13 @@ function paymentBody(link: PaymentLink, workflowId: string, provider: Provider):
 
 function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: string): Error {
   if (err instanceof HttpError) return err;
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    return new HttpError(
+      409,
+      'purchase_closed',
+      'that purchase has already finished; start a new one (with a new Idempotency-Key)',
+    );
+  }
   const failure = failureInChain(err);
   if (failure?.type === Failure.PaymentProviderUnavailable) {
     deps.logger.warn({ workflowId, err: failure.message }, 'payment provider unavailable');

@@ -20,7 +20,7 @@ export const nodeIdParams = z.object({ id: uuid('node id') });
 
 /** "199", "199.5", "199.00" or 199.5 → "199.00"; more than two decimals is refused, never rounded. */
 export const price = z
-  .union([z.string(), z.number()], {
+  .union([z.string().max(32), z.number()], {
     errorMap: () => ({ message: 'must be a decimal amount like "199.00"' }),
   })
   .transform((v, ctx) => {
@@ -55,6 +55,10 @@ const STAGE_SET: Record<PurchaseStage, true> = {
   FAILED: true,
 };
 export const PURCHASE_STAGES = Object.keys(STAGE_SET) as [PurchaseStage, ...PurchaseStage[]];
+
+/** An optional query value where `?name=` (empty) means "not given", as a schema without minLength allows. */
+export const blankIsAbsent = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema);
 
 export const errorBody = z.object({
   error: z.string(),

@@ -73,6 +73,12 @@ const schema = z.object({
     .string()
     .refine((v) => v.split(',').every((k) => parseSecretsKey(k) !== undefined), SECRETS_KEY_HINT)
     .optional(),
+  // API edge: abuse limits and the metrics token.
+  API_RATE_LIMIT: z.coerce.number().min(0).default(5),
+  API_RATE_BURST: z.coerce.number().int().min(1).default(20),
+  PURCHASE_OPEN_LIMIT: z.coerce.number().int().min(1).default(5),
+  PURCHASE_HOURLY_LIMIT: z.coerce.number().int().min(1).default(20),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };

@@ -4,7 +4,7 @@ import { createLogger } from './logger';
 
 /**
  * One Prometheus registry per process (API or worker). Counters and histograms are observed by code;
- * the business gauges are read from PostgreSQL at scrape time, so every replica reports the same truth.
+ * the business gauges are read from PostgreSQL (at most every 30 s), so every replica reports the same truth.
  */
 export interface Metrics {
   registry: Registry;
@@ -24,7 +24,13 @@ export interface MetricsOptions {
   orm?: MikroORM;
   /** Process metrics (cpu, memory, event loop); default true. */
   processMetrics?: boolean;
+  /** How long the PostgreSQL-backed figures are reused between scrapes; default 30 s. */
+  dbCacheMs?: number;
+  /** Clock in ms for that cache (tests pass their own). */
+  now?: () => number;
 }
+
+export const DB_GAUGE_CACHE_MS = 30_000;
 
 const PAYMENT_STATUSES = ['pending', 'succeeded', 'canceled', 'expired', 'refunded'];
 const log = createLogger('metrics');
@@ -80,13 +86,31 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
     }),
   };
-  if (options.orm) registerDatabaseGauges(options.orm, registers);
+  if (options.orm) {
+    const cacheMs = options.dbCacheMs ?? DB_GAUGE_CACHE_MS;
+    registerDatabaseGauges(options.orm, registers, cacheMs, options.now ?? Date.now);
+  }
   return metrics;
 }
 
 type Row = Record<string, unknown>;
 
-function registerDatabaseGauges(orm: MikroORM, registers: Registry[]): void {
+interface DatabaseFigures {
+  payments: Row[] | null;
+  active: Row[] | null;
+  nodes: Row[] | null;
+}
+
+/**
+ * The business gauges come from PostgreSQL, but a scrape must not scan tables each time (a scraper every 5 s,
+ * or someone hammering /metrics): the figures are read in one round and kept for `cacheMs`.
+ */
+function registerDatabaseGauges(
+  orm: MikroORM,
+  registers: Registry[],
+  cacheMs: number,
+  now: () => number,
+): void {
   const query = async (sql: string): Promise<Row[] | null> => {
     try {
       return (await orm.em.getConnection().execute(sql, [], 'all')) as Row[];
@@ -96,6 +120,21 @@ function registerDatabaseGauges(orm: MikroORM, registers: Registry[]): void {
       return null;
     }
   };
+  let cached: { at: number; figures: Promise<DatabaseFigures> } | undefined;
+  const figures = () => {
+    if (!cached || now() - cached.at >= cacheMs) {
+      const read = async (): Promise<DatabaseFigures> => {
+        const [payments, active, nodes] = await Promise.all([
+          query(`select status, count(*)::int as n from payments group by status`),
+          query(`select count(*)::int as n from subscriptions where status = 'active'`),
+          query(`select name, status, client_count from vpn_nodes`),
+        ]);
+        return { payments, active, nodes };
+      };
+      cached = { at: now(), figures: read() };
+    }
+    return cached.figures;
+  };
 
   new Gauge({
     name: 'purchases',
@@ -103,7 +142,7 @@ function registerDatabaseGauges(orm: MikroORM, registers: Registry[]): void {
     labelNames: ['status'],
     registers,
     async collect() {
-      const rows = await query(`select status, count(*)::int as n from payments group by status`);
+      const rows = (await figures()).payments;
       if (!rows) return;
       for (const status of PAYMENT_STATUSES) this.set({ status }, 0);
       for (const r of rows) this.set({ status: String(r.status) }, Number(r.n));
@@ -115,19 +154,11 @@ function registerDatabaseGauges(orm: MikroORM, registers: Registry[]): void {
     help: 'Subscriptions with status active',
     registers,
     async collect() {
-      const rows = await query(`select count(*)::int as n from subscriptions where status = 'active'`);
+      const rows = (await figures()).active;
       if (rows) this.set(Number(rows[0].n));
     },
   });
 
-  // Both node gauges read one query per scrape (the registry collects them concurrently).
-  let nodes: { at: number; rows: Promise<Row[] | null> } | undefined;
-  const nodeRows = () => {
-    if (!nodes || Date.now() - nodes.at > 1000) {
-      nodes = { at: Date.now(), rows: query(`select name, status, client_count from vpn_nodes`) };
-    }
-    return nodes.rows;
-  };
   const nodeGauge = (name: string, help: string, value: (r: Row) => number) =>
     new Gauge({
       name,
@@ -135,7 +166,7 @@ function registerDatabaseGauges(orm: MikroORM, registers: Registry[]): void {
       labelNames: ['node'],
       registers,
       async collect() {
-        const rows = await nodeRows();
+        const rows = (await figures()).nodes;
         if (!rows) return;
         this.reset();
         for (const r of rows) this.set({ node: String(r.name) }, value(r));

@@ -26,8 +26,15 @@ export function adminAuth(fullToken: string | undefined, readToken: string | und
     // Both comparisons always run, so the timing says nothing about which token (if any) matched.
     const isFull = Boolean(full && match && timingSafeEqual(given, full));
     const isRead = Boolean(read && match && timingSafeEqual(given, read));
-    if (isFull) return next();
-    if (isRead && READ_METHODS.has(req.method)) return next();
+    // The audit trail's `admin` (api/audit.ts): which door this request came through.
+    if (isFull) {
+      res.locals.adminIdentity = 'token:admin';
+      return next();
+    }
+    if (isRead && READ_METHODS.has(req.method)) {
+      res.locals.adminIdentity = 'token:read';
+      return next();
+    }
     if (isRead) return void res.status(403).json({ error: 'read_only_token' });
     res.set('www-authenticate', 'Bearer').status(401).json({ error: 'unauthorized' });
   };

@@ -35,7 +35,22 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(parser.status).json({ error: parser.type.replace(/\./g, '_') });
       return;
     }
+    if (isDataException(err)) {
+      // Input that passed the schema but not the column (too long, out of range): the caller's fault, not ours.
+      logger.warn({ err, method: req.method, route: req.route?.path }, 'input refused by PostgreSQL');
+      res
+        .status(422)
+        .json({ error: 'validation_failed', message: 'a value cannot be stored (too long or out of range)' });
+      return;
+    }
     logger.error({ err, method: req.method, route: req.route?.path }, 'request failed');
     res.status(500).json({ error: 'internal_error' });
   };
+}
+
+/** PostgreSQL SQLSTATE class 22 (data exception: value too long, numeric out of range, invalid text). */
+function isDataException(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  // 23514 check_violation too: a value the schema let through but a CHECK constraint refuses is bad input.
+  return typeof code === 'string' && (/^22[0-9A-Z]{3}$/.test(code) || code === '23514');
 }

@@ -12,6 +12,7 @@ export const openApiPath = (expressPath: string) => expressPath.replace(/:(\w+)/
 const SECURITY: Record<string, { scheme: string; description: string }> = {
   api: { scheme: 'apiToken', description: 'API_TOKEN (the bot)' },
   admin: { scheme: 'adminToken', description: 'ADMIN_TOKEN (operators)' },
+  metrics: { scheme: 'metricsToken', description: 'METRICS_TOKEN (the Prometheus scraper)' },
 };
 
 /** OpenAPI 3.0 of the declared routes; request and response schemas come from the same zod schemas. */
@@ -40,6 +41,7 @@ export function buildOpenApiDocument(routes: RouteSpec[]): Doc {
           description:
             'ADMIN_READ_TOKEN (read-only: GET admin routes only; writes answer 403 read_only_token)',
         },
+        metricsToken: { type: 'http', scheme: 'bearer', description: SECURITY.metrics.description },
       },
     },
   };
@@ -50,21 +52,29 @@ function operation(route: RouteSpec): Record<string, unknown> {
     operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string) => (c ? c.toUpperCase() : ''))}`,
     summary: route.summary,
     tags: [route.tag],
-    parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
+    parameters: [
+      ...parameters(route.params, 'path'),
+      ...parameters(route.query, 'query'),
+      ...parameters(route.headers, 'header'),
+    ],
     responses: responses(route),
   };
   if (SECURITY[route.auth]) op.security = [{ [SECURITY[route.auth].scheme]: [] }];
   if (route.auth === 'admin' && isRead(route)) op.security = [{ adminToken: [] }, { adminReadToken: [] }];
   if (route.body) {
     op.requestBody = {
-      required: true,
+      // A body whose every field is optional (a PATCH) may be left out altogether.
+      required: !route.body.safeParse({}).success,
       content: { 'application/json': { schema: toOpenApiSchema(route.body) } },
     };
   }
   return op;
 }
 
-function parameters(schema: ZodTypeAny | undefined, where: 'path' | 'query'): Record<string, unknown>[] {
+function parameters(
+  schema: ZodTypeAny | undefined,
+  where: 'path' | 'query' | 'header',
+): Record<string, unknown>[] {
   if (!schema) return [];
   const object = unwrap(schema);
   if (!(object instanceof z.ZodObject)) return [];
@@ -83,6 +93,10 @@ function parameters(schema: ZodTypeAny | undefined, where: 'path' | 'query'): Re
 
 const errorContent = { content: { 'application/json': { schema: toOpenApiSchema(errorBody) } } };
 
+export const RETRY_AFTER = {
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
+};
+
 function responses(route: RouteSpec): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [status, r] of Object.entries(route.responses)) {
@@ -92,15 +106,11 @@ function responses(route: RouteSpec): Record<string, unknown> {
       : type === 'application/json'
         ? { type: 'object' }
         : { type: 'string' };
-    out[status] = { description: r.description, content: { [type]: { schema } } };
-    if (r.headers) {
-      (out[status] as Record<string, unknown>).headers = Object.fromEntries(
-        Object.entries(r.headers).map(([name, description]) => [
-          name,
-          { description, schema: { type: 'string' } },
-        ]),
-      );
-    }
+    out[status] = {
+      description: r.description,
+      ...(r.headers ? { headers: headerObjects(r.headers) } : {}),
+      content: { [type]: { schema } },
+    };
   }
   if (route.auth !== 'none') out['401'] ??= { description: 'Missing or wrong bearer token', ...errorContent };
   if (route.auth === 'admin' && !isRead(route))
@@ -109,8 +119,19 @@ function responses(route: RouteSpec): Record<string, unknown> {
       ...errorContent,
     };
   const invalid = String(route.invalidStatus ?? 422);
-  if (route.params || route.query || route.body) {
+  if (route.params || route.query || route.body || route.headers) {
     out[invalid] ??= { description: 'Invalid input: `field` names it, `message` says why', ...errorContent };
+  }
+  if (route.body) {
+    out['400'] ??= { description: 'The body is not valid JSON (`malformed_json`)', ...errorContent };
+    out['413'] ??= { description: 'The body is over 64 kB (`payload_too_large`)', ...errorContent };
+  }
+  if (route.auth === 'api') {
+    out['429'] ??= {
+      description: 'Too many requests from this client (`rate_limited`); `Retry-After` says when to retry',
+      headers: RETRY_AFTER,
+      ...errorContent,
+    };
   }
   return out;
 }
@@ -123,4 +144,14 @@ function unwrap(schema: ZodTypeAny): ZodTypeAny {
     s = s instanceof z.ZodEffects ? s._def.schema : s._def.innerType;
   }
   return s;
+}
+
+/** A documented header is either just its meaning (a string) or a full OpenAPI header object. */
+function headerObjects(headers: Record<string, string | Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, h]) => [
+      name,
+      typeof h === 'string' ? { description: h, schema: { type: 'string' } } : h,
+    ]),
+  );
 }

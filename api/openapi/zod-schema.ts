@@ -57,8 +57,11 @@ function stringSchema(schema: z.ZodString): SchemaObject {
   return out;
 }
 
+/** The edge refuses numbers past ±2^53 (route-table.ts); unbounded schemas say so. */
+const NUMBER_LIMIT = Number.MAX_SAFE_INTEGER;
+
 function numberSchema(schema: z.ZodNumber): SchemaObject {
-  const out: SchemaObject = { type: 'number' };
+  const out: SchemaObject = { type: 'number', minimum: -NUMBER_LIMIT, maximum: NUMBER_LIMIT };
   for (const check of schema._def.checks) {
     if (check.kind === 'int') out.type = 'integer';
     else if (check.kind === 'min')

@@ -47,7 +47,9 @@ async function save(deps: ApiDeps, query: string, params: unknown[]): Promise<Ro
   try {
     const [row] = await sql(deps.orm, query, params);
     if (!row) throw notFound('node_not_found');
-    return (await sqlOne(deps.orm, `${NODE_SELECT} where n.id = ?`, [row.id])) as Row;
+    const saved = await sqlOne(deps.orm, `${NODE_SELECT} where n.id = ?`, [row.id]);
+    if (!saved) throw notFound('node_not_found'); // deleted by a concurrent request meanwhile
+    return saved;
   } catch (err) {
     if (isUniqueViolation(err)) throw new HttpError(409, 'name_taken', 'another node has this name', 'name');
     throw err;
@@ -132,10 +134,12 @@ export function adminNodeRoutes(routes: RouteTable, deps: ApiDeps): void {
       if (touchesAgentEndpoint(body)) checkAgentEndpoint(merged);
       const cols = nodeColumns(body, secrets);
       const names = Object.keys(cols);
-      if (!names.length)
-        return void res.json(
-          toNodeView((await sqlOne(deps.orm, `${NODE_SELECT} where n.id = ?`, [params.id])) as Row),
-        );
+      if (!names.length) {
+        // Re-read: a DELETE may have removed the node since the first read (404, not a crash on undefined).
+        const now = await sqlOne(deps.orm, `${NODE_SELECT} where n.id = ?`, [params.id]);
+        if (!now) throw notFound('node_not_found');
+        return void res.json(toNodeView(now));
+      }
       const sets = names.map((n) => (n === 'ssh' ? `${n} = ?::jsonb` : `${n} = ?`)).join(', ');
       const row = await save(deps, `update vpn_nodes set ${sets} where id = ? returning id`, [
         ...Object.values(cols),

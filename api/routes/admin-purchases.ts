@@ -2,23 +2,28 @@ import { z } from 'zod';
 import { parseDuration } from '../../infra/duration';
 import type { ApiDeps } from '../deps';
 import type { RouteTable } from '../route-table';
-import { errorBody, PURCHASE_STAGES, telegramIdParam, uuid } from '../schemas';
+import { blankIsAbsent, errorBody, PURCHASE_STAGES, telegramIdParam, uuid } from '../schemas';
 import { buildPurchasesQuery, listPurchases, purchaseItem } from '../stuck-purchases';
 
-const duration = z.string().transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
+const duration = z
+  .string()
+  .max(32)
+  .transform((v, ctx) => {
+    try {
+      return parseDuration(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
 
 const purchasesQuery = z.object({
   stage: z
     .enum(PURCHASE_STAGES, { errorMap: () => ({ message: `must be one of ${PURCHASE_STAGES.join(', ')}` }) })
     .optional(),
-  older_than: duration.optional().describe('time in the current stage, e.g. 30m, 2h, P1D'),
+  older_than: blankIsAbsent(duration.optional()).describe(
+    'time in the current stage, e.g. 30m, 2h, P1D (empty = any)',
+  ),
   telegram_id: telegramIdParam.optional(),
   payment_id: uuid('payment id').optional(),
   include_closed: z.enum(['true', 'false']).optional().describe('also list finished purchases'),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import type { RouteTable } from '../route-table';
-import { errorBody } from '../schemas';
+import { blankIsAbsent, errorBody } from '../schemas';
 import { collectStats, isTimeZone, statsBody } from '../stats';
 
 export function adminStatsRoutes(routes: RouteTable, deps: ApiDeps): void {
@@ -14,11 +14,13 @@ export function adminStatsRoutes(routes: RouteTable, deps: ApiDeps): void {
       tag: 'admin',
       auth: 'admin',
       query: z.object({
-        tz: z
-          .string()
-          .refine(isTimeZone, 'must be an IANA time zone such as Europe/Moscow')
-          .default('UTC')
-          .describe('time zone for calendar days and months'),
+        tz: blankIsAbsent(
+          z
+            .string()
+            .max(64)
+            .refine(isTimeZone, 'must be an IANA time zone such as Europe/Moscow')
+            .default('UTC'),
+        ).describe('time zone for calendar days and months (empty = UTC)'),
       }),
       responses: {
         200: { description: 'Figures', schema: statsBody },

@@ -15,15 +15,20 @@ const tariffFields = z.object({
   description: z.string().max(4000).optional(),
   price,
   currency,
-  duration_days: z.number().positive('must be positive').optional(),
+  duration_days: z
+    .number()
+    .positive('must be positive')
+    .max(36_500, 'must be at most 36500 (100 years)')
+    .optional(),
   duration: z
     .string()
+    .max(32)
     .optional()
     .describe('ISO-8601 duration such as "P30D", "PT1H", "PT2M" (or "30d", "1h")'),
-  star_price: z.number().int().positive().nullable().optional(),
+  star_price: z.number().int().positive().max(1_000_000).nullable().optional(),
   location: z.string().min(1).max(64).nullable().optional(),
   is_active: z.boolean().optional(),
-  display_order: z.number().int().optional(),
+  display_order: z.number().int().min(-1_000_000).max(1_000_000).optional(),
 });
 const createBody = tariffFields;
 const patchBody = tariffFields.partial();

@@ -3,8 +3,10 @@ import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
 import { refuseOtherLocation } from '../location-check';
+import { RETRY_AFTER } from '../openapi/document';
 import { requireProviderAvailable } from '../provider-gate';
-import { paymentCreated, requireActiveTariff, requireUser, startPurchase } from '../purchases';
+import { admitAndStart, requestHash, setRetryAfter } from '../purchase-admission';
+import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
 import { errorBody, paymentIdParams, provider, telegramId } from '../schemas';
 
@@ -34,6 +36,23 @@ const createBody = z
     }
   });
 
+const createHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters without spaces')
+    .optional()
+    .describe(
+      'one key per user action (e.g. a UUID per tap): a retry with the same key and body returns the same payment',
+    ),
+});
+
+const limitDoc = {
+  description:
+    '`purchase_limit`: PURCHASE_OPEN_LIMIT open or PURCHASE_HOURLY_LIMIT hourly payments reached; or `rate_limited`. `Retry-After` says when to retry',
+  schema: errorBody,
+  headers: RETRY_AFTER,
+};
+
 const paymentView = z.object({
   payment_id: z.string().uuid(),
   telegram_id: z.number().int(),
@@ -57,15 +76,22 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       tag: 'bot',
       auth: 'api',
       body: createBody,
+      headers: createHeaders,
       responses: {
-        201: { description: 'Pending payment', schema: paymentCreated },
+        201: {
+          description:
+            'Pending payment: a new one, the open one for the same user, tariff and provider, or the one this Idempotency-Key made',
+          schema: paymentCreated,
+        },
         404: { description: 'Unknown user or tariff (inactive tariffs are not on sale)', schema: errorBody },
         409: {
           description:
-            '`location_mismatch`: the user has an active access in another location (one access per user)',
+            '`location_mismatch`: the user has an active access in another location (one access per user); ' +
+            "`idempotency_key_reused`: the key came with another body; `purchase_closed`: the key's purchase has finished",
           schema: errorBody,
         },
         422: { description: 'A field is invalid; the body names it', schema: errorBody },
+        429: limitDoc,
         503: {
           description:
             'The payment provider is down or not configured; `provider_unavailable` at once while its circuit breaker is open',
@@ -73,12 +99,24 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         },
       },
     },
-    async ({ body }, _req, res) => {
+    async ({ body, headers }, _req, res) => {
       const user = await requireUser(deps.orm, body.telegram_id);
       const tariff = await requireActiveTariff(deps.orm, { id: body.tariff_id, slug: body.tariff_slug });
       await refuseOtherLocation(deps.orm, user, tariff);
-      await requireProviderAvailable(deps, body.provider);
-      res.status(201).json(await startPurchase(deps, { user, tariff, provider: body.provider }));
+      const idempotencyKey = headers['idempotency-key'] as string | undefined;
+      const { body: payment } = await admitAndStart(deps, {
+        user,
+        tariff,
+        provider: body.provider,
+        idempotencyKey,
+        requestHash: idempotencyKey ? requestHash(body) : undefined,
+        reuseOpen: true,
+        beforeStart: () => requireProviderAvailable(deps, body.provider),
+      }).catch((err) => {
+        setRetryAfter(res, err);
+        throw err;
+      });
+      res.status(201).json(payment);
     },
   );
 
@@ -94,6 +132,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         200: { description: 'New pending payment', schema: paymentCreated },
         404: { description: 'Unknown payment, or its tariff is no longer on sale', schema: errorBody },
         409: { description: '`location_mismatch`, as for create', schema: errorBody },
+        429: limitDoc,
         503: {
           description:
             'The payment provider is down (`provider_unavailable` while its circuit breaker is open)',
@@ -107,8 +146,18 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       const user = await requireUser(deps.orm, String(old.telegram_id));
       const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
       await refuseOtherLocation(deps.orm, user, tariff);
-      await requireProviderAvailable(deps, old.provider);
-      res.status(200).json(await startPurchase(deps, { user, tariff, provider: old.provider }));
+      // An explicit retry asks for a new payment, but the per-user limits still apply.
+      const { body } = await admitAndStart(deps, {
+        user,
+        tariff,
+        provider: old.provider,
+        reuseOpen: false,
+        beforeStart: () => requireProviderAvailable(deps, old.provider),
+      }).catch((err) => {
+        setRetryAfter(res, err);
+        throw err;
+      });
+      res.status(200).json(body);
     },
   );
 

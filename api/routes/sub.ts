@@ -29,7 +29,7 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
         'chosen by User-Agent (README "Subscription URL") or ?format=',
       tag: 'public',
       auth: 'none',
-      params: z.object({ token: z.string() }),
+      params: z.object({ token: z.string().max(256) }),
       query: z.object({
         format: z
           .enum(SUBSCRIPTION_FORMATS)

@@ -35,6 +35,8 @@ export function webhookRoutes(routes: RouteTable, deps: ApiDeps): void {
       before: [sourceAllowlist(deps)],
       body: yookassaNotification,
       invalidStatus: 400,
+      // YooKassa's object is free-form and never trusted: only the declared fields are read (and checked).
+      freeFormBody: true,
       responses: {
         200: {
           description: 'Handled, duplicate, or unknown (logged)',

@@ -2,14 +2,20 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities';
 import { Migration20261122000000_initial } from './migrations/Migration20261122000000_initial';
+import { Migration20261201002000_purchase_requests } from './migrations/Migration20261201002000_purchase_requests';
 import { Migration20261201003000_node_agent_tls } from './migrations/Migration20261201003000_node_agent_tls';
 import { Migration20261201004000_circuit_breakers } from './migrations/Migration20261201004000_circuit_breakers';
+import { Migration20261202000000_admin_actions } from './migrations/Migration20261202000000_admin_actions';
+import { Migration20261202000100_payment_purpose } from './migrations/Migration20261202000100_payment_purpose';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
 export const migrationsList = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
+  { name: 'Migration20261201002000_purchase_requests', class: Migration20261201002000_purchase_requests },
   { name: 'Migration20261201003000_node_agent_tls', class: Migration20261201003000_node_agent_tls },
   { name: 'Migration20261201004000_circuit_breakers', class: Migration20261201004000_circuit_breakers },
+  { name: 'Migration20261202000000_admin_actions', class: Migration20261202000000_admin_actions },
+  { name: 'Migration20261202000100_payment_purpose', class: Migration20261202000100_payment_purpose },
 ];
 
 export async function openOrm(databaseUrl: string, opts: { pool?: number } = {}): Promise<MikroORM> {

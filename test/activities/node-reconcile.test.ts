@@ -114,7 +114,8 @@ describe('node health and reconcile on two real nodes', function () {
       const row = await nodeRow(orm, idB);
       assert.equal(row.status, 'up', `still up after ${i} failure(s)`);
       assert.equal(row.consecutive_failures, i);
-      assert.equal(row.last_error, 'ECONNREFUSED', 'a short classified cause');
+      // A pooled connection to the stopped agent may be reset rather than refused: both are short causes.
+      assert.match(String(row.last_error), /^ECONN(REFUSED|RESET)$/, 'a short classified cause');
     }
     // One good round in between resets the streak: failures must be consecutive.
     await b.agent.start();

@@ -105,4 +105,66 @@ describe('api: auth, validation and error shapes', () => {
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(res.headers.get('x-powered-by'), null);
   });
+
+  describe('bad input is a clear 4xx, never a 5xx', () => {
+    const admin = { token: ADMIN_TOKEN };
+
+    it('refuses a NUL character in a text field (422 naming it) instead of failing in PostgreSQL', async () => {
+      const reg = await api.call('POST', '/api/v1/users/register', {
+        body: { telegram_id: 5, first_name: 'a\u0000b' },
+      });
+      assert.deepEqual(
+        [reg.status, reg.body],
+        [
+          422,
+          { error: 'validation_failed', field: 'first_name', message: 'must not contain a NUL character' },
+        ],
+      );
+      const search = await api.call('GET', '/api/v1/admin/users?username=%00x', admin);
+      assert.deepEqual([search.status, search.body.field], [422, 'username']);
+    });
+
+    it('bounds numbers: duration_days 1e308 and a display_order past int4 are 422, not 500', async () => {
+      const base = { slug: 'huge', name: 'Huge', price: '1.00', currency: 'RUB' };
+      const huge = await api.call('POST', '/api/v1/admin/tariffs', {
+        ...admin,
+        raw: `{"slug":"huge","name":"Huge","price":"1.00","currency":"RUB","duration_days":1e308}`,
+      });
+      assert.deepEqual([huge.status, huge.body.field], [422, 'duration_days']);
+      const order = await api.call('POST', '/api/v1/admin/tariffs', {
+        ...admin,
+        body: { ...base, duration_days: 30, display_order: -14_986_125_788 },
+      });
+      assert.deepEqual([order.status, order.body.field], [422, 'display_order']);
+      const telegram = await api.call('POST', '/api/v1/payments/stars/confirm', {
+        raw: '{"telegram_id":1,"payload":"p","telegram_payment_charge_id":"c","total_amount":1e308}',
+      });
+      assert.deepEqual([telegram.status, telegram.body.field], [422, 'total_amount']);
+    });
+
+    it('answers 405 with Allow for a method a path does not declare', async () => {
+      const trace = await api.call('DELETE', '/api/v1/payments/create');
+      assert.deepEqual([trace.status, trace.body.error], [405, 'method_not_allowed']);
+      assert.equal(trace.headers.get('allow'), 'POST');
+      const put = await api.call('PUT', '/api/v1/admin/tariffs/1', admin);
+      assert.deepEqual([put.status, put.headers.get('allow')], [405, 'PATCH']);
+      const literal = await api.call('GET', '/api/v1/payments/create');
+      assert.deepEqual(
+        [literal.status, literal.headers.get('allow')],
+        [405, 'POST'],
+        'not the :payment_id route',
+      );
+      const tariffs = await api.call('POST', '/api/v1/tariffs');
+      assert.deepEqual([tariffs.status, tariffs.headers.get('allow')], [405, 'GET, HEAD']);
+    });
+
+    it('takes an empty query value as "not given" where the document allows it (older_than=, tz=), else 422', async () => {
+      const stats = await api.call('GET', '/api/v1/admin/stats?tz=', admin);
+      assert.equal(stats.status, 200, JSON.stringify(stats.body));
+      const purchases = await api.call('GET', '/api/v1/admin/purchases?older_than=', admin);
+      assert.equal(purchases.status, 200, JSON.stringify(purchases.body));
+      const users = await api.call('GET', '/api/v1/admin/users?username=', admin);
+      assert.deepEqual([users.status, users.body.field], [422, 'username'], 'minLength 1 is documented');
+    });
+  });
 });

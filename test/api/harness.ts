@@ -6,11 +6,13 @@ import { type App, createApp } from '../../api/app';
 import { type Config, parseConfig } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
 import { createMetrics, type Metrics } from '../../infra/metrics';
-import type { YooKassaClient } from '../../infra/yookassa/client';
+import { createYooKassaClient, type YooKassaClient } from '../../infra/yookassa/client';
+import type { PurchaseSystem } from '../support/system';
 import { freshDatabase, temporalServer } from '../support/services';
 
 export const API_TOKEN = 'bot-token-for-tests-0123456789';
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+export const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 
 export interface Answer {
   status: number;
@@ -49,6 +51,8 @@ export interface HarnessOptions {
   temporal?: Client;
   /** Reuse a database (default: a fresh one). */
   db?: { url: string; orm: MikroORM };
+  /** Clock of the metrics' PostgreSQL cache. */
+  metricsNow?: () => number;
 }
 
 /** The real app on a real port, with a fresh PostgreSQL database and the shared real Temporal server. */
@@ -61,6 +65,9 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
     PUBLIC_BASE_URL: 'https://vpn.example',
     TEMPORAL_UI_URL: 'http://temporal-ui.test:8233',
     YOOKASSA_WEBHOOK_ALLOW: '127.0.0.1/32,::1/128',
+    METRICS_TOKEN,
+    // Suites send bursts for one user; the rate limit has its own suite (rate-limit.test.ts).
+    API_RATE_LIMIT: '0',
     ...options.env,
   });
   const logs: Array<Record<string, unknown>> = [];
@@ -70,7 +77,7 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
       done();
     },
   });
-  const metrics = createMetrics({ orm: db.orm, processMetrics: false });
+  const metrics = createMetrics({ orm: db.orm, processMetrics: false, now: options.metricsNow });
   const logger = createLogger('api-test', sink);
   const temporal = options.temporal ?? env.client;
   const app = createApp({
@@ -136,4 +143,20 @@ function checkDocumented(app: App, method: string, path: string, status: number,
 export function metricValue(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** The API on a started PurchaseSystem: its database, its workers' queue and a client of its YooKassa emulator. */
+export function startApiOnSystem(sys: PurchaseSystem, env: Record<string, string> = {}): Promise<ApiHarness> {
+  const yookassa = createYooKassaClient({
+    apiUrl: sys.yookassa.url,
+    shopId: sys.shopId,
+    secretKey: sys.secretKey,
+    returnUrl: 'https://vpn.example/back',
+    timeoutMs: 3000,
+  });
+  return startApi({
+    db: { url: sys.databaseUrl, orm: sys.orm },
+    yookassa,
+    env: { PURCHASES_TASK_QUEUE: sys.queue, ...env },
+  });
 }

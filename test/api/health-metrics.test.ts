@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
 import { redactUrl } from '../../api/middleware/request-log';
 import { insertNode, insertPayment, insertTariff, insertUser, uniqueTelegramId } from './fixtures';
-import { type ApiHarness, metricValue, startApi } from './harness';
+import { type ApiHarness, METRICS_TOKEN, metricValue, startApi } from './harness';
 
 describe('api: /health and /metrics', () => {
   let api: ApiHarness;
@@ -56,7 +56,7 @@ describe('api: /health and /metrics', () => {
     await api.call('GET', `/api/v1/payments/${'0'.repeat(8)}-0000-4000-8000-000000000000`);
     api.metrics.paymentToKey.observe(3.5);
 
-    const res = await api.call('GET', '/metrics', { token: null });
+    const res = await api.call('GET', '/metrics', { token: METRICS_TOKEN });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     const t = res.text;
@@ -80,6 +80,48 @@ describe('api: /health and /metrics', () => {
       'ops_alerts_total',
     ]) {
       assert.match(t, new RegExp(`# TYPE ${name} counter`), name);
+    }
+  });
+
+  it('/metrics wants METRICS_TOKEN: 401 without it or with another token (the API token is not enough)', async () => {
+    for (const token of [null, 'not-the-metrics-token-0123456789', api.config.API_TOKEN as string]) {
+      const res = await api.call('GET', '/metrics', { token });
+      assert.deepEqual([res.status, res.body], [401, { error: 'unauthorized' }], String(token));
+      assert.doesNotMatch(res.text, /purchases|http_request_duration/);
+    }
+  });
+
+  it('/metrics is refused (403 metrics_disabled) when METRICS_TOKEN is not set', async () => {
+    const open = await startApi({ env: { METRICS_TOKEN: '' } });
+    try {
+      for (const token of [null, METRICS_TOKEN]) {
+        const res = await open.call('GET', '/metrics', { token });
+        assert.deepEqual([res.status, res.body.error], [403, 'metrics_disabled']);
+      }
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('reads the PostgreSQL figures at most once per 30 s, however often it is scraped', async () => {
+    let now = 1_000_000;
+    const cached = await startApi({ metricsNow: () => now });
+    try {
+      const user = await insertUser(cached.orm, uniqueTelegramId());
+      const tariff = await insertTariff(cached.orm);
+      const scrape = async () =>
+        metricValue(
+          (await cached.call('GET', '/metrics', { token: METRICS_TOKEN })).text,
+          'purchases{status="succeeded"}',
+        );
+      assert.equal(await scrape(), 0);
+      await insertPayment(cached.orm, { userId: user.id, tariffId: tariff.id, status: 'succeeded' });
+      now += 29_000;
+      assert.equal(await scrape(), 0, 'within 30 s the cached figures are served, no table scan');
+      now += 1_000;
+      assert.equal(await scrape(), 1, 'after 30 s the figures are read again');
+    } finally {
+      await cached.close();
     }
   });
 

@@ -3,11 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createBreakers, watchOutcomes } from '../../infra/circuit-breaker';
 import { createTelegramSender } from '../../infra/telegram/sender';
-import { createYooKassaClient } from '../../infra/yookassa/client';
 import { DEFAULT_FAULTS } from '../../infra/yookassa/emulator-faults';
 import type { PurchaseSystem } from '../support/system';
 import { insertTariff, insertUser, uniqueTelegramId } from './fixtures';
-import { type ApiHarness, metricValue, startApi } from './harness';
+import { type ApiHarness, METRICS_TOKEN, metricValue, startApiOnSystem } from './harness';
 
 const WORKFLOW_SOURCE = path.join(__dirname, '../../workflows/purchase.ts');
 const BREAKER_ENV = { BREAKER_FAILURES: '3', BREAKER_OPEN_FOR: '3s' };
@@ -31,18 +30,7 @@ describe('api: the YooKassa circuit breaker turns new purchases away while YooKa
     });
     await sys.start();
     await sys.startWorkers();
-    const yookassa = createYooKassaClient({
-      apiUrl: sys.yookassa.url,
-      shopId: sys.shopId,
-      secretKey: sys.secretKey,
-      returnUrl: 'https://vpn.example/back',
-      timeoutMs: 3000,
-    });
-    api = await startApi({
-      db: { url: sys.databaseUrl, orm: sys.orm },
-      yookassa,
-      env: { PURCHASES_TASK_QUEUE: sys.queue, ...BREAKER_ENV },
-    });
+    api = await startApiOnSystem(sys, BREAKER_ENV);
     tg = uniqueTelegramId();
     await insertUser(sys.orm, tg);
     tariffSlug = (await insertTariff(sys.orm, { starPrice: 50 })).slug;
@@ -68,7 +56,7 @@ describe('api: the YooKassa circuit breaker turns new purchases away while YooKa
   const health = async () => (await api.call('GET', '/health', { token: null })).body;
   const gauge = async () =>
     metricValue(
-      (await api.call('GET', '/metrics', { token: null })).text,
+      (await api.call('GET', '/metrics', { token: METRICS_TOKEN })).text,
       'circuit_breaker_state{system="yookassa"}',
     );
   /** The API reads the breaker through a ~1 s cache; wait for it to show the state (not a timing assertion). */
@@ -128,6 +116,10 @@ describe('api: the YooKassa circuit breaker turns new purchases away while YooKa
       await new Promise((r) => setTimeout(r, 100));
     assert.equal((await health()).checks.telegram, 'open');
 
+    // An open Stars invoice from the test before would be reused (that needs no provider): close it first.
+    await sys.orm.em
+      .getConnection()
+      .execute(`update payments set status = 'expired' where provider = 'stars' and status = 'pending'`);
     const stars = await create('stars');
     assert.deepEqual([stars.status, stars.body.error], [503, 'provider_unavailable']);
     assert.equal((await create()).status, 201, 'YooKassa is fine');

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createYooKassaClient } from '../../infra/yookassa/client';
 import {
   type PurchaseStatus,
   purchaseStatusQuery,
   purchaseWorkflowId,
 } from '../../workflows/purchase-messages';
 import type { PurchaseSystem } from '../support/system';
-import { insertUser, uniqueTelegramId } from './fixtures';
-import { type ApiHarness, metricValue, startApi } from './harness';
+import { insertPayment, insertTariff, insertUser, uniqueTelegramId } from './fixtures';
+import { type ApiHarness, METRICS_TOKEN, metricValue, startApiOnSystem } from './harness';
 
 const WORKFLOW_SOURCE = path.join(__dirname, '../../workflows/purchase.ts');
 
@@ -37,18 +36,7 @@ describe('api: purchases through the real purchase workflow and worker', functio
     sys = new PurchaseSystem({ withNode: false });
     await sys.start();
     await sys.startWorkers();
-    const yookassa = createYooKassaClient({
-      apiUrl: sys.yookassa.url,
-      shopId: sys.shopId,
-      secretKey: sys.secretKey,
-      returnUrl: 'https://vpn.example/back',
-      timeoutMs: 3000,
-    });
-    api = await startApi({
-      db: { url: sys.databaseUrl, orm: sys.orm },
-      yookassa,
-      env: { PURCHASES_TASK_QUEUE: sys.queue },
-    });
+    api = await startApiOnSystem(sys);
     tg = uniqueTelegramId();
     await insertUser(sys.orm, tg);
   });
@@ -109,7 +97,7 @@ describe('api: purchases through the real purchase workflow and worker', functio
       'the webhook signal',
     );
 
-    const metrics = await api.call('GET', '/metrics', { token: null });
+    const metrics = await api.call('GET', '/metrics', { token: METRICS_TOKEN });
     assert.ok((metricValue(metrics.text, 'purchases{status="pending"}') ?? 0) >= 0);
     assert.match(
       metrics.text,
@@ -176,5 +164,115 @@ describe('api: purchases through the real purchase workflow and worker', functio
     } finally {
       sys.yookassa.faults.failNext500 = 0;
     }
+  });
+
+  describe('one purchase per intent (Idempotency-Key, open payments reused, per-user limits)', () => {
+    const createAs = async (telegramId: number, body: Record<string, unknown>, key?: string) => {
+      const res = await api.call('POST', '/api/v1/payments/create', {
+        body: { telegram_id: telegramId, ...body },
+        headers: key ? { 'idempotency-key': key } : {},
+      });
+      if (res.body?.workflow_id) started.push(res.body.workflow_id);
+      return res;
+    };
+    const paymentsOf = async (telegramId: number) =>
+      (
+        await sys.orm.em
+          .getConnection()
+          .execute(`select p.id from payments p join users u on u.id = p.user_id where u.telegram_id = ?`, [
+            telegramId,
+          ])
+      ).map((r) => String(r.id));
+
+    it('the same Idempotency-Key and body return the same payment, also when sent at once; another body → 409', async () => {
+      const who = uniqueTelegramId();
+      await insertUser(sys.orm, who);
+      const [a, b] = await Promise.all([
+        createAs(who, { tariff_slug: 'month-1' }, 'tap-1'),
+        createAs(who, { tariff_slug: 'month-1' }, 'tap-1'),
+      ]);
+      assert.deepEqual([a.status, b.status], [201, 201], JSON.stringify([a.body, b.body]));
+      assert.equal(b.body.payment_id, a.body.payment_id);
+      assert.equal(b.body.confirmation_url, a.body.confirmation_url);
+      const again = await createAs(who, { tariff_slug: 'month-1' }, 'tap-1');
+      assert.deepEqual([again.status, again.body], [201, a.body], 'a later retry gets the same answer');
+      assert.deepEqual(
+        await paymentsOf(who),
+        [a.body.payment_id],
+        'one payment at YooKassa and in our table',
+      );
+
+      const other = await createAs(who, { tariff_slug: 'month-3' }, 'tap-1');
+      assert.deepEqual([other.status, other.body.error], [409, 'idempotency_key_reused']);
+      assert.deepEqual(await paymentsOf(who), [a.body.payment_id]);
+    });
+
+    it('a key whose first attempt failed (503) is free again: the retry starts a purchase that succeeds', async () => {
+      const who = uniqueTelegramId();
+      await insertUser(sys.orm, who);
+      sys.yookassa.faults.failNext500 = 10;
+      try {
+        const down = await createAs(who, { tariff_slug: 'month-1' }, 'tap-while-down');
+        assert.deepEqual([down.status, down.body.error], [503, 'payment_provider_unavailable']);
+      } finally {
+        sys.yookassa.faults.failNext500 = 0;
+      }
+      const retry = await createAs(who, { tariff_slug: 'month-1' }, 'tap-while-down');
+      assert.equal(retry.status, 201, JSON.stringify(retry.body));
+      assert.match(retry.body.confirmation_url, /^http/);
+    });
+
+    it('a second tap for the same tariff and provider gets the open payment; another provider a new one', async () => {
+      const who = uniqueTelegramId();
+      await insertUser(sys.orm, who);
+      const first = await createAs(who, { tariff_slug: 'month-1' });
+      const second = await createAs(who, { tariff_slug: 'month-1' }, 'another-tap');
+      assert.deepEqual([first.status, second.status], [201, 201]);
+      assert.equal(second.body.payment_id, first.body.payment_id);
+      assert.equal(second.body.confirmation_url, first.body.confirmation_url);
+      const stars = await createAs(who, { tariff_slug: 'month-1', provider: 'stars' });
+      assert.equal(stars.status, 201);
+      assert.notEqual(stars.body.payment_id, first.body.payment_id);
+      assert.equal((await paymentsOf(who)).length, 2);
+    });
+
+    it('caps open payments per user even when taps race: 4 open + 5 at once → one 201, four 429 with Retry-After', async () => {
+      const who = uniqueTelegramId();
+      const user = await insertUser(sys.orm, who);
+      for (let i = 0; i < 4; i++) {
+        const t = await insertTariff(sys.orm);
+        await insertPayment(sys.orm, { userId: user.id, tariffId: t.id });
+      }
+      const fresh = await Promise.all([1, 2, 3, 4, 5].map(() => insertTariff(sys.orm)));
+      const answers = await Promise.all(fresh.map((t) => createAs(who, { tariff_id: t.id })));
+      const statuses = answers.map((a) => a.status).sort();
+      assert.deepEqual(statuses, [201, 429, 429, 429, 429], JSON.stringify(answers.map((a) => a.body)));
+      for (const refused of answers.filter((a) => a.status === 429)) {
+        assert.equal(refused.body.error, 'purchase_limit');
+        assert.match(refused.body.message, /5 open payments/);
+        const wait = Number(refused.headers.get('retry-after'));
+        assert.ok(wait >= 1 && wait <= 3600, `Retry-After ${wait}`);
+      }
+      assert.equal((await paymentsOf(who)).length, 5);
+    });
+
+    it('caps new payments per user and hour (PURCHASE_HOURLY_LIMIT), Retry-After until the oldest leaves the hour', async () => {
+      const who = uniqueTelegramId();
+      const user = await insertUser(sys.orm, who);
+      const t = await insertTariff(sys.orm);
+      for (let i = 0; i < 20; i++)
+        await insertPayment(sys.orm, { userId: user.id, tariffId: t.id, status: 'canceled' });
+      const res = await createAs(who, { tariff_id: t.id });
+      assert.deepEqual([res.status, res.body.error], [429, 'purchase_limit']);
+      assert.match(res.body.message, /20 new payments an hour/);
+      const wait = Number(res.headers.get('retry-after'));
+      assert.ok(wait > 3000 && wait <= 3600, `Retry-After ${wait}`);
+      const retry = await api.call('POST', `/api/v1/payments/${(await paymentsOf(who))[0]}/retry`);
+      assert.deepEqual(
+        [retry.status, retry.body.error],
+        [429, 'purchase_limit'],
+        'the retry route is capped too',
+      );
+    });
   });
 });

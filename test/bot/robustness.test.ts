@@ -76,7 +76,7 @@ describe('bot: robustness', () => {
     const since = h.mark();
     h.emu.injectCallback(chat, `pc:${h.api.tariffs[0].id}`);
     const screen = await h.screen(chat, since);
-    assert.match(String(screen.params.text), /активна в другой локации/);
+    assert.match(String(screen.params.text), /работает в другой локации/);
     assert.ok(!h.logs.some((l) => l.msg === 'update handling failed'), 'not treated as a failure');
   });
 

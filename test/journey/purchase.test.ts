@@ -187,10 +187,27 @@ describe('journey: buying a VPN in Telegram, end to end', function () {
     // A first invoice the user abandons: it expires with PAYMENT_TIMEOUT (15 s here).
     const abandoned = await u.tap('⭐ Telegram Stars (7)', { method: 'sendInvoice' });
     const abandonedAt = Date.now();
+    const abandonedId = String(abandoned.params.payload);
+    // Tapping again while it is open shows the same payment (no second purchase per tap)...
+    await u.start();
+    await u.tap('💳 Plans', { text: /Choose a plan/ });
+    await u.tap(SPRINT, { text: /How would you like to pay/ });
+    const again = await u.tap('⭐ Telegram Stars (7)', { method: 'sendInvoice' });
+    assert.equal(String(again.params.payload), abandonedId, 'an open payment is reused');
+    // ...and once it has expired, a new one is made.
+    await until(
+      async () =>
+        (await j.api.call('GET', `/api/v1/payments/${abandonedId}`)).body.payment_status === 'expired',
+      'the abandoned invoice to expire',
+      Math.max(0, abandonedAt + 15_000 - Date.now()) + 20_000,
+      250,
+    );
+    await u.waitMessage(/time to pay ran out/); // the expiry notice comes first, so the next taps are on fresh menus
     await u.start();
     await u.tap('💳 Plans', { text: /Choose a plan/ });
     await u.tap(SPRINT, { text: /How would you like to pay/ });
     const invoice = await u.tap('⭐ Telegram Stars (7)', { method: 'sendInvoice' });
+    assert.notEqual(String(invoice.params.payload), abandonedId);
     assert.equal(invoice.params.currency, 'XTR');
     assert.equal(invoice.params.provider_token, '');
     assert.deepEqual(invoice.params.prices, [{ label: 'Sprint', amount: 7 }]);
@@ -253,15 +270,7 @@ describe('journey: buying a VPN in Telegram, end to end', function () {
     // Forged (Telegram only echoes payloads the bot made): refused, though worded as "could not check".
     await refused('not-even-a-uuid', /./);
     await refused(paymentId); // already paid
-    // The abandoned invoice: once expired, paying it is refused too.
-    const abandonedId = String(abandoned.params.payload);
-    await until(
-      async () =>
-        (await j.api.call('GET', `/api/v1/payments/${abandonedId}`)).body.payment_status === 'expired',
-      'the abandoned invoice to expire',
-      Math.max(0, abandonedAt + 15_000 - Date.now()) + 20_000,
-      250,
-    );
+    // The abandoned invoice, expired: paying it is refused too.
     await refused(abandonedId);
   });
 });
