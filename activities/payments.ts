@@ -7,7 +7,12 @@ import { paymentNotice } from '../infra/yookassa/notice';
 import { YooKassaRejectedError } from '../infra/yookassa/errors';
 import { TelegramRejectedError } from '../infra/telegram/errors';
 import type { StarTransaction, TelegramSender } from '../infra/telegram/sender';
-import type { PaymentLink, PaymentNotice, PurchaseInput } from '../workflows/purchase-messages';
+import {
+  type PaymentLink,
+  type PaymentNotice,
+  type PurchaseInput,
+  purchaseWorkflowId,
+} from '../workflows/purchase-messages';
 import { Failure } from '../workflows/failures';
 
 /** What Telegram's transaction list says about a claimed Stars charge. */
@@ -101,7 +106,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           amount,
           currency,
           input.paymentTimeoutMs / 1000,
-          JSON.stringify({ workflow_id: `purchase-${input.paymentId}`, telegram_id: input.telegramId }),
+          JSON.stringify({ workflow_id: purchaseWorkflowId(input.paymentId), telegram_id: input.telegramId }),
         ],
       );
       const [row] = await sql().execute(`select * from payments where id = ?`, [input.paymentId]);

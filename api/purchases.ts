@@ -10,6 +10,7 @@ import {
   type Provider,
   type PurchaseInput,
   paymentLinkUpdate,
+  PURCHASE_WORKFLOW_TYPE,
   purchaseWorkflowId,
 } from '../workflows/purchase-messages';
 import { type Row, sqlOne } from './db';
@@ -84,19 +85,22 @@ export async function startPurchase(
     remindBeforeMs: deps.config.REMIND_BEFORE,
     nodeWaitLimitMs: deps.config.NODE_WAIT_LIMIT,
   };
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>('purchaseWorkflow', {
-    workflowId,
-    taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
-    args: [input],
-    workflowIdConflictPolicy: attach ? 'USE_EXISTING' : 'FAIL',
-    ...(attach ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.TelegramId, value: input.telegramId },
-      { key: SEARCH_ATTRIBUTES.PaymentId, value: paymentId },
-      { key: SEARCH_ATTRIBUTES.PurchaseStage, value: 'CREATING_PAYMENT' },
-      { key: SEARCH_ATTRIBUTES.StageEnteredAt, value: new Date() },
-    ],
-  });
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>(
+    PURCHASE_WORKFLOW_TYPE,
+    {
+      workflowId,
+      taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
+      args: [input],
+      workflowIdConflictPolicy: attach ? 'USE_EXISTING' : 'FAIL',
+      ...(attach ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.TelegramId, value: input.telegramId },
+        { key: SEARCH_ATTRIBUTES.PaymentId, value: paymentId },
+        { key: SEARCH_ATTRIBUTES.PurchaseStage, value: 'CREATING_PAYMENT' },
+        { key: SEARCH_ATTRIBUTES.StageEnteredAt, value: new Date() },
+      ],
+    },
+  );
   const link = await withDeadline(
     deps.temporal.workflow.executeUpdateWithStart(paymentLinkUpdate, { startWorkflowOperation }),
     PAYMENT_LINK_WAIT_MS,
