@@ -10,7 +10,7 @@ import {
   TelegramRejectedError,
 } from '../infra/telegram/errors';
 import { qrPng } from '../infra/xray/qr';
-import { notificationCallbacks as buttons } from '../bot/callbacks';
+import { notificationCallbacks as buttons } from '../infra/telegram/callbacks';
 import { Failure } from '../workflows/failures';
 import type { Notification } from '../workflows/notification-messages';
 
