@@ -17,7 +17,7 @@ import {
   paymentNoticeSignal,
 } from './purchase-messages';
 import { stageAttributes } from './stage';
-import { telegramActivities } from './telegram-queue';
+import { telegram } from './activity-options';
 
 /** The purchase's activities by name, each a no-op (scripts/bench/noop-shape.ts implements them). */
 export interface NoopPurchaseActivities {
@@ -72,7 +72,7 @@ export async function benchNoopPurchaseWorkflow(input: PurchaseInput): Promise<{
     language: input.language,
     paymentId,
   };
-  await telegramActivities().notify(key);
+  await telegram().notify(key);
   await acts.observeKeyDelivered({ paymentId });
   enterStage('COMPLETED', nodeId);
   return { outcome: 'granted' };
@@ -83,5 +83,5 @@ export async function benchNoopPurchaseWorkflow(input: PurchaseInput): Promise<{
  * many of these at once to see the rate the limiter lets through and what Telegram answers.
  */
 export async function benchNotifyWorkflow(n: Notification): Promise<string> {
-  return telegramActivities().notify(n);
+  return telegram().notify(n);
 }

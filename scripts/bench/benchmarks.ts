@@ -10,7 +10,7 @@ import express from 'express';
 import { bundleWorkflows } from '../bundle-workflows';
 import { purchaseWorkflowId, subscriptionWorkflowId } from '../../workflows/purchase-messages';
 import type { PurchaseResult } from '../../workflows/purchase';
-import type { SubscriptionInput } from '../../workflows/subscription';
+import { SUBSCRIPTION_WORKFLOW_TYPE, type SubscriptionInput } from '../../workflows/subscription-messages';
 import { type LoadResult, httpLoad } from './http-load';
 import { checkMoney } from './money';
 import { type NoopShape, NotifyBudget } from './noop-shape';
@@ -424,7 +424,7 @@ export async function remindersDelivery({ stack, scale, telegramRate }: BenchCon
   const dueAt = t0 + 5_000 + n * 10; // time to start them all first, so the burst is real
   const expiresAt = dueAt + 60 * 60_000; // no revoke while we watch
   const handles = await pool(subs, 100, (s) =>
-    sys.client.workflow.start('subscriptionWorkflow', {
+    sys.client.workflow.start(SUBSCRIPTION_WORKFLOW_TYPE, {
       workflowId: subscriptionWorkflowId(s.id),
       taskQueue: sys.queue,
       args: [

@@ -6,7 +6,7 @@ import { findOrInstallTemporalCli } from '../../infra/local/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../../infra/temporal';
 import { PURCHASES_WORKER_SETTINGS } from '../../workers/worker-settings';
 import { subscriptionWorkflowId } from '../../workflows/purchase-messages';
-import type { SubscriptionInput } from '../../workflows/subscription';
+import { SUBSCRIPTION_WORKFLOW_TYPE, type SubscriptionInput } from '../../workflows/subscription-messages';
 import { PurchaseSystem } from '../../test/support/system';
 import { spawnWorker } from '../../test/support/worker-process';
 import type { Figure } from './report';
@@ -125,13 +125,13 @@ export async function workerRss({ scale }: { scale: number }): Promise<Figure[]>
     const idleBytes = fileBytes(dbFile);
     const expiresAt = new Date(Date.now() + 2 * 3_600_000).toISOString();
     // Sleeping = its first workflow task ran (it set PurchaseStage=ACTIVE) and it waits on a timer.
-    const query = `WorkflowType = 'subscriptionWorkflow' AND TaskQueue = '${sys.queue}' AND PurchaseStage = 'ACTIVE' AND ExecutionStatus = 'Running'`;
+    const query = `WorkflowType = '${SUBSCRIPTION_WORKFLOW_TYPE}' AND TaskQueue = '${sys.queue}' AND PurchaseStage = 'ACTIVE' AND ExecutionStatus = 'Running'`;
     let startedCount = 0;
     let previous = { n: 0, rss: idle.worker, bytes: idleBytes };
     for (const step of steps) {
       const t0 = Date.now();
       await pool(subs.slice(startedCount, step), 50, (s) =>
-        sys.client.workflow.start('subscriptionWorkflow', {
+        sys.client.workflow.start(SUBSCRIPTION_WORKFLOW_TYPE, {
           workflowId: subscriptionWorkflowId(s.id),
           taskQueue: sys.queue,
           args: [
