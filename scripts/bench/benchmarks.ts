@@ -465,7 +465,8 @@ export async function remindersDelivery({ stack, scale, telegramRate }: BenchCon
       name: 'reminders_delivery',
       n,
       delivered: reached,
-      lost: n - reached,
+      // Not sent when the watch ended (n / budget × 2 + 60 s after the due time): late or lost, not told apart.
+      undelivered_in_window: n - reached,
       duplicates: times.length - reached,
       started_all_s: round1((allStarted - t0) / 1000),
       started_late: allStarted > dueAt,

@@ -73,6 +73,7 @@ function notes(f: Figure): string {
     'errors',
     'failed',
     'lost',
+    'undelivered_in_window',
     'completed',
     'elapsed_s',
     'delivered',

@@ -42,7 +42,7 @@ const BENCH_KEYS: Record<string, string[]> = {
     'id',
     'n',
     'delivered',
-    'lost',
+    'undelivered_in_window',
     'value',
     'baseline_value',
     'ratio',
