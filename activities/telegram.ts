@@ -21,7 +21,15 @@ export interface TelegramDeps {
 }
 
 export interface Notification {
-  kind: 'activated' | 'extended' | 'payment_failed' | 'payment_expired' | 'reminder' | 'expired' | 'refunded';
+  kind:
+    | 'activated'
+    | 'extended'
+    | 'payment_failed'
+    | 'payment_expired'
+    | 'reminder'
+    | 'expired'
+    | 'refunded'
+    | 'balance_topped_up';
   telegramId: string;
   language: string;
   paymentId?: string;
@@ -30,6 +38,9 @@ export interface Notification {
   expiresAt?: string;
   /** Reminders only: which REMIND_BEFORE offset this is, so `72h,24h` sends two messages, each once. */
   remindBeforeMs?: number;
+  /** balance_topped_up: what was credited and the balance after it. */
+  amount?: string;
+  balance?: string;
 }
 
 /** One row per message in `notifications`: the same key is never sent twice. */
@@ -98,6 +109,10 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
       }
       case 'expired':
         return { text: m.notifications.expired, buttons: renew };
+      case 'balance_topped_up':
+        return {
+          text: m.balance.toppedUp({ amount: n.amount ?? '', balance: n.balance ?? '', currency: 'RUB' }),
+        };
       case 'refunded': {
         const [p] = await sql().execute(`select amount, currency from payments where id = ?`, [n.paymentId]);
         return { text: m.notifications.refundDone({ amount: p?.amount ?? '', currency: p?.currency ?? '' }) };

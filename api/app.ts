@@ -17,6 +17,7 @@ import { adminUserRoutes } from './routes/admin-users';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
+import { balanceRoutes } from './routes/balance';
 import { paymentRoutes } from './routes/payments';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
@@ -35,6 +36,7 @@ const ROUTE_GROUPS = [
   webhookRoutes,
   starsRoutes,
   userRoutes,
+  balanceRoutes,
   tariffRoutes,
   paymentRoutes,
   subscriptionRoutes,

@@ -7,6 +7,7 @@ import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../infra/temporal';
 import type { purchaseWorkflow } from '../workflows/purchase';
 import {
   type PaymentLink,
+  type PaymentPurpose,
   type Provider,
   type PurchaseInput,
   paymentLinkUpdate,
@@ -25,13 +26,15 @@ export const paymentCreated = z.object({
     .string()
     .nullable()
     .describe('YooKassa checkout page; null for Telegram Stars (send an invoice)'),
-  payment_status: z.literal('pending'),
+  payment_status: z
+    .enum(['pending', 'succeeded'])
+    .describe('`succeeded` when paid at once (from the balance): no confirmation_url, the key follows by message'),
   amount: z.string(),
   currency: z.string(),
   created_at: z.string(),
   expires_at: z.string(),
   workflow_id: z.string(),
-  provider: z.enum(['yookassa', 'stars']),
+  provider: z.enum(['yookassa', 'stars', 'balance']),
 });
 export type PaymentCreated = z.infer<typeof paymentCreated>;
 
@@ -45,6 +48,9 @@ export interface StartPurchaseArgs {
   paymentId?: string;
   /** That purchase may already run: attach to it instead of failing (never restart a closed one). */
   attach?: boolean;
+  /** What it buys (default `subscription`); a `topup` pays `amount` and needs no real tariff. */
+  purpose?: PaymentPurpose;
+  amount?: string;
 }
 
 export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'logger'>;
@@ -52,7 +58,7 @@ export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'l
 /** One new purchase = one new workflow, started with the Update that waits for its payment link. */
 export async function startPurchase(
   deps: PurchaseDeps,
-  { user, tariff, provider, paymentId = randomUUID(), attach = false }: StartPurchaseArgs,
+  { user, tariff, provider, paymentId = randomUUID(), attach = false, purpose, amount }: StartPurchaseArgs,
 ): Promise<PaymentCreated> {
   if (provider === 'stars' && !tariff.star_price) {
     throw invalidField(
@@ -82,6 +88,8 @@ export async function startPurchase(
     paymentTimeoutMs: deps.config.PAYMENT_TIMEOUT,
     remindBeforeMs: deps.config.REMIND_BEFORE,
     nodeWaitLimitMs: deps.config.NODE_WAIT_LIMIT,
+    ...(purpose && purpose !== 'subscription' ? { purpose } : {}),
+    ...(amount ? { amount } : {}),
   };
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>('purchaseWorkflow', {
     workflowId,
@@ -109,7 +117,7 @@ function paymentBody(link: PaymentLink, workflowId: string, provider: Provider):
   return {
     payment_id: link.paymentId,
     confirmation_url: link.confirmationUrl,
-    payment_status: 'pending',
+    payment_status: link.status,
     amount: link.amount,
     currency: link.currency,
     created_at: link.createdAt,
@@ -136,6 +144,9 @@ function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: strin
       'payment_provider_unavailable',
       'the payment provider is not answering, try again later',
     );
+  }
+  if (failure?.type === 'InsufficientBalance') {
+    return new HttpError(409, 'insufficient_balance', 'the balance does not cover this tariff; top it up or pay by card');
   }
   if (failure?.type === 'PaymentRejected') {
     deps.logger.error({ workflowId, err: failure.message }, 'payment provider rejected the payment');

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { createBalanceActivities } from '../activities/balance';
 import { createDatabaseActivities } from '../activities/database';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
@@ -43,6 +44,7 @@ export function purchaseActivities(d: WorkerDeps) {
       onKeyDelivered: d.metrics?.keyDelivered,
     }),
     ...createNodeActivities({ orm: d.orm, driverFor: d.driverFor }),
+    ...createBalanceActivities({ orm: d.orm, logger: d.logger }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
   };
 }

@@ -10,6 +10,7 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { createDatabaseActivities } from '../activities/database';
+import type { createBalanceActivities } from '../activities/balance';
 import type { createLifetimeActivities } from '../activities/lifetime';
 import type { createNodeActivities } from '../activities/nodes';
 import type { createPaymentActivities } from '../activities/payments';
@@ -87,6 +88,16 @@ const spareRemoval = proxyActivities<ReturnType<typeof createNodeActivities>>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 });
+// The balance is our own database: retry like it, but a top-up of the wrong amount is a bug, not a glitch.
+const balance = proxyActivities<ReturnType<typeof createBalanceActivities>>({
+  startToCloseTimeout: '15s',
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: ['AmountMismatch', 'PaymentNotFound'],
+  },
+});
 const lifetime = proxyActivities<ReturnType<typeof createLifetimeActivities>>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
@@ -108,7 +119,7 @@ const STARS_RECHECK_MS = [1_000, 3_000, 6_000];
 const SPARE_REMOVAL_LIMIT_MS = 7 * 24 * 3_600_000;
 
 export interface PurchaseResult {
-  outcome: 'granted' | 'extended' | 'canceled' | 'expired' | 'refunded' | 'not_created';
+  outcome: 'granted' | 'extended' | 'canceled' | 'expired' | 'refunded' | 'not_created' | 'topped_up';
   subscriptionId?: string;
   expiresAt?: string;
 }
@@ -128,6 +139,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   };
   let link: PaymentLink | undefined;
   let linkError: string | undefined;
+  let linkErrorType = 'PaymentProviderUnavailable';
   let settled: PaymentNotice | undefined;
   // Stars: the bot's word is a claim; Telegram's transaction list is the proof (checkStarClaims).
   const verifiesStars = input.provider === 'stars' && patched('stars-verified-charges');
@@ -163,7 +175,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
     await condition(() => link !== undefined || linkError !== undefined);
     if (!link)
       throw ApplicationFailure.create({
-        type: 'PaymentProviderUnavailable',
+        type: linkErrorType,
         message: linkError,
         nonRetryable: true,
       });
@@ -177,12 +189,17 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   } catch (err) {
     linkError = errorMessage(err);
     status.lastError = linkError;
+    // A balance that does not cover the price is the user's answer (409), not a provider outage (503).
+    if (failureType(err) === 'InsufficientBalance') linkErrorType = 'InsufficientBalance';
     await db.recordPaymentCanceled({ paymentId: input.paymentId, reason: 'provider_unavailable' });
     enterStage('FAILED');
     await condition(allHandlersFinished);
     return { outcome: 'not_created' };
   }
 
+  // Paid from the balance: the debit happened with the payment row, nothing to wait for.
+  if (input.provider === 'balance')
+    accept({ providerPaymentId: input.paymentId, status: 'succeeded', amount: link.amount, currency: link.currency });
   enterStage('AWAITING_PAYMENT');
   const deadline = startedAt + input.paymentTimeoutMs;
   for (let i = 0; !settled && Date.now() < deadline; i++) {
@@ -242,6 +259,8 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
     });
     enterStage('CANCELED');
     result = { outcome: 'canceled' };
+  } else if (input.purpose === 'topup') {
+    result = await creditTopUp(input, settled, status, enterStage);
   } else {
     result = await grantAccess(input, settled, status, enterStage);
   }
@@ -457,6 +476,32 @@ async function grantAccess(
   }
 }
 
+/** A paid top-up buys balance, not access: credited once, then the user is told the new balance. */
+async function creditTopUp(
+  input: PurchaseInput,
+  paid: PaymentNotice,
+  status: PurchaseStatus,
+  enterStage: (s: PurchaseStage) => void,
+): Promise<PurchaseResult> {
+  enterStage('PROVISIONING');
+  const credited = await balance.creditTopUp({ paymentId: input.paymentId, notice: paid });
+  enterStage('NOTIFYING');
+  await telegramActivities()
+    .notify({
+      kind: 'balance_topped_up',
+      paymentId: input.paymentId,
+      telegramId: input.telegramId,
+      language: input.language,
+      amount: credited.amount,
+      balance: credited.balance,
+    })
+    .catch((err) => {
+      status.lastError = errorMessage(err);
+    });
+  enterStage('COMPLETED');
+  return { outcome: 'topped_up' };
+}
+
 /** One quick try at dropping the spare client; the node's id when it is still there. */
 async function removeSpare(nodeId: string, email: string, paymentId: string): Promise<string | undefined> {
   try {
@@ -524,6 +569,10 @@ async function placeClient(
     // Setting a failed node aside is a preference: once nothing else is left, it gets another chance.
     excluded.length = 0;
   }
+}
+
+function failureType(err: unknown): string | undefined {
+  return (err as { cause?: { type?: string } }).cause?.type;
 }
 
 function errorMessage(err: unknown): string {

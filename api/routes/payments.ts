@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
-import { notFound } from '../errors';
+import { invalidField, notFound } from '../errors';
 import { refuseOtherLocation } from '../location-check';
 import { RETRY_AFTER } from '../openapi/document';
 import { requireProviderAvailable } from '../provider-gate';
+import { startTopUp, topUpFields } from '../balance-topup';
 import { admitAndStart, requestHash, setRetryAfter } from '../purchase-admission';
 import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
@@ -29,8 +30,12 @@ const createBody = z
       .optional(),
     tariff_slug: z.string().min(1).max(64).optional(),
     provider: provider.default('yookassa'),
+    ...topUpFields,
   })
   .superRefine((b, ctx) => {
+    if (b.purpose === 'topup') return; // a top-up buys no tariff (checked in startTopUp)
+    if (b.amount !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['amount'], message: 'amount is for top-ups (purpose "topup") only' });
     if (b.tariff_id === undefined && b.tariff_slug === undefined) {
       ctx.addIssue({ code: 'custom', path: ['tariff_id'], message: 'tariff_id or tariff_slug is required' });
     }
@@ -56,7 +61,7 @@ const limitDoc = {
 const paymentView = z.object({
   payment_id: z.string().uuid(),
   telegram_id: z.number().int(),
-  provider: z.enum(['yookassa', 'stars']),
+  provider: z.enum(['yookassa', 'stars', 'balance']),
   payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']),
   amount: z.string(),
   currency: z.string(),
@@ -80,13 +85,16 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: {
         201: {
           description:
-            'Pending payment: a new one, the open one for the same user, tariff and provider, or the one this Idempotency-Key made',
+            'Pending payment: a new one, the open one for the same user, tariff and provider, or the one this Idempotency-Key made. ' +
+            'Provider `balance`: `payment_status: "succeeded"` (paid from the balance at once, the key follows by message). ' +
+            'Purpose `topup`: a card payment of `amount` that credits the balance once paid',
           schema: paymentCreated,
         },
         404: { description: 'Unknown user or tariff (inactive tariffs are not on sale)', schema: errorBody },
         409: {
           description:
             '`location_mismatch`: the user has an active access in another location (one access per user); ' +
+            '`insufficient_balance`: provider `balance` and the balance does not cover the tariff; ' +
             "`idempotency_key_reused`: the key came with another body; `purchase_closed`: the key's purchase has finished",
           schema: errorBody,
         },
@@ -101,16 +109,23 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ body, headers }, _req, res) => {
       const user = await requireUser(deps.orm, body.telegram_id);
+      const idempotencyKey = headers['idempotency-key'] as string | undefined;
+      if (body.purpose === 'topup') {
+        const topUp = await startTopUp(deps, res, { user, ...body, idempotencyKey, body });
+        return void res.status(201).json(topUp);
+      }
+      if (body.purpose && body.purpose !== 'subscription')
+        throw invalidField('purpose', `purpose "${body.purpose}" is not sold through this route`);
       const tariff = await requireActiveTariff(deps.orm, { id: body.tariff_id, slug: body.tariff_slug });
       await refuseOtherLocation(deps.orm, user, tariff);
-      const idempotencyKey = headers['idempotency-key'] as string | undefined;
       const { body: payment } = await admitAndStart(deps, {
         user,
         tariff,
         provider: body.provider,
         idempotencyKey,
         requestHash: idempotencyKey ? requestHash(body) : undefined,
-        reuseOpen: true,
+        // A balance payment is settled at once: nothing open to reuse, each tap (key) is its own purchase.
+        reuseOpen: body.provider !== 'balance',
         beforeStart: () => requireProviderAvailable(deps, body.provider),
       }).catch((err) => {
         setRetryAfter(res, err);
