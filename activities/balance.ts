@@ -86,7 +86,10 @@ export function createBalanceActivities({ orm, logger }: BalanceDeps) {
         if (!p || p.purpose !== 'topup')
           throw ApplicationFailure.nonRetryable(`payment ${paymentId} is not a top-up`, 'PaymentNotFound');
         if (!sameAmount(p.amount, notice.amount) || p.currency !== notice.currency) {
-          logger.error({ paymentId, expected: p, got: notice }, 'top-up paid amount differs from the amount asked');
+          logger.error(
+            { paymentId, expected: p, got: notice },
+            'top-up paid amount differs from the amount asked',
+          );
           throw ApplicationFailure.nonRetryable(
             `paid ${notice.amount} ${notice.currency}, expected ${p.amount} ${p.currency}`,
             'AmountMismatch',
@@ -117,7 +120,11 @@ export function createBalanceActivities({ orm, logger }: BalanceDeps) {
  * concurrent purchases can never spend more than the balance holds (the check on balances refuses the
  * overdraft and the whole transaction rolls back, payment row included). A retry finds the row and books nothing.
  */
-export async function payFromBalance(orm: MikroORM, logger: Logger, input: PurchaseInput): Promise<PaymentLink> {
+export async function payFromBalance(
+  orm: MikroORM,
+  logger: Logger,
+  input: PurchaseInput,
+): Promise<PaymentLink> {
   const amount = input.tariff.price;
   const currency = input.tariff.currency;
   const row = await inTransaction(orm, async (q) => {

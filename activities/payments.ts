@@ -89,7 +89,11 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       if (stars && !input.tariff.starPrice)
         throw ApplicationFailure.nonRetryable('tariff has no Stars price', 'PaymentRejected');
       const topUp = input.purpose === 'topup';
-      const amount = stars ? `${input.tariff.starPrice}.00` : topUp ? (input.amount ?? '') : input.tariff.price;
+      const amount = stars
+        ? `${input.tariff.starPrice}.00`
+        : topUp
+          ? (input.amount ?? '')
+          : input.tariff.price;
       const currency = stars ? 'XTR' : input.tariff.currency;
       await sql().execute(
         `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata, purpose)

@@ -45,12 +45,21 @@ const topUpTariff = (amount: string): Row => ({
 export async function startTopUp(
   deps: ApiDeps,
   res: Response,
-  args: { user: Row; amount?: string; provider: string; idempotencyKey?: string; body: Record<string, unknown> },
+  args: {
+    user: Row;
+    amount?: string;
+    provider: string;
+    idempotencyKey?: string;
+    body: Record<string, unknown>;
+  },
 ): Promise<PaymentCreated> {
   if (args.provider !== 'yookassa') throw invalidField('provider', 'a top-up is paid by card ("yookassa")');
   const amount = Number(args.amount);
   if (!args.amount || !(amount >= TOPUP_MIN && amount <= TOPUP_MAX))
-    throw invalidField('amount', `a top-up needs an amount from ${TOPUP_MIN} to ${TOPUP_MAX} ${BALANCE_CURRENCY}`);
+    throw invalidField(
+      'amount',
+      `a top-up needs an amount from ${TOPUP_MIN} to ${TOPUP_MAX} ${BALANCE_CURRENCY}`,
+    );
   const { body } = await admitAndStart(deps, {
     user: args.user,
     tariff: topUpTariff(args.amount),

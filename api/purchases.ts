@@ -28,7 +28,9 @@ export const paymentCreated = z.object({
     .describe('YooKassa checkout page; null for Telegram Stars (send an invoice)'),
   payment_status: z
     .enum(['pending', 'succeeded'])
-    .describe('`succeeded` when paid at once (from the balance): no confirmation_url, the key follows by message'),
+    .describe(
+      '`succeeded` when paid at once (from the balance): no confirmation_url, the key follows by message',
+    ),
   amount: z.string(),
   currency: z.string(),
   created_at: z.string(),
@@ -146,7 +148,11 @@ function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: strin
     );
   }
   if (failure?.type === 'InsufficientBalance') {
-    return new HttpError(409, 'insufficient_balance', 'the balance does not cover this tariff; top it up or pay by card');
+    return new HttpError(
+      409,
+      'insufficient_balance',
+      'the balance does not cover this tariff; top it up or pay by card',
+    );
   }
   if (failure?.type === 'PaymentRejected') {
     deps.logger.error({ workflowId, err: failure.message }, 'payment provider rejected the payment');

@@ -199,7 +199,12 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
 
   // Paid from the balance: the debit happened with the payment row, nothing to wait for.
   if (input.provider === 'balance')
-    accept({ providerPaymentId: input.paymentId, status: 'succeeded', amount: link.amount, currency: link.currency });
+    accept({
+      providerPaymentId: input.paymentId,
+      status: 'succeeded',
+      amount: link.amount,
+      currency: link.currency,
+    });
   enterStage('AWAITING_PAYMENT');
   const deadline = startedAt + input.paymentTimeoutMs;
   for (let i = 0; !settled && Date.now() < deadline; i++) {

@@ -40,7 +40,9 @@ export function balanceRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ params }, _req, res) => {
       const user = await requireUser(deps.orm, params.telegram_id);
-      const row = await sqlOne(deps.orm, `select balance, currency from balances where user_id = ?`, [user.id]);
+      const row = await sqlOne(deps.orm, `select balance, currency from balances where user_id = ?`, [
+        user.id,
+      ]);
       const entries = await sql(
         deps.orm,
         `select amount, reason, reference, created_at from balance_entries where user_id = ? order by id desc limit ?`,

@@ -35,7 +35,11 @@ const createBody = z
   .superRefine((b, ctx) => {
     if (b.purpose === 'topup') return; // a top-up buys no tariff (checked in startTopUp)
     if (b.amount !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['amount'], message: 'amount is for top-ups (purpose "topup") only' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message: 'amount is for top-ups (purpose "topup") only',
+      });
     if (b.tariff_id === undefined && b.tariff_slug === undefined) {
       ctx.addIssue({ code: 'custom', path: ['tariff_id'], message: 'tariff_id or tariff_slug is required' });
     }

@@ -266,9 +266,9 @@ export const ru = {
     topUpPrompt: 'На какую сумму пополнить баланс? Оплата картой.',
     topUpLink: (p: { amount: string; currency: string }) =>
       `Пополнение на ${formatPrice(p.amount, p.currency)}: оплатите по кнопке ниже. Деньги появятся на балансе сразу после оплаты.`,
-    payFromBalance: (p: { balance: string; currency: string }) => `💰 С баланса (${formatPrice(p.balance, p.currency)})`,
-    insufficient:
-      'На балансе недостаточно средств для этого тарифа. Пополните баланс или оплатите картой.',
+    payFromBalance: (p: { balance: string; currency: string }) =>
+      `💰 С баланса (${formatPrice(p.balance, p.currency)})`,
+    insufficient: 'На балансе недостаточно средств для этого тарифа. Пополните баланс или оплатите картой.',
     paidFromBalance: 'Оплачено с баланса. Ключ придёт следующим сообщением.',
   },
   duration,

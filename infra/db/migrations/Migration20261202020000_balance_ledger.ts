@@ -38,8 +38,10 @@ create index balance_entries_user_idx on balance_entries (user_id, id desc);
 -- The only way a balance moves: an entry. A debit below zero violates balances_not_negative and fails the insert.
 create function balance_entries_apply() returns trigger language plpgsql as $$
 begin
-  insert into balances (user_id, balance, currency) values (new.user_id, new.amount, new.currency)
-    on conflict (user_id) do update set balance = balances.balance + excluded.balance, updated_at = now();
+  -- A zero row first (a negative proposed row would fail the check even when the row exists), then the move.
+  insert into balances (user_id, balance, currency) values (new.user_id, 0, new.currency)
+    on conflict (user_id) do nothing;
+  update balances set balance = balance + new.amount, updated_at = now() where user_id = new.user_id;
   return null;
 end $$;
 create trigger balance_entries_apply after insert on balance_entries
