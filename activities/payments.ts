@@ -246,7 +246,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         await inTransaction(orm, async (q) => {
           const reference = await refundToBalance(q, p);
           await q(
-            `update payments set status = 'refunded', refund_id = ?, refunded_at = now() where id = ? and status <> 'refunded'`,
+            `update payments set status = 'refunded', refund_id = ?, refunded_at = now(), refunded_amount = amount where id = ? and status <> 'refunded'`,
             [reference, paymentId],
           );
           await q(`insert into subscription_events (payment_id, type, data) values (?, 'refunded', ?)`, [
@@ -285,7 +285,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         await em
           .getConnection()
           .execute(
-            `update payments set status = 'refunded', refund_id = ?, refunded_at = now() where id = ?`,
+            `update payments set status = 'refunded', refund_id = ?, refunded_at = now(), refunded_amount = amount where id = ?`,
             [refundId, paymentId],
             'run',
             ctx,

@@ -6,6 +6,7 @@ import { createDatabaseActivities } from '../activities/database';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
 import { createPaymentActivities } from '../activities/payments';
+import { createRefundActivities } from '../activities/refunds';
 import { createTelegramActivities } from '../activities/telegram';
 import type { TelegramSender } from '../infra/telegram/sender';
 import type { YooKassaClient } from '../infra/yookassa/client';
@@ -45,6 +46,7 @@ export function purchaseActivities(d: WorkerDeps) {
     }),
     ...createNodeActivities({ orm: d.orm, driverFor: d.driverFor }),
     ...createBalanceActivities({ orm: d.orm, logger: d.logger }),
+    ...createRefundActivities({ orm: d.orm, yookassa: d.yookassa, telegram: d.telegram, logger: d.logger }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
   };
 }

@@ -33,7 +33,9 @@ export interface SubscriptionState {
   reminded: string[];
 }
 
-export const expiryChangedSignal = defineSignal<[{ expiresAt: string }]>('expiryChanged');
+/** `movedBack`: a cancel or a refund ended the access earlier (otherwise an end never moves back). */
+export const expiryChangedSignal =
+  defineSignal<[{ expiresAt: string; movedBack?: boolean }]>('expiryChanged');
 export const subscriptionStatusQuery = defineQuery<SubscriptionState>('status');
 
 const db = proxyActivities<ReturnType<typeof createDatabaseActivities>>({
@@ -59,8 +61,9 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     upsertSearchAttributes(stageAttributes(stage, { telegramId: input.telegramId, nodeId: input.nodeId }));
   };
   setHandler(subscriptionStatusQuery, () => ({ ...state, expiresAt: new Date(expiresAt).toISOString() }));
-  setHandler(expiryChangedSignal, ({ expiresAt: next }) => {
-    expiresAt = Math.max(expiresAt, Date.parse(next)); // an end never moves back
+  setHandler(expiryChangedSignal, ({ expiresAt: next, movedBack }) => {
+    // A renewal never moves the end back; only a cancel or a refund does (the revoke re-checks the database).
+    expiresAt = movedBack ? Date.parse(next) : Math.max(expiresAt, Date.parse(next));
   });
   const notify = (message: Notification) =>
     telegramActivities()

@@ -1,0 +1,60 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { createLifetimeActivities } from '../activities/lifetime';
+import type { RefundPolicy } from '../activities/refund-plan';
+import type { createRefundActivities } from '../activities/refunds';
+
+type Refunds = ReturnType<typeof createRefundActivities>;
+
+// Our database: transient failures heal, retry without a cap.
+const books = proxyActivities<Refunds>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+// A refund is money owed to a user: keep trying (the provider's idempotence key makes each try the same refund).
+const payouts = proxyActivities<Refunds>({
+  startToCloseTimeout: '30s',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '10m',
+    nonRetryableErrorTypes: ['RefundNotFound'],
+  },
+});
+const lifetime = proxyActivities<ReturnType<typeof createLifetimeActivities>>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+export interface CancelInput {
+  subscriptionId: string;
+  refundWindowMs: number;
+  policy: RefundPolicy;
+}
+
+export interface CancelResult {
+  canceled: boolean;
+  refundedAmount: string;
+}
+
+/** One per access (`cancel-<subscription id>`): end it now, pay its refunds, have its lifetime revoke the key. */
+export async function cancelSubscriptionWorkflow(input: CancelInput): Promise<CancelResult> {
+  const plan = await books.prepareCancel(input);
+  if (!plan.canceled) return { canceled: false, refundedAmount: '0.00' };
+  // The key goes first: the lifetime workflow sees the end moved to now and revokes at once.
+  await lifetime.scheduleLifetime({ subscriptionId: input.subscriptionId, endMovedBack: true });
+  for (const r of plan.refunds) await payouts.executeRefund({ refundId: r.refundId });
+  return { canceled: true, refundedAmount: plan.refundedAmount };
+}
+
+/** One per booked refund (`refund-<refund id>`): pays it out; the access it shortened gets its new end. */
+export async function refundWorkflow(input: {
+  refundId: string;
+  subscriptionId: string | null;
+}): Promise<void> {
+  if (input.subscriptionId)
+    await lifetime.scheduleLifetime({ subscriptionId: input.subscriptionId, endMovedBack: true });
+  await payouts.executeRefund({ refundId: input.refundId });
+}
+
+export const cancelWorkflowId = (subscriptionId: string) => `cancel-${subscriptionId}`;
+export const refundWorkflowId = (refundId: string) => `refund-${refundId}`;
