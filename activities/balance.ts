@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { Failure } from '../workflows/failures';
 import { sameAmount } from '../infra/yookassa/amount';
 import type { PaymentLink, PaymentNotice, PurchaseInput } from '../workflows/purchase-messages';
 
@@ -84,7 +85,10 @@ export function createBalanceActivities({ orm, logger }: BalanceDeps) {
           [paymentId],
         );
         if (!p || p.purpose !== 'topup')
-          throw ApplicationFailure.nonRetryable(`payment ${paymentId} is not a top-up`, 'PaymentNotFound');
+          throw ApplicationFailure.nonRetryable(
+            `payment ${paymentId} is not a top-up`,
+            Failure.PaymentNotFound,
+          );
         if (!sameAmount(p.amount, notice.amount) || p.currency !== notice.currency) {
           logger.error(
             { paymentId, expected: p, got: notice },
@@ -92,7 +96,7 @@ export function createBalanceActivities({ orm, logger }: BalanceDeps) {
           );
           throw ApplicationFailure.nonRetryable(
             `paid ${notice.amount} ${notice.currency}, expected ${p.amount} ${p.currency}`,
-            'AmountMismatch',
+            Failure.AmountMismatch,
           );
         }
         await q(
@@ -158,7 +162,7 @@ export async function payFromBalance(
         if (!isOverdraft(err)) throw err;
         throw ApplicationFailure.nonRetryable(
           `the balance does not cover ${amount} ${currency}`,
-          'InsufficientBalance',
+          Failure.InsufficientBalance,
         );
       }
       logger.info({ paymentId: input.paymentId, amount }, 'purchase paid from the balance');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { Failure } from '../workflows/failures';
 import { TelegramRejectedError } from '../infra/telegram/errors';
 import type { TelegramSender } from '../infra/telegram/sender';
 import type { YooKassaClient } from '../infra/yookassa/client';
@@ -123,14 +124,14 @@ export function createRefundActivities({ orm, yookassa, telegram, logger }: Refu
            from payment_refunds r join payments p on p.id = r.payment_id join users u on u.id = p.user_id where r.id = ?`,
         [refundId],
       );
-      if (!r) throw ApplicationFailure.nonRetryable(`refund ${refundId} not found`, 'RefundNotFound');
+      if (!r) throw ApplicationFailure.nonRetryable(`refund ${refundId} not found`, Failure.RefundNotFound);
       if (r.status === 'succeeded') return;
       let providerRefundId: string | null = null;
       if (r.destination === 'provider' && r.provider === 'yookassa') {
         if (!yookassa)
           throw ApplicationFailure.retryable(
             'YooKassa is not configured (YOOKASSA_SHOP_ID)',
-            'RefundImpossible',
+            Failure.RefundImpossible,
           );
         const refund = await yookassa.createRefund({
           idempotenceKey: `refund-${refundId}`,
@@ -142,7 +143,10 @@ export function createRefundActivities({ orm, yookassa, telegram, logger }: Refu
         providerRefundId = refund.id;
       } else if (r.destination === 'provider' && r.provider === 'stars') {
         if (!telegram)
-          throw ApplicationFailure.retryable('BOT_TOKEN is not set: cannot refund Stars', 'RefundImpossible');
+          throw ApplicationFailure.retryable(
+            'BOT_TOKEN is not set: cannot refund Stars',
+            Failure.RefundImpossible,
+          );
         try {
           await telegram.refundStarPayment(Number(r.telegram_id), r.telegram_payment_charge_id);
         } catch (err) {

@@ -1,29 +1,8 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { createLifetimeActivities } from '../activities/lifetime';
 import type { RefundPolicy } from '../activities/refund-plan';
-import type { createRefundActivities } from '../activities/refunds';
+import { lifetime, refundBooks as books, refundPayouts as payouts } from './activity-options';
 
-type Refunds = ReturnType<typeof createRefundActivities>;
-
-// Our database: transient failures heal, retry without a cap.
-const books = proxyActivities<Refunds>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-// A refund is money owed to a user: keep trying (the provider's idempotence key makes each try the same refund).
-const payouts = proxyActivities<Refunds>({
-  startToCloseTimeout: '30s',
-  retry: {
-    initialInterval: '2s',
-    backoffCoefficient: 2,
-    maximumInterval: '10m',
-    nonRetryableErrorTypes: ['RefundNotFound'],
-  },
-});
-const lifetime = proxyActivities<ReturnType<typeof createLifetimeActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
+// Cancel with refund and admin refunds: each a short workflow with a deterministic id, so a repeated request
+// attaches to the one already running instead of refunding twice.
 
 export interface CancelInput {
   subscriptionId: string;
