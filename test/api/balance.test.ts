@@ -206,6 +206,39 @@ describe('api: the balance (ledger, card top-ups, paying from it)', function () 
     assert.equal((await balanceOf(tg)).balance, '5.00');
   });
 
+  it('a balance purchase that cannot be provisioned goes back to the balance, once', async () => {
+    const { tg, userId } = await newUser();
+    await credit(userId, '300.00');
+    // A tariff for a location no node serves: provisioning gives up after NODE_WAIT_LIMIT and refunds.
+    await sys.createTariff('nowhere-1', 30 * 86_400, { price: '120.00', location: 'atlantis' });
+    const impatient = await startApiOnSystem(sys, { NODE_WAIT_LIMIT: '1s' });
+    try {
+      const res = await impatient.call('POST', '/api/v1/payments/create', {
+        body: { telegram_id: tg, tariff_slug: 'nowhere-1', provider: 'balance' },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      started.push(res.body.workflow_id);
+      assert.equal(await finished(res.body.payment_id), 'REFUNDED');
+    } finally {
+      await impatient.close();
+    }
+    const now = await balanceOf(tg);
+    assert.equal(now.balance, '300.00', 'the debit came back');
+    assert.deepEqual(
+      now.entries.map((e: { amount: string; reason: string }) => [e.amount, e.reason]),
+      [
+        ['120.00', 'refund'],
+        ['-120.00', 'purchase'],
+        ['300.00', 'adjustment'],
+      ],
+    );
+    const [p] = await sql(
+      `select p.status, p.refunded_amount from payments p join users u on u.id = p.user_id where u.telegram_id = ?`,
+      [tg],
+    );
+    assert.deepEqual([p.status, p.refunded_amount], ['refunded', '120.00']);
+  });
+
   it('the database refuses an overdraft and any edit of the ledger', async () => {
     const { userId } = await newUser();
     await credit(userId, '10.00');
