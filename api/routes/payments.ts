@@ -69,7 +69,7 @@ const paymentView = z.object({
   payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']),
   amount: z.string(),
   currency: z.string(),
-  tariff_id: z.number().int(),
+  tariff_id: z.number().int().nullable().describe('null for a balance top-up'),
   created_at: z.string(),
   expires_at: z.string().nullable(),
 });
@@ -163,6 +163,16 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       const old = await sqlOne(deps.orm, PAYMENT_SELECT, [params.payment_id]);
       if (!old) throw notFound('payment_not_found');
       const user = await requireUser(deps.orm, String(old.telegram_id));
+      if (old.purpose === 'topup') {
+        // A failed top-up's Retry: a new top-up of the same amount.
+        const topUp = await startTopUp(deps, res, {
+          user,
+          amount: String(old.amount),
+          provider: old.provider,
+          body: {},
+        });
+        return void res.status(200).json(topUp);
+      }
       const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
       await refuseOtherLocation(deps.orm, user, tariff);
       // An explicit retry asks for a new payment, but the per-user limits still apply.
@@ -203,7 +213,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         payment_status: p.status,
         amount: p.amount,
         currency: p.currency,
-        tariff_id: Number(p.tariff_id),
+        tariff_id: p.tariff_id === null ? null : Number(p.tariff_id),
         created_at: new Date(p.created_at).toISOString(),
         expires_at: p.expires_at ? new Date(p.expires_at).toISOString() : null,
       });

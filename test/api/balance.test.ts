@@ -131,6 +131,28 @@ describe('api: the balance (ledger, card top-ups, paying from it)', function () 
     );
   });
 
+  it('a declined top-up credits nothing, and its Retry starts a new top-up of the same amount', async () => {
+    const { tg } = await newUser();
+    const res = await create({ telegram_id: tg, purpose: 'topup', amount: '300' });
+    const [row] = await sql(`select provider_payment_id from payments where id = ?`, [res.body.payment_id]);
+    sys.yookassa.decline(row.provider_payment_id);
+    await signalProviderState(sys, res.body.payment_id, row.provider_payment_id);
+    await waitFor(
+      async () => ((await stage(res.body.payment_id)) === 'CANCELED' ? true : undefined),
+      'the decline',
+    );
+    assert.equal((await balanceOf(tg)).balance, '0.00');
+    const got = await api.call('GET', `/api/v1/payments/${res.body.payment_id}`);
+    assert.deepEqual([got.status, got.body.tariff_id, got.body.payment_status], [200, null, 'canceled']);
+    const retry = await api.call('POST', `/api/v1/payments/${res.body.payment_id}/retry`);
+    started.push(retry.body.workflow_id);
+    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    assert.notEqual(retry.body.payment_id, res.body.payment_id);
+    assert.deepEqual([retry.body.amount, retry.body.payment_status], ['300.00', 'pending']);
+    const [p] = await sql(`select purpose from payments where id = ?`, [retry.body.payment_id]);
+    assert.equal(p.purpose, 'topup');
+  });
+
   it('crediting a top-up again (a retried activity) books nothing more', async () => {
     const { tg } = await newUser();
     const res = await create({ telegram_id: tg, purpose: 'topup', amount: '120.50' });
