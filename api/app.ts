@@ -22,6 +22,7 @@ import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { tariffRoutes } from './routes/tariffs';
+import { trialRoutes } from './routes/trials';
 import { userRoutes } from './routes/users';
 import { webhookRoutes } from './routes/webhook';
 
@@ -37,6 +38,7 @@ const ROUTE_GROUPS = [
   userRoutes,
   tariffRoutes,
   paymentRoutes,
+  trialRoutes,
   subscriptionRoutes,
   adminTariffRoutes,
   adminNodeRoutes,

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { createDatabaseActivities } from '../activities/database';
+import { createFreeAccessActivities } from '../activities/free-access';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
 import { createPaymentActivities } from '../activities/payments';
@@ -44,6 +45,7 @@ export function purchaseActivities(d: WorkerDeps) {
     }),
     ...createNodeActivities({ orm: d.orm, driverFor: d.driverFor }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
+    ...createFreeAccessActivities({ orm: d.orm, logger: d.logger }),
   };
 }
 
