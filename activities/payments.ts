@@ -86,7 +86,8 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       const stars = input.provider === 'stars';
       if (stars && !input.tariff.starPrice)
         throw ApplicationFailure.nonRetryable('tariff has no Stars price', 'PaymentRejected');
-      const amount = stars ? `${input.tariff.starPrice}.00` : input.tariff.price;
+      const free = input.provider === 'free'; // a 100 % promo code: nothing to ask any provider for
+      const amount = free ? '0.00' : stars ? `${input.tariff.starPrice}.00` : input.tariff.price;
       const currency = stars ? 'XTR' : input.tariff.currency;
       await sql().execute(
         `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata)
@@ -96,7 +97,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           input.userId,
           input.tariff.id,
           input.provider,
-          stars ? input.paymentId : null,
+          stars || free ? input.paymentId : null,
           amount,
           currency,
           input.paymentTimeoutMs / 1000,
@@ -114,7 +115,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         expiresAt: new Date(row.expires_at).toISOString(),
         status: 'pending',
       });
-      if (stars) return link(input.paymentId, null);
+      if (stars || free) return link(input.paymentId, null);
       if (row.provider_payment_id) return link(row.provider_payment_id, row.confirmation_url);
 
       const payment = await requireYooKassa()
@@ -150,6 +151,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       input: PurchaseInput,
     ): Promise<PaymentNotice | { status: 'canceled' | 'pending' }> {
       if (input.provider === 'stars') return { status: 'canceled' }; // an unpaid invoice costs nothing; pre-checkout refuses it now
+      if (input.provider === 'free') return { status: 'canceled' }; // nothing was asked of anyone
       const [row] = await sql().execute(`select provider_payment_id from payments where id = ?`, [
         input.paymentId,
       ]);
@@ -233,7 +235,9 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       );
       if (!p || p.status === 'refunded') return;
       let refundId: string;
-      if (p.provider === 'stars') {
+      if (p.provider === 'free') {
+        refundId = 'free'; // a 100 % promo purchase took no money: only the record changes
+      } else if (p.provider === 'stars') {
         if (!telegram)
           throw ApplicationFailure.nonRetryable(
             'BOT_TOKEN is not set: cannot refund Stars',

@@ -10,6 +10,7 @@ import { rateLimit } from './middleware/rate-limit';
 import { requestLog } from './middleware/request-log';
 import { RouteTable } from './route-table';
 import { adminNodeRoutes } from './routes/admin-nodes';
+import { adminPromoRoutes } from './routes/admin-promo';
 import { adminPurchaseRoutes } from './routes/admin-purchases';
 import { adminStatsRoutes } from './routes/admin-stats';
 import { adminTariffRoutes } from './routes/admin-tariffs';
@@ -18,6 +19,7 @@ import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
 import { paymentRoutes } from './routes/payments';
+import { promoRoutes } from './routes/promo';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
 import { subscriptionRoutes } from './routes/subscriptions';
@@ -39,12 +41,14 @@ const ROUTE_GROUPS = [
   tariffRoutes,
   paymentRoutes,
   trialRoutes,
+  promoRoutes,
   subscriptionRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
   adminStatsRoutes,
   adminUserRoutes,
   adminPurchaseRoutes,
+  adminPromoRoutes,
   openApiRoutes,
 ];
 

@@ -25,13 +25,17 @@ export const paymentCreated = z.object({
     .string()
     .nullable()
     .describe('YooKassa checkout page; null for Telegram Stars (send an invoice)'),
-  payment_status: z.literal('pending'),
+  payment_status: z
+    .enum(['pending', 'succeeded'])
+    .describe('`succeeded` only for a 100 % promo code: granted without a payment (provider `free`)'),
   amount: z.string(),
   currency: z.string(),
   created_at: z.string(),
   expires_at: z.string(),
   workflow_id: z.string(),
-  provider: z.enum(['yookassa', 'stars']),
+  provider: z.enum(['yookassa', 'stars', 'free']),
+  list_price: z.string().optional().describe('The price before the promo code (only when one applied)'),
+  discount: z.string().optional().describe('What the promo code took off (only when one applied)'),
 });
 export type PaymentCreated = z.infer<typeof paymentCreated>;
 

@@ -2,7 +2,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 // Shared by the workflow, the API and the tests: names here are part of the operator contract.
 
-export type Provider = 'yookassa' | 'stars';
+/** `free`: a 100 % promo code, recorded as a zero-amount payment no provider is asked about. */
+export type Provider = 'yookassa' | 'stars' | 'free';
 /** What a payment buys (payments.purpose). Only `subscription` is sold today; the others arrive with their features. */
 export type PaymentPurpose = 'subscription' | 'topup' | 'gift' | 'traffic_pack' | 'upgrade';
 

@@ -5,6 +5,7 @@ import { notFound } from '../errors';
 import { refuseOtherLocation } from '../location-check';
 import { RETRY_AFTER } from '../openapi/document';
 import { requireProviderAvailable } from '../provider-gate';
+import { priceWithPromo } from '../promo/pricing';
 import { admitAndStart, requestHash, setRetryAfter } from '../purchase-admission';
 import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
@@ -29,6 +30,11 @@ const createBody = z
       .optional(),
     tariff_slug: z.string().min(1).max(64).optional(),
     provider: provider.default('yookassa'),
+    promo_code: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{3,32}$/, 'must be 3-32 letters, digits, "-" or "_"')
+      .optional()
+      .describe('a percent or amount promo code: the discounted price is what the provider is asked for'),
   })
   .superRefine((b, ctx) => {
     if (b.tariff_id === undefined && b.tariff_slug === undefined) {
@@ -56,7 +62,7 @@ const limitDoc = {
 const paymentView = z.object({
   payment_id: z.string().uuid(),
   telegram_id: z.number().int(),
-  provider: z.enum(['yookassa', 'stars']),
+  provider: z.enum(['yookassa', 'stars', 'free']),
   payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']),
   amount: z.string(),
   currency: z.string(),
@@ -80,17 +86,30 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: {
         201: {
           description:
-            'Pending payment: a new one, the open one for the same user, tariff and provider, or the one this Idempotency-Key made',
+            'Pending payment: a new one, the open one for the same user, tariff and provider, or the one this Idempotency-Key made. ' +
+            'With `promo_code`: `list_price` and `discount` are added; a 100 % code answers `payment_status: "succeeded"`, provider `free`, amount 0, no confirmation_url',
           schema: paymentCreated,
         },
-        404: { description: 'Unknown user or tariff (inactive tariffs are not on sale)', schema: errorBody },
+        404: {
+          description: 'Unknown user or tariff (inactive tariffs are not on sale); `promo_not_found`',
+          schema: errorBody,
+        },
         409: {
           description:
             '`location_mismatch`: the user has an active access in another location (one access per user); ' +
-            "`idempotency_key_reused`: the key came with another body; `purchase_closed`: the key's purchase has finished",
+            "`idempotency_key_reused`: the key came with another body; `purchase_closed`: the key's purchase has finished; " +
+            'promo code refusals: `promo_used`, `promo_exhausted`, `promo_wrong_tariff`, `promo_first_purchase_only`',
           schema: errorBody,
         },
-        422: { description: 'A field is invalid; the body names it', schema: errorBody },
+        410: {
+          description: "`promo_expired` / `promo_not_started`: outside the code's validity",
+          schema: errorBody,
+        },
+        422: {
+          description:
+            'A field is invalid; the body names it. `amount_below_minimum`: the discounted price is under the provider minimum; `promo_not_a_discount`: a free-days code (redeem it instead)',
+          schema: errorBody,
+        },
         429: limitDoc,
         503: {
           description:
@@ -110,8 +129,20 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         provider: body.provider,
         idempotencyKey,
         requestHash: idempotencyKey ? requestHash(body) : undefined,
-        reuseOpen: true,
+        // A code prices a new payment; an open one for the same tariff was priced without it.
+        reuseOpen: !body.promo_code,
         beforeStart: () => requireProviderAvailable(deps, body.provider),
+        priceFor: body.promo_code
+          ? (paymentId) =>
+              priceWithPromo({
+                ...deps,
+                user,
+                tariff,
+                provider: body.provider,
+                code: body.promo_code!,
+                paymentId,
+              })
+          : undefined,
       }).catch((err) => {
         setRetryAfter(res, err);
         throw err;
