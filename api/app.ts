@@ -7,6 +7,7 @@ import { adminAuth, bearerAuth } from './middleware/bearer-auth';
 import { errorHandler, unknownRoute } from './middleware/errors';
 import { httpMetrics } from './middleware/http-metrics';
 import { rateLimit } from './middleware/rate-limit';
+import { registerGrowthGauges } from './promo/stats';
 import { requestLog } from './middleware/request-log';
 import { RouteTable } from './route-table';
 import { adminNodeRoutes } from './routes/admin-nodes';
@@ -63,6 +64,7 @@ export function createApp(appDeps: AppDeps): App {
     breakers: appDeps.breakers ?? createBreakers(appDeps.orm, breakerSettingsFrom(appDeps.config)),
   };
   registerBreakerGauge(deps.metrics.registry, deps.breakers);
+  registerGrowthGauges(deps.metrics.registry, deps.orm);
   const app = express() as App;
   app.set('trust proxy', false);
   app.set('etag', false);

@@ -3,7 +3,7 @@ import { createLogger } from '../../infra/logger';
 import { createYooKassaClient } from '../../infra/yookassa/client';
 import type { PurchaseSystem } from '../support/system';
 import { uniqueTelegramId } from './fixtures';
-import { ADMIN_TOKEN, type ApiHarness, startApiOnSystem } from './harness';
+import { ADMIN_TOKEN, type ApiHarness, METRICS_TOKEN, metricValue, startApiOnSystem } from './harness';
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
   const until = Date.now() + ms;
@@ -244,5 +244,13 @@ describe('promo codes: discounts priced at payment creation, free days, limits u
     );
     const ten = list.body.codes.find((c: { code: string }) => c.code === 'TENDAYS').stats;
     assert.deepEqual([ten.activations, ten.users], [10, 10]);
+
+    const stats = await api.call('GET', '/api/v1/admin/stats', { token: ADMIN_TOKEN });
+    assert.equal(stats.status, 200);
+    assert.ok(stats.body.growth.promo.activations >= 13, JSON.stringify(stats.body.growth));
+    assert.ok(stats.body.growth.promo.discount_given.some((d: { currency: string }) => d.currency === 'RUB'));
+    const metrics = await api.call('GET', '/metrics', { token: METRICS_TOKEN });
+    assert.equal(metricValue(metrics.text, 'promo_activations{code="TENDAYS"}'), 10);
+    assert.equal(metricValue(metrics.text, 'promo_activations{code="FREEMONTH"}'), 1);
   });
 });

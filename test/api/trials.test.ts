@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { PurchaseSystem } from '../support/system';
 import { trialWorkflowId } from '../../workflows/trial-messages';
 import { uniqueTelegramId } from './fixtures';
-import { type ApiHarness, startApiOnSystem } from './harness';
+import { ADMIN_TOKEN, type ApiHarness, startApiOnSystem } from './harness';
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
   const until = Date.now() + ms;
@@ -148,6 +148,8 @@ describe('trials: one free access per Telegram user, on a real node, with its ow
     );
     const after = await api.call('GET', `/api/v1/subscriptions/${tg}/config`);
     assert.equal(after.body.vless_url, before.vless_url);
+    const stats = await api.call('GET', '/api/v1/admin/stats', { token: ADMIN_TOKEN });
+    assert.ok(stats.body.growth.trials.converted >= 1, JSON.stringify(stats.body.growth.trials));
   });
 
   it('revokes a trial on time (short TRIAL_DURATION), and TRIAL_DURATION=0 turns trials off', async () => {
