@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { type Row, isUniqueViolation } from '../db';
+import { isUniqueViolation, type Row, sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import { startFreeAccess } from '../promo/free-access';
 import { requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
-import { errorBody, telegramId } from '../schemas';
+import { errorBody, telegramId, telegramIdParams } from '../schemas';
 import { trialGrantId, trialWorkflowId } from '../../workflows/trial-messages';
 
 const trialBody = z.object({ telegram_id: telegramId });
@@ -19,6 +19,34 @@ const trialUsed = () =>
   new HttpError(409, 'trial_used', 'this user has had a trial or an access already: one trial per user');
 
 export function trialRoutes(routes: RouteTable, deps: ApiDeps): void {
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/v1/trials/:telegram_id',
+      summary: 'Whether this user may still take the free trial (the bot offers it on /start)',
+      tag: 'bot',
+      auth: 'api',
+      params: telegramIdParams,
+      responses: {
+        200: {
+          description: 'Availability',
+          schema: z.object({ available: z.boolean(), duration_seconds: z.number().int() }),
+        },
+        404: { description: 'Unknown user', schema: errorBody },
+      },
+    },
+    async ({ params }, _req, res) => {
+      const user = await requireUser(deps.orm, params.telegram_id);
+      const seconds = Math.ceil(deps.config.TRIAL_DURATION / 1000);
+      const had = await sqlOne(
+        deps.orm,
+        `select 1 from subscriptions where user_id = ? union all select 1 from trials where user_id = ? limit 1`,
+        [user.id, user.id],
+      );
+      res.json({ available: seconds > 0 && !had, duration_seconds: seconds });
+    },
+  );
+
   routes.add(
     {
       method: 'post',

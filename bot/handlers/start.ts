@@ -1,5 +1,6 @@
 import type { Context, Telegraf } from 'telegraf';
 import { type BotDeps, mainMenuRows, show, textsFor } from '../ui';
+import { offerTrial } from './growth';
 
 /** /start: register (keeping the deep-link payload as the referral) and show the main menu. */
 export function registerStart(bot: Telegraf, deps: BotDeps): void {
@@ -20,6 +21,7 @@ export function registerStart(bot: Telegraf, deps: BotDeps): void {
       parse_mode: 'HTML',
       reply_markup: { inline_keyboard: mainMenuRows(m, deps.supportUrl) },
     });
+    await offerTrial(ctx, deps);
   });
   bot.command('menu', (ctx) => showMenu(ctx, deps));
 }
