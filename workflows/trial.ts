@@ -2,19 +2,15 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
-import type { createDatabaseActivities } from '../activities/database';
-import type { createFreeAccessActivities } from '../activities/free-access';
-import type { createLifetimeActivities } from '../activities/lifetime';
-import type { createNodeActivities } from '../activities/nodes';
 import type { Notification } from '../activities/telegram';
+import { purchaseDatabase as db, freeAccess as grants, lifetime, nodes, telegram } from './activity-options';
+import { Failure } from './failures';
 import { stageAttributes } from './stage';
-import { telegramActivities } from './telegram-queue';
 import {
   type FreeAccessInput,
   type FreeAccessResult,
@@ -24,24 +20,6 @@ import {
 } from './trial-messages';
 
 export * from './trial-messages';
-
-// Our own database: transient failures heal, so retry without a cap.
-const grants = proxyActivities<ReturnType<typeof createFreeAccessActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-const db = proxyActivities<ReturnType<typeof createDatabaseActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-const nodes = proxyActivities<ReturnType<typeof createNodeActivities>>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
-});
-const lifetime = proxyActivities<ReturnType<typeof createLifetimeActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
 
 /**
  * A free access (a trial, a free-days code): extend the running access, or provision a new one on a node and
@@ -155,7 +133,7 @@ export async function freeAccessWorkflow(input: FreeAccessInput): Promise<FreeAc
       await db.raiseOpsAlert({ kind: 'no_node_available', detail: `free grant ${input.grantId}` });
       if (Date.now() + delay > giveUpAt)
         throw ApplicationFailure.create({
-          type: 'NoNodeAvailable',
+          type: Failure.NoNodeAvailable,
           message: 'no healthy VPN node with free capacity',
           nonRetryable: true,
         });
@@ -166,7 +144,7 @@ export async function freeAccessWorkflow(input: FreeAccessInput): Promise<FreeAc
 
   async function notify(message: Omit<Notification, 'telegramId' | 'language'>): Promise<void> {
     try {
-      await telegramActivities().notify({
+      await telegram().notify({
         ...message,
         telegramId: input.telegramId,
         language: input.language,
