@@ -2,7 +2,7 @@ import type { Context, Telegraf } from 'telegraf';
 import { message } from 'telegraf/filters';
 import { t } from '../../infra/i18n';
 import { ApiRequestError, type Tariff } from '../api-client';
-import { type BotDeps, cb, show, textsFor } from '../ui';
+import { type BotDeps, cb, type Rows, show, textsFor } from '../ui';
 
 /** Trials and promo codes in the bot: the trial offer on /start, and a promo code in ≤ 2 extra taps. */
 
@@ -20,14 +20,14 @@ export function growthRefusalText(err: unknown, ctx: Context): string | null {
   return null;
 }
 
-/** After the welcome: users who never had a trial (nor any access) are offered one, one tap. */
-export async function offerTrial(ctx: Context, deps: BotDeps): Promise<void> {
-  if (!ctx.from) return;
+/** For the /start welcome: users who never had a trial (nor any access) get the offer and its button on top. */
+export async function trialOffer(ctx: Context, deps: BotDeps): Promise<{ text: string; rows: Rows } | null> {
+  if (!ctx.from) return null;
   const status = await deps.api.trialStatus(ctx.from.id).catch(() => null); // the offer must not break /start
-  if (!status?.available) return;
+  if (!status?.available) return null;
   const m = textsFor(ctx);
   const days = Math.max(1, Math.round(status.duration_seconds / 86_400));
-  await show(ctx, m.growth.trialOffer(days), [[cb(m.growth.trialButton, { type: 'trial' })]]);
+  return { text: m.growth.trialOffer(days), rows: [[cb(m.growth.trialButton, { type: 'trial' })]] };
 }
 
 export async function startTrial(ctx: Context, deps: BotDeps): Promise<void> {
