@@ -95,11 +95,14 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       if (stars && !input.tariff.starPrice)
         throw ApplicationFailure.nonRetryable('tariff has no Stars price', Failure.PaymentRejected);
       const topUp = input.purpose === 'topup';
-      const amount = stars
-        ? `${input.tariff.starPrice}.00`
-        : topUp
-          ? (input.amount ?? '')
-          : input.tariff.price;
+      const free = input.provider === 'free'; // a 100 % promo code: nothing to ask any provider for
+      const amount = free
+        ? '0.00'
+        : stars
+          ? `${input.tariff.starPrice}.00`
+          : topUp
+            ? (input.amount ?? '')
+            : input.tariff.price;
       const currency = stars ? 'XTR' : input.tariff.currency;
       await sql().execute(
         `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata, purpose)
@@ -109,7 +112,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           input.userId,
           topUp ? null : input.tariff.id,
           input.provider,
-          stars ? input.paymentId : null,
+          stars || free ? input.paymentId : null,
           amount,
           currency,
           input.paymentTimeoutMs / 1000,
@@ -128,7 +131,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         expiresAt: new Date(row.expires_at).toISOString(),
         status: 'pending',
       });
-      if (stars) return link(input.paymentId, null);
+      if (stars || free) return link(input.paymentId, null);
       if (row.provider_payment_id) return link(row.provider_payment_id, row.confirmation_url);
 
       const payment = await requireYooKassa()
@@ -164,6 +167,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       input: PurchaseInput,
     ): Promise<PaymentNotice | { status: 'canceled' | 'pending' }> {
       if (input.provider === 'stars') return { status: 'canceled' }; // an unpaid invoice costs nothing; pre-checkout refuses it now
+      if (input.provider === 'free') return { status: 'canceled' }; // nothing was asked of anyone
       const [row] = await sql().execute(`select provider_payment_id from payments where id = ?`, [
         input.paymentId,
       ]);
@@ -263,7 +267,9 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         logger.warn({ paymentId, reason }, 'balance payment refunded to the balance');
         return;
       }
-      if (p.provider === 'stars') {
+      if (p.provider === 'free') {
+        refundId = 'free'; // a 100 % promo purchase took no money: only the record changes
+      } else if (p.provider === 'stars') {
         if (!telegram)
           throw ApplicationFailure.nonRetryable(
             'BOT_TOKEN is not set: cannot refund Stars',

@@ -7,9 +7,11 @@ import { adminAuth, bearerAuth } from './middleware/bearer-auth';
 import { errorHandler, unknownRoute } from './middleware/errors';
 import { httpMetrics } from './middleware/http-metrics';
 import { rateLimit } from './middleware/rate-limit';
+import { registerGrowthGauges } from './promo/stats';
 import { requestLog } from './middleware/request-log';
 import { RouteTable } from './route-table';
 import { adminNodeRoutes } from './routes/admin-nodes';
+import { adminPromoRoutes } from './routes/admin-promo';
 import { adminPurchaseRoutes } from './routes/admin-purchases';
 import { adminStatsRoutes } from './routes/admin-stats';
 import { adminTariffRoutes } from './routes/admin-tariffs';
@@ -21,10 +23,12 @@ import { adminRefundRoutes } from './routes/admin-refunds';
 import { balanceRoutes } from './routes/balance';
 import { cancelRoutes } from './routes/cancel';
 import { paymentRoutes } from './routes/payments';
+import { promoRoutes } from './routes/promo';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { tariffRoutes } from './routes/tariffs';
+import { trialRoutes } from './routes/trials';
 import { userRoutes } from './routes/users';
 import { webhookRoutes } from './routes/webhook';
 
@@ -41,6 +45,8 @@ const ROUTE_GROUPS = [
   balanceRoutes,
   tariffRoutes,
   paymentRoutes,
+  trialRoutes,
+  promoRoutes,
   subscriptionRoutes,
   cancelRoutes,
   adminTariffRoutes,
@@ -49,6 +55,7 @@ const ROUTE_GROUPS = [
   adminUserRoutes,
   adminPurchaseRoutes,
   adminRefundRoutes,
+  adminPromoRoutes,
   openApiRoutes,
 ];
 
@@ -63,6 +70,7 @@ export function createApp(appDeps: AppDeps): App {
     breakers: appDeps.breakers ?? createBreakers(appDeps.orm, breakerSettingsFrom(appDeps.config)),
   };
   registerBreakerGauge(deps.metrics.registry, deps.breakers);
+  registerGrowthGauges(deps.metrics.registry, deps.orm);
   const app = express() as App;
   app.set('trust proxy', false);
   app.set('etag', false);

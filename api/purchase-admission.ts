@@ -5,6 +5,7 @@ import type { PaymentPurpose, Provider } from '../workflows/purchase-messages';
 import type { Row } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
+import type { PromoPrice } from './promo/pricing';
 import { type PaymentCreated, type PurchaseDeps, startPurchase } from './purchases';
 
 /** How long a recorded request without its payment row yet counts as "being created" (the API's own wait). */
@@ -27,6 +28,8 @@ export interface AdmissionRequest {
   amount?: string;
   /** Runs only before a new workflow starts (not for a replay or a reused payment), e.g. the provider gate. */
   beforeStart?: () => Promise<void>;
+  /** A promo code's price for this payment id (api/promo/pricing.ts); reserved before the workflow starts. */
+  priceFor?: (paymentId: string) => Promise<PromoPrice>;
 }
 
 export type Admission =
@@ -201,24 +204,28 @@ export async function admitAndStart(
 ): Promise<{ body: PaymentCreated; reused: boolean }> {
   const admission = await admitPurchase(deps, r);
   if (admission.kind === 'replay') return { body: admission.body, reused: true };
+  let promo: PromoPrice | undefined;
   try {
     if (admission.kind === 'new') await r.beforeStart?.();
-    const body = await startPurchase(deps, {
+    promo = await r.priceFor?.(admission.paymentId);
+    const started = await startPurchase(deps, {
       user: r.user,
-      tariff: r.tariff,
-      provider: r.provider,
+      tariff: promo?.tariff ?? r.tariff,
+      provider: promo?.provider ?? r.provider,
       paymentId: admission.paymentId,
       // Also for a new id: a concurrent duplicate (same key) may have started its workflow a moment earlier.
       attach: true,
       purpose: r.purpose,
       amount: r.amount,
     });
+    const body = promo ? await promo.finish(started) : started;
     if (r.idempotencyKey) await rememberAnswer(deps.orm, admission.requestId, body);
     return { body, reused: admission.kind === 'existing' };
   } catch (err) {
     // A timeout keeps the record: the workflow may still answer, and a retry with the key attaches to it.
     const timedOut = err instanceof HttpError && err.code === 'purchase_start_timeout';
     if (!timedOut) await forgetRequest(deps.orm, admission.requestId).catch(() => undefined);
+    if (!timedOut) await promo?.release().catch(() => undefined);
     throw err;
   }
 }

@@ -31,14 +31,16 @@ export const paymentCreated = z.object({
   payment_status: z
     .enum(['pending', 'succeeded'])
     .describe(
-      '`succeeded` when paid at once (from the balance): no confirmation_url, the key follows by message',
+      '`succeeded` when paid at once (from the balance, or a 100 % promo code with provider `free`): no confirmation_url, the key follows by message',
     ),
   amount: z.string(),
   currency: z.string(),
   created_at: z.string(),
   expires_at: z.string(),
   workflow_id: z.string(),
-  provider: z.enum(['yookassa', 'stars', 'balance']),
+  provider: z.enum(['yookassa', 'stars', 'balance', 'free']),
+  list_price: z.string().optional().describe('The price before the promo code (only when one applied)'),
+  discount: z.string().optional().describe('What the promo code took off (only when one applied)'),
 });
 export type PaymentCreated = z.infer<typeof paymentCreated>;
 

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { sql, sqlOne } from './db';
+import { growthStats, growthStatsBody } from './promo/stats';
 
 const money = z.object({ currency: z.string(), amount: z.string(), payments: z.number().int() });
 
@@ -19,6 +20,7 @@ export const statsBody = z.object({
     buyers: z.number().int().describe('catalog viewers who then paid'),
     rate: z.number().describe('buyers / catalog_viewers, 0..1'),
   }),
+  growth: growthStatsBody.describe('trials and promo codes'),
   nodes: z.array(
     z.object({
       id: z.string(),
@@ -62,7 +64,7 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
         group by 1, 2 order by 1, 2`,
       [timezone, timezone, timezone],
     );
-  const [counts, today, month, byDay, byMonth, conversion, nodes] = await Promise.all([
+  const [counts, today, month, byDay, byMonth, conversion, nodes, growth] = await Promise.all([
     sqlOne(
       orm,
       `select (select count(*) from users)::int as users,
@@ -85,6 +87,7 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
          from vpn_nodes n left join subscriptions s on s.node_id = n.id and s.status = 'active'
         group by n.id order by n.name`,
     ),
+    growthStats(orm),
   ]);
   const viewers = Number(conversion?.viewers ?? 0);
   const buyers = Number(conversion?.buyers ?? 0);
@@ -103,6 +106,7 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
       buyers,
       rate: viewers ? Math.round((buyers / viewers) * 10_000) / 10_000 : 0,
     },
+    growth,
     nodes: nodes.map((n) => ({
       id: n.id,
       name: n.name,

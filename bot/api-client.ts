@@ -127,7 +127,7 @@ export function createApiClient(config: ApiClientConfig) {
      * payment the first call created instead of starting a second purchase.
      */
     createPayment: (
-      input: { telegram_id: number; tariff_id: string; provider: 'yookassa' | 'stars' },
+      input: { telegram_id: number; tariff_id: string; provider: 'yookassa' | 'stars'; promo_code?: string },
       idempotencyKey?: string,
     ) =>
       request(paymentSchema, 'POST', '/api/v1/payments/create', {
@@ -159,6 +159,30 @@ export function createApiClient(config: ApiClientConfig) {
       request(configSchema.nullable(), 'GET', `/api/v1/subscriptions/${telegramId}/config`, {
         notFoundAsNull: true,
       }),
+
+    /** Trials and promo codes (bot/handlers/growth.ts). */
+    trialStatus: (telegramId: number) =>
+      request(
+        z.object({ available: z.boolean(), duration_seconds: z.number() }).nullable(),
+        'GET',
+        `/api/v1/trials/${id(telegramId)}`,
+        { notFoundAsNull: true },
+      ),
+    startTrial: (telegramId: number) =>
+      request(z.object({ subscription_id: z.string(), end_date: z.string() }), 'POST', '/api/v1/trials', {
+        body: { telegram_id: telegramId },
+      }),
+    redeemPromo: (telegramId: number, code: string) =>
+      request(
+        z.object({
+          kind: z.enum(['percent', 'amount', 'days']),
+          days_added: z.number().optional(),
+          value: z.string().optional(),
+        }),
+        'POST',
+        '/api/v1/promo/redeem',
+        { body: { telegram_id: telegramId, code } },
+      ),
 
     hasAdminToken: () => Boolean(config.adminToken),
     admin: {

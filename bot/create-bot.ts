@@ -7,6 +7,7 @@ import { type CallbackAction, decodeCallback } from '../infra/telegram/callbacks
 import { DispatchingBot } from './dispatching-bot';
 import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
 import { showGuide, showGuides } from './handlers/guides';
+import { askPromo, registerGrowth, startTrial } from './handlers/growth';
 import { registerPayments, retryPayment } from './handlers/payments';
 import { registerStart, showMenu } from './handlers/start';
 import { showSubscription } from './handlers/subscription';
@@ -37,9 +38,13 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
     case 'renew':
       return showTariffs(ctx, deps, { renew: true });
     case 'tariff':
-      return showTariff(ctx, deps, action.tariffId);
+      return showTariff(ctx, deps, action.tariffId, action.promo);
     case 'pay':
-      return pay(ctx, deps, action.tariffId, action.method);
+      return pay(ctx, deps, action.tariffId, action.method, action.promo);
+    case 'trial':
+      return startTrial(ctx, deps);
+    case 'promo':
+      return askPromo(ctx);
     case 'retry':
       return retryPayment(ctx, deps, action.paymentId);
     case 'subscription':
@@ -88,6 +93,7 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
   registerSupport(bot, deps);
   registerAdmin(bot, deps);
   registerPayments(bot, deps);
+  registerGrowth(bot, deps);
 
   bot.on('callback_query', async (ctx) => {
     const action = decodeCallback('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_YOOKASSA_CIDRS } from './net/allowlist';
 import { durationField, durationListField, durationOrOffField } from './config-fields';
+import { parseDuration } from './duration';
 import { parseSecretsKey, SECRETS_KEY_HINT } from './nodes/secrets';
 import { receiptCustomerField } from './yookassa/receipt';
 
@@ -82,6 +83,24 @@ const schema = z.object({
   PURCHASE_OPEN_LIMIT: z.coerce.number().int().min(1).default(5),
   PURCHASE_HOURLY_LIMIT: z.coerce.number().int().min(1).default(20),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Trials (api/routes/trials.ts): how long the one free trial per user lasts ("0" turns trials off), and
+  // the tariff (slug) whose location it uses; created on first use as an inactive tariff when missing.
+  TRIAL_DURATION: z
+    .string()
+    .transform((v, ctx) => {
+      if (v.trim() === '0') return 0;
+      try {
+        return parseDuration(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    })
+    .default('3d'),
+  TRIAL_TARIFF: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a tariff slug')
+    .default('trial'),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };

@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { createBalanceActivities } from '../activities/balance';
 import { createDatabaseActivities } from '../activities/database';
+import { createFreeAccessActivities } from '../activities/free-access';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
 import { createPaymentActivities } from '../activities/payments';
@@ -48,6 +49,7 @@ export function purchaseActivities(d: WorkerDeps) {
     ...createBalanceActivities({ orm: d.orm, logger: d.logger }),
     ...createRefundActivities({ orm: d.orm, yookassa: d.yookassa, telegram: d.telegram, logger: d.logger }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
+    ...createFreeAccessActivities({ orm: d.orm, logger: d.logger }),
   };
 }
 

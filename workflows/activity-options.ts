@@ -1,6 +1,7 @@
 import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createBalanceActivities } from '../activities/balance';
 import type { createDatabaseActivities } from '../activities/database';
+import type { createFreeAccessActivities } from '../activities/free-access';
 import type { createLifetimeActivities } from '../activities/lifetime';
 import type { createNodeActivities } from '../activities/nodes';
 import type { createPaymentActivities } from '../activities/payments';
@@ -17,6 +18,7 @@ type Database = ReturnType<typeof createDatabaseActivities>;
 type Nodes = ReturnType<typeof createNodeActivities>;
 type Lifetime = ReturnType<typeof createLifetimeActivities>;
 type Telegram = ReturnType<typeof createTelegramActivities>;
+type FreeAccess = ReturnType<typeof createFreeAccessActivities>;
 
 // The payment link must reach the user quickly: few, fast attempts while the API waits.
 export const paymentCreation = proxyActivities<Pick<Payments, 'createPayment'>>({
@@ -156,6 +158,12 @@ export const refundPayouts = proxyActivities<
 export const lifetime = proxyActivities<Pick<Lifetime, 'scheduleLifetime'>>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+// Free access (trials, free-days codes; workflows/trial.ts): our own database, retried without a cap.
+export const freeAccess = proxyActivities<FreeAccess>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
 // Messages wait out Telegram's outages and rate limits for an hour; a blocked user or a refused message is final.

@@ -4,3 +4,4 @@ export { subscriptionWorkflow } from './subscription';
 export { nodeHealthWorkflow } from './node-health';
 export { starsRefundWorkflow } from './stars-refund';
 export { cancelSubscriptionWorkflow, refundWorkflow } from './refunds';
+export { freeAccessWorkflow } from './trial';

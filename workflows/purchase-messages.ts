@@ -2,8 +2,11 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 // Shared by the workflow, the API and the tests: names here are part of the operator contract.
 
-/** `balance`: paid from the user's own ledger (activities/balance.ts), settled the moment it is created. */
-export type Provider = 'yookassa' | 'stars' | 'balance';
+/**
+ * `balance`: paid from the user's own ledger (activities/balance.ts), settled the moment it is created.
+ * `free`: a 100 % promo code, recorded as a zero-amount payment no provider is asked about.
+ */
+export type Provider = 'yookassa' | 'stars' | 'balance' | 'free';
 /** What a payment buys (payments.purpose). Only `subscription` is sold today; the others arrive with their features. */
 export type PaymentPurpose = 'subscription' | 'topup' | 'gift' | 'traffic_pack' | 'upgrade';
 

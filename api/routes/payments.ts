@@ -6,6 +6,7 @@ import { refuseOtherLocation } from '../location-check';
 import { RETRY_AFTER } from '../openapi/document';
 import { requireProviderAvailable } from '../provider-gate';
 import { startTopUp, topUpFields } from '../balance-topup';
+import { priceWithPromo } from '../promo/pricing';
 import { admitAndStart, requestHash, setRetryAfter } from '../purchase-admission';
 import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
@@ -31,6 +32,11 @@ const createBody = z
     tariff_slug: z.string().min(1).max(64).optional(),
     provider: provider.default('yookassa'),
     ...topUpFields,
+    promo_code: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{3,32}$/, 'must be 3-32 letters, digits, "-" or "_"')
+      .optional()
+      .describe('a percent or amount promo code: the discounted price is what the provider is asked for'),
   })
   .superRefine((b, ctx) => {
     if (b.purpose === 'topup') return; // a top-up buys no tariff (checked in startTopUp)
@@ -65,7 +71,7 @@ const limitDoc = {
 const paymentView = z.object({
   payment_id: z.string().uuid(),
   telegram_id: z.number().int(),
-  provider: z.enum(['yookassa', 'stars', 'balance']),
+  provider: z.enum(['yookassa', 'stars', 'balance', 'free']),
   payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']),
   amount: z.string(),
   currency: z.string(),
@@ -91,18 +97,31 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
           description:
             'Pending payment: a new one, the open one for the same user, tariff and provider, or the one this Idempotency-Key made. ' +
             'Provider `balance`: `payment_status: "succeeded"` (paid from the balance at once, the key follows by message). ' +
-            'Purpose `topup`: a card payment of `amount` that credits the balance once paid',
+            'Purpose `topup`: a card payment of `amount` that credits the balance once paid. ' +
+            'With `promo_code`: `list_price` and `discount` are added; a 100 % code answers `payment_status: "succeeded"`, provider `free`, amount 0, no confirmation_url',
           schema: paymentCreated,
         },
-        404: { description: 'Unknown user or tariff (inactive tariffs are not on sale)', schema: errorBody },
+        404: {
+          description: 'Unknown user or tariff (inactive tariffs are not on sale); `promo_not_found`',
+          schema: errorBody,
+        },
         409: {
           description:
             '`location_mismatch`: the user has an active access in another location (one access per user); ' +
             '`insufficient_balance`: provider `balance` and the balance does not cover the tariff; ' +
-            "`idempotency_key_reused`: the key came with another body; `purchase_closed`: the key's purchase has finished",
+            "`idempotency_key_reused`: the key came with another body; `purchase_closed`: the key's purchase has finished; " +
+            'promo code refusals: `promo_used`, `promo_exhausted`, `promo_wrong_tariff`, `promo_first_purchase_only`',
           schema: errorBody,
         },
-        422: { description: 'A field is invalid; the body names it', schema: errorBody },
+        410: {
+          description: "`promo_expired` / `promo_not_started`: outside the code's validity",
+          schema: errorBody,
+        },
+        422: {
+          description:
+            'A field is invalid; the body names it. `amount_below_minimum`: the discounted price is under the provider minimum; `promo_not_a_discount`: a free-days code (redeem it instead)',
+          schema: errorBody,
+        },
         429: limitDoc,
         503: {
           description:
@@ -129,8 +148,22 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         idempotencyKey,
         requestHash: idempotencyKey ? requestHash(body) : undefined,
         // A balance payment is settled at once: nothing open to reuse, each tap (key) is its own purchase.
-        reuseOpen: body.provider !== 'balance',
+        // A code prices a new payment; an open one for the same tariff was priced without it.
+        reuseOpen: body.provider !== 'balance' && !body.promo_code,
         beforeStart: () => requireProviderAvailable(deps, body.provider),
+        // Promo codes price card and Stars payments; a balance payment is charged at the list price.
+        priceFor:
+          body.promo_code && body.provider !== 'balance'
+            ? (paymentId) =>
+                priceWithPromo({
+                  ...deps,
+                  user,
+                  tariff,
+                  provider: body.provider as 'yookassa' | 'stars',
+                  code: body.promo_code!,
+                  paymentId,
+                })
+            : undefined,
       }).catch((err) => {
         setRetryAfter(res, err);
         throw err;

@@ -1,5 +1,6 @@
 import type { Context, Telegraf } from 'telegraf';
 import { type BotDeps, mainMenuRows, show, textsFor } from '../ui';
+import { trialOffer } from './growth';
 
 /** /start: register (keeping the deep-link payload as the referral) and show the main menu. */
 export function registerStart(bot: Telegraf, deps: BotDeps): void {
@@ -16,9 +17,10 @@ export function registerStart(bot: Telegraf, deps: BotDeps): void {
       ...(referral ? { referral: referral.slice(0, 64) } : {}),
     });
     const m = textsFor(ctx);
-    await ctx.reply(m.menu.welcome(from.first_name), {
+    const trial = await trialOffer(ctx, deps); // only for users who never had a trial or an access
+    await ctx.reply(m.menu.welcome(from.first_name) + (trial ? `\n\n${trial.text}` : ''), {
       parse_mode: 'HTML',
-      reply_markup: { inline_keyboard: mainMenuRows(m, deps.supportUrl) },
+      reply_markup: { inline_keyboard: [...(trial?.rows ?? []), ...mainMenuRows(m, deps.supportUrl)] },
     });
   });
   bot.command('menu', (ctx) => showMenu(ctx, deps));

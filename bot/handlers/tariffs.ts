@@ -2,6 +2,7 @@ import type { Context } from 'telegraf';
 import { ApiRequestError, type Tariff } from '../api-client';
 import { purchaseRefusalText } from '../api-refusals';
 import { type BotDeps, cb, show, textsFor } from '../ui';
+import { growthRefusalText } from './growth';
 import { presentPayment } from './payments';
 
 /** Tariffs → a tariff → a payment method → the payment page or a Stars invoice (3 taps from the menu). */
@@ -23,7 +24,8 @@ export async function showTariffs(
   const back = [cb(m.buttons.menu, { type: 'menu' })];
   if (tariffs.length === 0) return show(ctx, m.tariffs.empty, [back]);
   const rows = tariffs.map((t) => [cb(m.buttons.tariff(tariffText(t)), { type: 'tariff', tariffId: t.id })]);
-  await show(ctx, opts.renew ? m.tariffs.renewTitle : m.tariffs.title, [...rows, back]);
+  const promo = [cb(m.growth.promoButton, { type: 'promo' })];
+  await show(ctx, opts.renew ? m.tariffs.renewTitle : m.tariffs.title, [...rows, promo, back]);
 }
 
 async function findTariff(ctx: Context, deps: BotDeps, tariffId: string): Promise<Tariff | undefined> {
@@ -35,13 +37,18 @@ async function findTariff(ctx: Context, deps: BotDeps, tariffId: string): Promis
   return tariff;
 }
 
-export async function showTariff(ctx: Context, deps: BotDeps, tariffId: string): Promise<void> {
+export async function showTariff(
+  ctx: Context,
+  deps: BotDeps,
+  tariffId: string,
+  promo?: string,
+): Promise<void> {
   const tariff = await findTariff(ctx, deps, tariffId);
   if (!tariff) return;
   const m = textsFor(ctx);
-  const rows = [[cb(m.buttons.payCard, { type: 'pay', method: 'card', tariffId })]];
+  const rows = [[cb(m.buttons.payCard, { type: 'pay', method: 'card', tariffId, promo })]];
   if (tariff.star_price)
-    rows.push([cb(m.buttons.payStars(tariff.star_price), { type: 'pay', method: 'stars', tariffId })]);
+    rows.push([cb(m.buttons.payStars(tariff.star_price), { type: 'pay', method: 'stars', tariffId, promo })]);
   rows.push([cb(m.buttons.back, { type: 'tariffs' })]);
   await show(ctx, m.tariffs.chooseMethod(tariffText(tariff)), rows);
 }
@@ -51,6 +58,7 @@ export async function pay(
   deps: BotDeps,
   tariffId: string,
   method: 'card' | 'stars',
+  promo?: string,
 ): Promise<void> {
   const from = ctx.from;
   if (!from) return;
@@ -61,6 +69,7 @@ export async function pay(
     telegram_id: from.id,
     tariff_id: tariff.id,
     provider: method === 'card' ? 'yookassa' : 'stars',
+    ...(promo ? { promo_code: promo } : {}),
   } as const;
   // One key per tap: Telegram redelivers a tap with the same callback query id, and the API then answers
   // with the payment the first delivery created rather than starting a second purchase.
@@ -80,9 +89,11 @@ export async function pay(
       });
       payment = await deps.api.createPayment(input, idempotencyKey);
     }
+    // A 100 % promo code: nothing to pay, the key follows by message.
+    if (payment.payment_status === 'succeeded') return show(ctx, m.growth.promoFree);
     await presentPayment(ctx, payment, method, tariff);
   } catch (err) {
-    const refusal = purchaseRefusalText(err, m);
+    const refusal = growthRefusalText(err, ctx) ?? purchaseRefusalText(err, m);
     if (refusal === null) throw err;
     deps.logger.info({ telegramId: from.id, err: (err as Error).message }, 'purchase refused by the API');
     return show(ctx, refusal, [[cb(m.buttons.back, { type: 'tariff', tariffId })]]);

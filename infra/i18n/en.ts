@@ -256,6 +256,34 @@ export const en: Messages = {
     paidFromBalance: 'Paid from your balance. Your key follows in the next message.',
   },
   duration,
+  growth: {
+    trialOffer: (days) =>
+      `🎁 Try it free: ${days} ${pluralEn(days, 'day', 'days')} of VPN with no payment. The key arrives at once.`,
+    trialButton: '🎁 Try for free',
+    trialStarted: (end) =>
+      `🎁 Your trial runs until ${date(end)}. The key and QR code follow in the next message.`,
+    trialUsed: 'The free trial has been used already: there is one per user. Choose a plan to continue.',
+    trialsOff: 'The free trial is not available right now.',
+    promoButton: '🎟 Promo code',
+    promoAsk: '🎟 Send your promo code as a reply to this message.',
+    promoDaysAdded: (days) =>
+      `🎉 Code accepted: +${days} ${pluralEn(days, 'day', 'days')} of access. Details follow by message.`,
+    promoDiscount: (value, kind) =>
+      `🎟 Code accepted: ${kind === 'percent' ? `${Number(value)} %` : `${value} RUB`} off. Choose a plan — the price includes the discount:`,
+    promoFree: '🎉 The code covers the whole price: nothing to pay. Your key follows in the next message.',
+    promoRefusal: (code) =>
+      ({
+        promo_not_found: 'There is no such promo code. Check the spelling.',
+        promo_expired: 'This promo code has expired.',
+        promo_not_started: 'This promo code is not valid yet.',
+        promo_used: 'You have used this promo code already.',
+        promo_exhausted: 'This promo code has been used up.',
+        promo_wrong_tariff: 'This promo code is not valid for this plan.',
+        promo_first_purchase_only: 'This promo code is for a first purchase only.',
+        amount_below_minimum: 'With this code the price is below the minimum payment. Choose another plan.',
+        promo_not_a_discount: 'This code adds days rather than a discount: send it through “🎟 Promo code”.',
+      })[code] ?? 'The promo code did not work.',
+  },
   paymentStatus: (status) => paymentStatuses[status] ?? h(status),
   failureReason: (reason) => reasons[reason as YooKassaReason] ?? 'the payment was declined',
 };

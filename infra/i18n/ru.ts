@@ -272,6 +272,35 @@ export const ru = {
     paidFromBalance: 'Оплачено с баланса. Ключ придёт следующим сообщением.',
   },
   duration,
+  /** Trials and promo codes (bot/handlers/growth.ts). */
+  growth: {
+    trialOffer: (days: number) =>
+      `🎁 Попробуйте бесплатно: ${days} ${pluralRu(days, ['день', 'дня', 'дней'])} VPN без оплаты. Ключ придёт сразу.`,
+    trialButton: '🎁 Попробовать бесплатно',
+    trialStarted: (end: string) =>
+      `🎁 Пробный период включён до ${date(end)}. Ключ и QR-код придут следующим сообщением.`,
+    trialUsed: 'Пробный период уже был использован: он даётся один раз. Выберите тариф, чтобы продолжить.',
+    trialsOff: 'Пробный период сейчас недоступен.',
+    promoButton: '🎟 Промокод',
+    promoAsk: '🎟 Отправьте промокод ответом на это сообщение.',
+    promoDaysAdded: (days: number) =>
+      `🎉 Промокод принят: +${days} дн. доступа. Подробности придут сообщением.`,
+    promoDiscount: (value: string, kind: 'percent' | 'amount') =>
+      `🎟 Промокод принят: скидка ${kind === 'percent' ? `${Number(value)} %` : `${value} ₽`}. Выберите тариф — цена будет со скидкой:`,
+    promoFree: '🎉 Промокод покрыл всю цену: платить не нужно. Ключ придёт следующим сообщением.',
+    promoRefusal: (code: string) =>
+      ({
+        promo_not_found: 'Такого промокода нет. Проверьте написание.',
+        promo_expired: 'Срок действия этого промокода истёк.',
+        promo_not_started: 'Этот промокод ещё не действует.',
+        promo_used: 'Вы уже использовали этот промокод.',
+        promo_exhausted: 'Этот промокод закончился.',
+        promo_wrong_tariff: 'Этот промокод не действует для выбранного тарифа.',
+        promo_first_purchase_only: 'Этот промокод только для первой покупки.',
+        amount_below_minimum: 'С этим промокодом цена ниже минимальной суммы платежа. Выберите другой тариф.',
+        promo_not_a_discount: 'Этот промокод добавляет дни, а не скидку: отправьте его через «🎟 Промокод».',
+      })[code] ?? 'Промокод не подошёл.',
+  },
   paymentStatus: (status: string) => paymentStatuses[status] ?? h(status),
   failureReason: (reason?: string | null) => reasons[reason as YooKassaReason] ?? 'платёж отклонён',
 };

@@ -20,8 +20,10 @@ type ActionBody =
   | { type: 'menu' }
   | { type: 'tariffs' }
   | { type: 'renew' }
-  | { type: 'tariff'; tariffId: string }
-  | { type: 'pay'; method: 'card' | 'stars'; tariffId: string }
+  | { type: 'tariff'; tariffId: string; promo?: string }
+  | { type: 'pay'; method: 'card' | 'stars'; tariffId: string; promo?: string }
+  | { type: 'trial' }
+  | { type: 'promo' }
   | { type: 'retry'; paymentId: string }
   | { type: 'subscription' }
   | { type: 'guides' }
@@ -45,9 +47,13 @@ function raw(action: ActionBody): string {
     case 'renew':
       return 'rn';
     case 'tariff':
-      return `tr:${action.tariffId}`;
+      return `tr:${action.tariffId}${action.promo ? `:${action.promo}` : ''}`;
     case 'pay':
-      return `${action.method === 'card' ? 'pc' : 'ps'}:${action.tariffId}`;
+      return `${action.method === 'card' ? 'pc' : 'ps'}:${action.tariffId}${action.promo ? `:${action.promo}` : ''}`;
+    case 'trial':
+      return 'tl';
+    case 'promo':
+      return 'pr';
     case 'retry':
       return `rt:${action.paymentId}`;
     case 'subscription':
@@ -91,14 +97,21 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     s: { type: 'subscription' },
     g: { type: 'guides' },
     h: { type: 'support' },
+    tl: { type: 'trial' },
+    pr: { type: 'promo' },
   };
   if (!arg) return sep < 0 ? (simple[code] ?? null) : null;
   switch (code) {
     case 'tr':
-      return { type: 'tariff', tariffId: arg };
     case 'pc':
-    case 'ps':
-      return { type: 'pay', method: code === 'pc' ? 'card' : 'stars', tariffId: arg };
+    case 'ps': {
+      // "<tariff id>[:<promo code>]": a promo code rides along on the purchase path's buttons.
+      const [tariffId, promo] = arg.split(':');
+      if (!tariffId || (promo !== undefined && !/^[A-Z0-9_-]{3,32}$/.test(promo))) return null;
+      const extra = promo ? { promo } : {};
+      if (code === 'tr') return { type: 'tariff', tariffId, ...extra };
+      return { type: 'pay', method: code === 'pc' ? 'card' : 'stars', tariffId, ...extra };
+    }
     case 'rt':
       return { type: 'retry', paymentId: arg };
     case 'g':

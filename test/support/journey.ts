@@ -39,6 +39,8 @@ export interface JourneyOptions {
   withNode?: boolean;
   /** Start the workers with the rest (default true); false to start them later with `sys.startWorkers()`. */
   workers?: boolean;
+  /** TRIAL_DURATION of the API; default "0" (off), so /start shows the plain menu these journeys expect. */
+  trialDuration?: string;
 }
 
 /** Screens a user sees: a new message, an edited one, an invoice or a photo. */
@@ -115,6 +117,7 @@ export class Journey {
         PUBLIC_BASE_URL,
         REMIND_BEFORE: this.options.remindBefore ?? '5s',
         PAYMENT_TIMEOUT: this.options.paymentTimeout ?? '2m',
+        TRIAL_DURATION: this.options.trialDuration ?? '0',
         YOOKASSA_WEBHOOK_ALLOW: '127.0.0.1/32,::1/128,::ffff:127.0.0.1/128',
         TELEGRAM_API_ROOT: this.emu.url,
         SUPPORT_URL,

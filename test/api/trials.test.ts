@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import type { PurchaseSystem } from '../support/system';
+import { trialWorkflowId } from '../../workflows/trial-messages';
+import { uniqueTelegramId } from './fixtures';
+import { ADMIN_TOKEN, type ApiHarness, startApiOnSystem } from './harness';
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('trials: one free access per Telegram user, on a real node, with its own lifetime', function () {
+  this.timeout(180_000);
+  let sys: PurchaseSystem;
+  let api: ApiHarness;
+
+  before(async () => {
+    const { PurchaseSystem } = require('../support/system') as typeof import('../support/system');
+    sys = new PurchaseSystem({ remindBeforeMs: [1_000] });
+    await sys.start();
+    await sys.startWorkers();
+    api = await startApiOnSystem(sys, { TRIAL_DURATION: '3d' });
+  });
+  after(async () => {
+    await api?.close();
+    await sys?.stop();
+  });
+
+  const sql = (q: string, p: unknown[] = []) => sys.orm.em.getConnection().execute(q, p);
+  const register = async (tg: number) => {
+    const res = await api.call('POST', '/api/v1/users/register', {
+      body: { telegram_id: tg, language: 'en' },
+    });
+    assert.ok([200, 201].includes(res.status), JSON.stringify(res.body));
+  };
+  const activeConfig = (tg: number) =>
+    waitFor(async () => {
+      const res = await api.call('GET', `/api/v1/subscriptions/${tg}/config`);
+      return res.status === 200 ? res.body : undefined;
+    }, 'the trial key');
+
+  it('grants a trial whose key carries real traffic through a real Xray client, found as trial-<tg> in Temporal', async () => {
+    const { httpGetViaSocks, startHttpTarget, startXrayClient } =
+      require('../support/xray') as typeof import('../support/xray');
+    const tg = uniqueTelegramId();
+    await register(tg);
+    const res = await api.call('POST', '/api/v1/trials', { body: { telegram_id: tg } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const days = (Date.parse(res.body.end_date) - Date.now()) / 86_400_000;
+    assert.ok(days > 2.99 && days <= 3, `ends in ${days} days`);
+    assert.equal(res.body.workflow_id, `trial-${tg}`);
+
+    const config = await activeConfig(tg);
+    assert.match(config.vless_url, /^vless:\/\//);
+    const handle = api.temporal.workflow.getHandle(trialWorkflowId(String(tg)));
+    const result = await handle.result();
+    assert.equal(result.outcome, 'activated');
+    assert.equal(result.subscriptionId, res.body.subscription_id);
+    const [sub] = await sql(`select * from subscriptions where id = ?`, [res.body.subscription_id]);
+    assert.equal(new Date(sub.expires_at).toISOString(), res.body.end_date);
+    assert.ok((await sys.nodeClients()).includes(res.body.subscription_id), 'the client is on the node');
+
+    // The key message with the QR reached the user (Telegram emulator).
+    await waitFor(
+      async () =>
+        sys.telegram.sentTo(tg).some((c) => /vless:\/\//.test(String(c.params.text))) ? true : undefined,
+      'the activation message',
+    );
+
+    const site = await startHttpTarget();
+    const client = await startXrayClient(config.vless_url);
+    try {
+      const got = await httpGetViaSocks(client.socksPort, site.url('/slow?chunks=2&ms=10'), {
+        timeoutMs: 15_000,
+      });
+      assert.equal(got.status, 200);
+    } finally {
+      await client.stop();
+      await site.close();
+    }
+
+    const desc = await handle.describe();
+    assert.equal(desc.searchAttributes.TelegramId?.[0], String(tg));
+    assert.equal(desc.searchAttributes.PurchaseStage?.[0], 'COMPLETED');
+  });
+
+  it('refuses a second trial, and of concurrent tries exactly one wins', async () => {
+    const tg = uniqueTelegramId();
+    await register(tg);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => api.call('POST', '/api/v1/trials', { body: { telegram_id: tg } })),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409, 409, 409]);
+    for (const a of answers.filter((x) => x.status === 409)) assert.equal(a.body.error, 'trial_used');
+    await activeConfig(tg);
+    const again = await api.call('POST', '/api/v1/trials', { body: { telegram_id: tg } });
+    assert.deepEqual([again.status, again.body.error], [409, 'trial_used']);
+    const [count] = await sql(
+      `select count(*)::int as n from subscriptions s join users u on u.id = s.user_id where u.telegram_id = ?`,
+      [tg],
+    );
+    assert.equal(count.n, 1);
+  });
+
+  it('refuses a trial to a user who bought before, and answers 404 for an unknown user', async () => {
+    const tg = uniqueTelegramId();
+    await register(tg);
+    const { link, handle, paymentId } = await sys.buy(tg, 'month-1');
+    sys.yookassa.pay(link.providerPaymentId!);
+    const { signalProviderState } = require('../support/webhook') as typeof import('../support/webhook');
+    await signalProviderState(sys, paymentId, link.providerPaymentId!);
+    await handle.result();
+    const res = await api.call('POST', '/api/v1/trials', { body: { telegram_id: tg } });
+    assert.deepEqual([res.status, res.body.error], [409, 'trial_used']);
+    const unknown = await api.call('POST', '/api/v1/trials', { body: { telegram_id: uniqueTelegramId() } });
+    assert.equal(unknown.status, 404);
+  });
+
+  it('buying during a trial converts it: the same key keeps working, the end is max(trial end, now) + paid period', async () => {
+    const tg = uniqueTelegramId();
+    await register(tg);
+    const trial = await api.call('POST', '/api/v1/trials', { body: { telegram_id: tg } });
+    assert.equal(trial.status, 201);
+    const before = await activeConfig(tg);
+    await api.temporal.workflow.getHandle(trialWorkflowId(String(tg))).result();
+
+    const [tariff] = await sql(`select * from tariffs where slug = 'month-1'`);
+    const pay = await api.call('POST', '/api/v1/payments/create', {
+      body: { telegram_id: tg, tariff_slug: 'month-1' },
+    });
+    assert.equal(pay.status, 201, JSON.stringify(pay.body));
+    const [row] = await sql(`select provider_payment_id from payments where id = ?`, [pay.body.payment_id]);
+    sys.yookassa.pay(row.provider_payment_id);
+    const { signalProviderState } = require('../support/webhook') as typeof import('../support/webhook');
+    await signalProviderState(sys, pay.body.payment_id, row.provider_payment_id);
+    const result = await api.temporal.workflow.getHandle(pay.body.workflow_id).result();
+    assert.equal(result.outcome, 'extended');
+    assert.equal(result.subscriptionId, trial.body.subscription_id);
+    assert.equal(
+      Date.parse(result.expiresAt),
+      Date.parse(trial.body.end_date) + Number(tariff.duration_seconds) * 1000,
+    );
+    const after = await api.call('GET', `/api/v1/subscriptions/${tg}/config`);
+    assert.equal(after.body.vless_url, before.vless_url);
+    const stats = await api.call('GET', '/api/v1/admin/stats', { token: ADMIN_TOKEN });
+    assert.ok(stats.body.growth.trials.converted >= 1, JSON.stringify(stats.body.growth.trials));
+  });
+
+  it('revokes a trial on time (short TRIAL_DURATION), and TRIAL_DURATION=0 turns trials off', async () => {
+    const short = await startApiOnSystem(sys, { TRIAL_DURATION: '4s' });
+    const off = await startApiOnSystem(sys, { TRIAL_DURATION: '0' });
+    try {
+      const tg = uniqueTelegramId();
+      await register(tg);
+      const refused = await off.call('POST', '/api/v1/trials', { body: { telegram_id: tg } });
+      assert.deepEqual([refused.status, refused.body.error], [403, 'trials_off']);
+
+      const res = await short.call('POST', '/api/v1/trials', { body: { telegram_id: tg } });
+      assert.equal(res.status, 201);
+      const id = res.body.subscription_id;
+      await waitFor(
+        async () => ((await sys.nodeClients()).includes(id) ? true : undefined),
+        'the client on the node',
+      );
+      const [expired] = await waitFor(async () => {
+        const rows = await sql(`select status, expires_at from subscriptions where id = ?`, [id]);
+        return rows[0]?.status === 'expired' ? rows : undefined;
+      }, 'the revoke');
+      assert.ok(Date.now() >= new Date(expired.expires_at).getTime(), 'not revoked before its end');
+      assert.ok(!(await sys.nodeClients()).includes(id), 'the client is gone from the node');
+      // The reminder before the end offered the paid tariffs (the Renew button opens them).
+      const reminder = sys.telegram
+        .sentTo(tg)
+        .find((c) => /"callback_data":"[^"]*rn"/.test(JSON.stringify(c.params.reply_markup ?? '')));
+      assert.ok(reminder, 'a reminder/expiry message with the renew button');
+      const again = await short.call('POST', '/api/v1/trials', { body: { telegram_id: tg } });
+      assert.deepEqual([again.status, again.body.error], [409, 'trial_used']);
+    } finally {
+      await short.close();
+      await off.close();
+    }
+  });
+});
