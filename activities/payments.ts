@@ -89,8 +89,8 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       const amount = stars ? `${input.tariff.starPrice}.00` : input.tariff.price;
       const currency = stars ? 'XTR' : input.tariff.currency;
       await sql().execute(
-        `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata)
-         values (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?) on conflict (id) do nothing`,
+        `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata, purpose)
+         values (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?, ?) on conflict (id) do nothing`,
         [
           input.paymentId,
           input.userId,
@@ -101,6 +101,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           currency,
           input.paymentTimeoutMs / 1000,
           JSON.stringify({ workflow_id: `purchase-${input.paymentId}`, telegram_id: input.telegramId }),
+          input.purpose ?? 'subscription',
         ],
       );
       const [row] = await sql().execute(`select * from payments where id = ?`, [input.paymentId]);

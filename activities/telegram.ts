@@ -11,6 +11,7 @@ import {
 } from '../infra/telegram/errors';
 import { qrPng } from '../infra/xray/qr';
 import { notificationCallbacks as buttons } from '../bot/callbacks';
+import { type ReferralGiftKind, composeReferralGift } from './gifts';
 
 export interface TelegramDeps {
   orm: MikroORM;
@@ -18,10 +19,20 @@ export interface TelegramDeps {
   publicBaseUrl: string;
   logger: Logger;
   onSendError?: (code: string) => void;
+  /** BOT_USERNAME: gift links are https://t.me/<bot>?start=gift_<code>. */
+  botUsername?: string;
 }
 
 export interface Notification {
-  kind: 'activated' | 'extended' | 'payment_failed' | 'payment_expired' | 'reminder' | 'expired' | 'refunded';
+  kind:
+    | 'activated'
+    | 'extended'
+    | 'payment_failed'
+    | 'payment_expired'
+    | 'reminder'
+    | 'expired'
+    | 'refunded'
+    | ReferralGiftKind;
   telegramId: string;
   language: string;
   paymentId?: string;
@@ -40,7 +51,14 @@ export function dedupeKey(n: Notification): string {
 }
 
 /** Telegram notifications. Runs on the `telegram` task queue, whose server-side rate limit keeps us under 30/s. */
-export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, onSendError }: TelegramDeps) {
+export function createTelegramActivities({
+  orm,
+  sender,
+  publicBaseUrl,
+  logger,
+  onSendError,
+  botUsername,
+}: TelegramDeps) {
   const sql = () => orm.em.getConnection();
 
   /**
@@ -102,6 +120,11 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
         const [p] = await sql().execute(`select amount, currency from payments where id = ?`, [n.paymentId]);
         return { text: m.notifications.refundDone({ amount: p?.amount ?? '', currency: p?.currency ?? '' }) };
       }
+      case 'gift_link':
+      case 'gift_claimed':
+      case 'referral_bonus':
+      case 'referral_welcome':
+        return { text: await composeReferralGift(orm, { ...n, kind: n.kind }, botUsername) };
     }
   }
 

@@ -79,6 +79,10 @@ const schema = z.object({
   PURCHASE_OPEN_LIMIT: z.coerce.number().int().min(1).default(5),
   PURCHASE_HOURLY_LIMIT: z.coerce.number().int().min(1).default(20),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Referrals and gifts (api/referrals.ts, workflows/gift.ts).
+  REFERRAL_BONUS_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
+  REFERRAL_WELCOME_DAYS: z.coerce.number().int().min(0).max(3650).default(0),
+  GIFT_CLAIM_WINDOW: duration.default('30d'),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };

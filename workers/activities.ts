@@ -5,6 +5,8 @@ import { createDatabaseActivities } from '../activities/database';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
 import { createPaymentActivities } from '../activities/payments';
+import { createGiftActivities } from '../activities/gifts';
+import { createGrantActivities, createReferralActivities } from '../activities/referrals';
 import { createTelegramActivities } from '../activities/telegram';
 import type { TelegramSender } from '../infra/telegram/sender';
 import type { YooKassaClient } from '../infra/yookassa/client';
@@ -19,6 +21,8 @@ export interface WorkerDeps {
   returnUrl: string;
   remindBeforeMs: number[];
   driverFor?: NodeDeps['driverFor'];
+  /** Referrals and gifts: REFERRAL_BONUS_DAYS (default 7), REFERRAL_WELCOME_DAYS (0), BOT_USERNAME, NODE_WAIT_LIMIT. */
+  growth?: { referralBonusDays?: number; referralWelcomeDays?: number; botUsername?: string; nodeWaitLimitMs?: number };
   metrics?: {
     alert(kind: string): void;
     keyDelivered(seconds: number): void;
@@ -44,6 +48,16 @@ export function purchaseActivities(d: WorkerDeps) {
     }),
     ...createNodeActivities({ orm: d.orm, driverFor: d.driverFor }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
+    ...createGrantActivities({ orm: d.orm }),
+    ...createGiftActivities({ orm: d.orm, temporal: d.temporal, logger: d.logger }),
+    ...createReferralActivities({
+      orm: d.orm,
+      temporal: d.temporal,
+      logger: d.logger,
+      bonusDays: d.growth?.referralBonusDays ?? 7,
+      welcomeDays: d.growth?.referralWelcomeDays ?? 0,
+      nodeWaitLimitMs: d.growth?.nodeWaitLimitMs ?? 30 * 60_000,
+    }),
   };
 }
 
@@ -55,5 +69,6 @@ export function telegramActivities(d: WorkerDeps & { telegram: TelegramSender })
     publicBaseUrl: d.publicBaseUrl,
     logger: d.logger,
     onSendError: d.metrics?.telegramError,
+    botUsername: d.growth?.botUsername,
   });
 }

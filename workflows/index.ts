@@ -3,3 +3,5 @@ export { purchaseWorkflow } from './purchase';
 export { subscriptionWorkflow } from './subscription';
 export { nodeHealthWorkflow } from './node-health';
 export { starsRefundWorkflow } from './stars-refund';
+export { giftWorkflow } from './gift';
+export { referralRewardWorkflow } from './referral';

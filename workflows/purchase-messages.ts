@@ -38,6 +38,10 @@ export interface PurchaseInput {
   paymentTimeoutMs: number;
   remindBeforeMs: number[];
   nodeWaitLimitMs: number;
+  /** Default `subscription`. `gift`: the buyer gets a gift link instead of access (workflows/gift.ts). */
+  purpose?: PaymentPurpose;
+  /** Gifts: GIFT_CLAIM_WINDOW, how long the gift stays claimable before it is refunded. */
+  giftClaimWindowMs?: number;
 }
 
 /** What the API hands the bot: where to pay. */

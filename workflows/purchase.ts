@@ -24,6 +24,7 @@ import {
   paymentNoticeSignal,
   purchaseStatusQuery,
 } from './purchase-messages';
+import { offerReferralReward, sellGift } from './gift-sale';
 import { stageAttributes } from './stage';
 import { telegramActivities } from './telegram-queue';
 
@@ -108,8 +109,10 @@ const STARS_RECHECK_MS = [1_000, 3_000, 6_000];
 const SPARE_REMOVAL_LIMIT_MS = 7 * 24 * 3_600_000;
 
 export interface PurchaseResult {
-  outcome: 'granted' | 'extended' | 'canceled' | 'expired' | 'refunded' | 'not_created';
+  outcome: 'granted' | 'extended' | 'gifted' | 'canceled' | 'expired' | 'refunded' | 'not_created';
   subscriptionId?: string;
+  /** Gift purchases: the gift this payment bought. */
+  giftId?: string;
   expiresAt?: string;
 }
 
@@ -245,6 +248,9 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   } else {
     result = await grantAccess(input, settled, status, enterStage);
   }
+  // A referred user's first payment rewards the referrer (referral-<referee> workflow; once per referee).
+  if (['granted', 'extended', 'gifted'].includes(result.outcome) && patched('referral-reward'))
+    await offerReferralReward(input);
   await condition(allHandlersFinished);
   // Claims signalled up to the very end are answered: a charge that bought nothing is refunded.
   while (verifiesStars && (starClaims.length > 0 || strayCharges.length > 0)) {
@@ -387,6 +393,12 @@ async function grantAccess(
   const compensations: Array<() => Promise<void>> = [];
   try {
     await db.recordPaymentSucceeded({ paymentId: input.paymentId, notice: paid });
+    // A gift buys a gift link, not access for the buyer; a gift that cannot be made is refunded below.
+    if (input.purpose === 'gift') {
+      const gift = await sellGift(input);
+      enterStage('COMPLETED');
+      return { outcome: 'gifted', giftId: gift.giftId };
+    }
     // Renewal: the same key keeps working, only the end moves.
     const extension = await db.extendActiveSubscription({ paymentId: input.paymentId });
     if (extension) {
