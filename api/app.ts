@@ -14,6 +14,8 @@ import { adminPurchaseRoutes } from './routes/admin-purchases';
 import { adminStatsRoutes } from './routes/admin-stats';
 import { adminTariffRoutes } from './routes/admin-tariffs';
 import { adminUserRoutes } from './routes/admin-users';
+import { giftRoutes } from './routes/gifts';
+import { referralRoutes } from './routes/referral';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
@@ -38,6 +40,8 @@ const ROUTE_GROUPS = [
   tariffRoutes,
   paymentRoutes,
   subscriptionRoutes,
+  referralRoutes,
+  giftRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
   adminStatsRoutes,

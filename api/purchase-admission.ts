@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Response } from 'express';
-import type { Provider } from '../workflows/purchase-messages';
+import type { PaymentPurpose, Provider } from '../workflows/purchase-messages';
 import type { Row } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
@@ -16,6 +16,8 @@ export interface AdmissionRequest {
   user: Row;
   tariff: Row;
   provider: Provider;
+  /** Default `subscription`; an open payment is reused only for the same purpose. */
+  purpose?: PaymentPurpose;
   /** The client's Idempotency-Key, if it sent one. */
   idempotencyKey?: string;
   /** Hash of the request body the key was first used with. */
@@ -110,13 +112,23 @@ async function openPaymentFor(
     `select payment_id from (
        select p.id as payment_id, p.created_at from payments p
         where p.user_id = ? and p.tariff_id = ? and p.provider = ? and p.status = 'pending' and p.expires_at > now()
+          and p.purpose = ?
        union all
        select r.payment_id, r.created_at from purchase_requests r
         where r.telegram_id = ? and r.tariff_id = ? and r.provider = ?
           and r.created_at > now() - make_interval(secs => ?)
           and not exists (select 1 from payments p where p.id = r.payment_id)
      ) o order by created_at desc limit 1`,
-    [r.user.id, r.tariff.id, r.provider, telegramId, r.tariff.id, r.provider, IN_FLIGHT_SECONDS],
+    [
+      r.user.id,
+      r.tariff.id,
+      r.provider,
+      r.purpose ?? 'subscription',
+      telegramId,
+      r.tariff.id,
+      r.provider,
+      IN_FLIGHT_SECONDS,
+    ],
   );
   return row?.payment_id;
 }
@@ -204,6 +216,7 @@ export async function admitAndStart(
       user: r.user,
       tariff: r.tariff,
       provider: r.provider,
+      purpose: r.purpose,
       paymentId: admission.paymentId,
       // Also for a new id: a concurrent duplicate (same key) may have started its workflow a moment earlier.
       attach: true,

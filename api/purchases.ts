@@ -7,6 +7,7 @@ import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../infra/temporal';
 import type { purchaseWorkflow } from '../workflows/purchase';
 import {
   type PaymentLink,
+  type PaymentPurpose,
   type Provider,
   type PurchaseInput,
   paymentLinkUpdate,
@@ -45,6 +46,8 @@ export interface StartPurchaseArgs {
   paymentId?: string;
   /** That purchase may already run: attach to it instead of failing (never restart a closed one). */
   attach?: boolean;
+  /** What the payment buys (default `subscription`); `gift` makes a gift link instead of access. */
+  purpose?: PaymentPurpose;
 }
 
 export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'logger'>;
@@ -52,7 +55,7 @@ export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'l
 /** One new purchase = one new workflow, started with the Update that waits for its payment link. */
 export async function startPurchase(
   deps: PurchaseDeps,
-  { user, tariff, provider, paymentId = randomUUID(), attach = false }: StartPurchaseArgs,
+  { user, tariff, provider, paymentId = randomUUID(), attach = false, purpose }: StartPurchaseArgs,
 ): Promise<PaymentCreated> {
   if (provider === 'stars' && !tariff.star_price) {
     throw invalidField(
@@ -82,6 +85,9 @@ export async function startPurchase(
     paymentTimeoutMs: deps.config.PAYMENT_TIMEOUT,
     remindBeforeMs: deps.config.REMIND_BEFORE,
     nodeWaitLimitMs: deps.config.NODE_WAIT_LIMIT,
+    ...(purpose && purpose !== 'subscription'
+      ? { purpose, giftClaimWindowMs: deps.config.GIFT_CLAIM_WINDOW }
+      : {}),
   };
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>('purchaseWorkflow', {
     workflowId,

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { sql, sqlOne } from './db';
+import { collectReferralGiftStats, referralGiftStats } from './referral-gift-figures';
 
 const money = z.object({ currency: z.string(), amount: z.string(), payments: z.number().int() });
 
@@ -28,6 +29,7 @@ export const statsBody = z.object({
       active_subscriptions: z.number().int(),
     }),
   ),
+  ...referralGiftStats.shape,
 });
 export type Stats = z.infer<typeof statsBody>;
 
@@ -62,7 +64,7 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
         group by 1, 2 order by 1, 2`,
       [timezone, timezone, timezone],
     );
-  const [counts, today, month, byDay, byMonth, conversion, nodes] = await Promise.all([
+  const [counts, today, month, byDay, byMonth, conversion, nodes, referralGift] = await Promise.all([
     sqlOne(
       orm,
       `select (select count(*) from users)::int as users,
@@ -85,6 +87,7 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
          from vpn_nodes n left join subscriptions s on s.node_id = n.id and s.status = 'active'
         group by n.id order by n.name`,
     ),
+    collectReferralGiftStats(orm),
   ]);
   const viewers = Number(conversion?.viewers ?? 0);
   const buyers = Number(conversion?.buyers ?? 0);
@@ -110,6 +113,7 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
       capacity: Number(n.capacity),
       active_subscriptions: Number(n.active_subscriptions),
     })),
+    ...referralGift,
   };
 }
 

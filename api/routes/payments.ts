@@ -29,6 +29,8 @@ const createBody = z
       .optional(),
     tariff_slug: z.string().min(1).max(64).optional(),
     provider: provider.default('yookassa'),
+    // `gift`: the buyer gets a gift link to forward instead of access (api/gifts.ts).
+    purpose: z.enum(['subscription', 'gift']).default('subscription'),
   })
   .superRefine((b, ctx) => {
     if (b.tariff_id === undefined && b.tariff_slug === undefined) {
@@ -102,15 +104,21 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
     async ({ body, headers }, _req, res) => {
       const user = await requireUser(deps.orm, body.telegram_id);
       const tariff = await requireActiveTariff(deps.orm, { id: body.tariff_id, slug: body.tariff_slug });
-      await refuseOtherLocation(deps.orm, user, tariff);
+      // A gift is for someone else: the buyer's own access and its location do not matter.
+      if (body.purpose !== 'gift') await refuseOtherLocation(deps.orm, user, tariff);
       const idempotencyKey = headers['idempotency-key'] as string | undefined;
       const { body: payment } = await admitAndStart(deps, {
         user,
         tariff,
         provider: body.provider,
+        purpose: body.purpose,
         idempotencyKey,
-        requestHash: idempotencyKey ? requestHash(body) : undefined,
-        reuseOpen: true,
+        // Hashed as before purpose existed, so keys of plain purchases keep matching their first body.
+        requestHash: idempotencyKey
+          ? requestHash({ ...body, purpose: body.purpose === 'subscription' ? undefined : body.purpose })
+          : undefined,
+        // The in-flight half of the reuse check knows no purpose: a gift never reuses another payment.
+        reuseOpen: body.purpose !== 'gift',
         beforeStart: () => requireProviderAvailable(deps, body.provider),
       }).catch((err) => {
         setRetryAfter(res, err);
@@ -145,12 +153,14 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       if (!old) throw notFound('payment_not_found');
       const user = await requireUser(deps.orm, String(old.telegram_id));
       const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
-      await refuseOtherLocation(deps.orm, user, tariff);
+      const gift = old.purpose === 'gift';
+      if (!gift) await refuseOtherLocation(deps.orm, user, tariff);
       // An explicit retry asks for a new payment, but the per-user limits still apply.
       const { body } = await admitAndStart(deps, {
         user,
         tariff,
         provider: old.provider,
+        purpose: gift ? 'gift' : undefined,
         reuseOpen: false,
         beforeStart: () => requireProviderAvailable(deps, old.provider),
       }).catch((err) => {
