@@ -66,7 +66,9 @@ async function lockTarget(q: Query, grant: DaysGrant): Promise<GrantTarget | nul
     if (row && referral && row.status === 'clawed_back') return null;
   }
   if (!row) return null;
-  const [user] = await q(`select id, telegram_id, language from users where id = ? for update`, [row.user_id]);
+  const [user] = await q(`select id, telegram_id, language from users where id = ? for update`, [
+    row.user_id,
+  ]);
   return {
     userId: user.id,
     telegramId: String(user.telegram_id),
@@ -187,12 +189,15 @@ export function createGrantActivities({ orm }: { orm: MikroORM }) {
             t.seconds,
           ],
         );
-        await q(`insert into subscription_events (subscription_id, payment_id, type, data) values (?, ?, ?, ?)`, [
-          args.subscriptionId,
-          t.paymentId,
-          'activated',
-          JSON.stringify({ grant: args.grant, node_id: args.nodeId, seconds: t.seconds }),
-        ]);
+        await q(
+          `insert into subscription_events (subscription_id, payment_id, type, data) values (?, ?, ?, ?)`,
+          [
+            args.subscriptionId,
+            t.paymentId,
+            'activated',
+            JSON.stringify({ grant: args.grant, node_id: args.nodeId, seconds: t.seconds }),
+          ],
+        );
         await q(`update vpn_nodes set client_count = client_count + 1 where id = ?`, [args.nodeId]);
         await markGranted(q, args.grant, t, args.subscriptionId);
         return grantOf(q, args.subscriptionId, t, 'activated');

@@ -10,7 +10,9 @@ const money = z.object({ currency: z.string(), amount: z.string(), gifts: z.numb
 
 export const referralGiftStats = z.object({
   gifts: z.object({
-    unclaimed: z.array(money).describe('paid, waiting for a claim (refunded at the end of GIFT_CLAIM_WINDOW)'),
+    unclaimed: z
+      .array(money)
+      .describe('paid, waiting for a claim (refunded at the end of GIFT_CLAIM_WINDOW)'),
     claimed: z.array(money),
     refunded: z.array(money).describe('unclaimed in the window, money back to the buyer'),
   }),

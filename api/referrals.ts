@@ -23,8 +23,7 @@ export function giftCodeOf(payload: string | null | undefined): string | null {
 }
 
 const ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'; // no 0/o, 1/l: codes are read aloud and retyped
-const newReferralCode = () =>
-  Array.from(randomBytes(8), (b) => ALPHABET[b % ALPHABET.length]).join('');
+const newReferralCode = () => Array.from(randomBytes(8), (b) => ALPHABET[b % ALPHABET.length]).join('');
 
 export const referralView = z.object({
   link: z

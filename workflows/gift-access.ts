@@ -33,7 +33,11 @@ export async function grantDays(grant: DaysGrant, nodeWaitLimitMs: number): Prom
   if (first.kind === 'needs_access') {
     const subscriptionId = uuid4();
     const clientUuid = uuid4();
-    const nodeId = await placeClient(first.location, { email: subscriptionId, uuid: clientUuid }, nodeWaitLimitMs);
+    const nodeId = await placeClient(
+      first.location,
+      { email: subscriptionId, uuid: clientUuid },
+      nodeWaitLimitMs,
+    );
     result = await grants.activateForGrant({ grant, subscriptionId, clientUuid, nodeId });
     // Another grant or purchase made an access first: ours extended it, so our fresh client goes.
     if (result?.subscriptionId !== subscriptionId) {

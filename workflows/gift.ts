@@ -98,7 +98,10 @@ export async function giftWorkflow(input: GiftInput): Promise<GiftStatus> {
         if (grant) return grant;
         throw new Error('the gift has nothing to grant');
       } catch (err) {
-        await db.raiseOpsAlert({ kind: 'gift_grant_waiting', detail: `gift ${input.giftId}: ${String(err)}` });
+        await db.raiseOpsAlert({
+          kind: 'gift_grant_waiting',
+          detail: `gift ${input.giftId}: ${String(err)}`,
+        });
         await sleep('5m');
       }
     }

@@ -26,10 +26,14 @@ export function giftRoutes(routes: RouteTable, deps: ApiDeps): void {
           description: '`gift_claimed`: another user claimed it first; `own_gift`: the buyer cannot claim it',
           schema: errorBody,
         },
-        410: { description: '`gift_expired`: GIFT_CLAIM_WINDOW is over (the buyer is refunded)', schema: errorBody },
+        410: {
+          description: '`gift_expired`: GIFT_CLAIM_WINDOW is over (the buyer is refunded)',
+          schema: errorBody,
+        },
         422: { description: 'A field is invalid', schema: errorBody },
         503: {
-          description: '`claim_pending`: the gift is yours, the access is still being set up and arrives by message',
+          description:
+            '`claim_pending`: the gift is yours, the access is still being set up and arrives by message',
           schema: errorBody,
         },
       },

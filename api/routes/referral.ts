@@ -24,7 +24,10 @@ export function referralRoutes(routes: RouteTable, deps: ApiDeps): void {
       auth: 'api',
       params: telegramIdParams,
       responses: {
-        200: { description: 'Link, code, invited and rewarded users, bonus days earned', schema: referralView },
+        200: {
+          description: 'Link, code, invited and rewarded users, bonus days earned',
+          schema: referralView,
+        },
         404: { description: 'Unknown user', schema: errorBody },
       },
     },

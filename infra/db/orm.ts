@@ -8,6 +8,7 @@ import { Migration20261201004000_circuit_breakers } from './migrations/Migration
 import { Migration20261202000000_admin_actions } from './migrations/Migration20261202000000_admin_actions';
 import { Migration20261202000100_payment_purpose } from './migrations/Migration20261202000100_payment_purpose';
 import { Migration20261202015000_referrals_gifts } from './migrations/Migration20261202015000_referrals_gifts';
+import { Migration20261202015100_referral_clawback } from './migrations/Migration20261202015100_referral_clawback';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
 export const migrationsList = [
@@ -18,6 +19,7 @@ export const migrationsList = [
   { name: 'Migration20261202000000_admin_actions', class: Migration20261202000000_admin_actions },
   { name: 'Migration20261202000100_payment_purpose', class: Migration20261202000100_payment_purpose },
   { name: 'Migration20261202015000_referrals_gifts', class: Migration20261202015000_referrals_gifts },
+  { name: 'Migration20261202015100_referral_clawback', class: Migration20261202015100_referral_clawback },
 ];
 
 export async function openOrm(databaseUrl: string, opts: { pool?: number } = {}): Promise<MikroORM> {
