@@ -9,12 +9,11 @@ const RIVAL = 810_003;
 const BOT = 'gift_test_bot';
 
 /** The gift link the buyer got from the bot, and its code. */
-async function giftLinkOf(sys: PurchaseSystem, telegramId: number, seen = 0): Promise<string> {
+async function giftLinkOf(sys: PurchaseSystem, telegramId: number): Promise<string> {
   const call = await sys.telegram.waitFor(
-    (c) => c.params.chat_id === telegramId && /start=gift_/.test(String(c.params.text)),
+    (c) => Number(c.params.chat_id) === telegramId && /start=gift_/.test(String(c.params.text)),
     30_000,
   );
-  void seen;
   const m = /https:\/\/t\.me\/gift_test_bot\?start=gift_([A-Za-z0-9_-]+)/.exec(String(call.params.text));
   assert.ok(m, `a gift link in ${call.params.text}`);
   return m[1];
@@ -77,11 +76,11 @@ describe('gifts: buy → another user claims → access; own claim refused; one 
     assert.equal(lengthMs, 3_600_000, 'exactly the gifted tariff');
     assert.ok((await sys.nodeClients()).includes(access.id), 'the key is on the node');
     await sys.telegram.waitFor(
-      (c) => c.params.chat_id === winner && /subscription is active/.test(String(c.params.text)),
+      (c) => Number(c.params.chat_id) === winner && /subscription is active/.test(String(c.params.text)),
       30_000,
     );
     await sys.telegram.waitFor(
-      (c) => c.params.chat_id === BUYER && /gift has been claimed/.test(String(c.params.text)),
+      (c) => Number(c.params.chat_id) === BUYER && /gift has been claimed/.test(String(c.params.text)),
       30_000,
     );
 
@@ -134,7 +133,7 @@ describe('gifts: buy → another user claims → access; own claim refused; one 
       assert.equal(refunds.length, 1, 'refunded once at the provider');
       assert.equal(refunds[0].amount.value, '150.00');
       await sys.telegram.waitFor(
-        (c) => c.params.chat_id === BUYER && /refund of/.test(String(c.params.text)),
+        (c) => Number(c.params.chat_id) === BUYER && /refund of/.test(String(c.params.text)),
         30_000,
       );
 
