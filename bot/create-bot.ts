@@ -8,6 +8,7 @@ import { DispatchingBot } from './dispatching-bot';
 import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
 import { showGuide, showGuides } from './handlers/guides';
 import { registerPayments, retryPayment } from './handlers/payments';
+import { showReferral } from './handlers/referral-gift';
 import { registerStart, showMenu } from './handlers/start';
 import { showSubscription } from './handlers/subscription';
 import { registerSupport, showSupport } from './handlers/support';
@@ -26,6 +27,8 @@ export interface CreateBotOptions {
   concurrency?: number;
   /** Per-user flood control (limit updates/s, then cooldownMs of silence). Omitted: off (bot/main passes the config's). */
   flood?: { limit: number; cooldownMs: number };
+  /** REFERRAL_BONUS_DAYS for the invite screen. */
+  referralBonusDays?: number;
 }
 
 function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<void> {
@@ -52,6 +55,10 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return showSupport(ctx, deps);
     case 'admin':
       return showAdmin(ctx, deps, action.view);
+    case 'referral':
+      return showReferral(ctx, deps);
+    case 'gift':
+      return pay(ctx, deps, action.tariffId, 'card', 'gift');
   }
 }
 
@@ -73,6 +80,7 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
     supportUrl: options.supportUrl,
     adminIds: new Set(options.adminIds),
     logger: options.logger,
+    referralBonusDays: options.referralBonusDays,
   };
   const bot = new DispatchingBot(
     options.token,

@@ -1,5 +1,6 @@
 import type { Context, Telegraf } from 'telegraf';
 import { type BotDeps, mainMenuRows, show, textsFor } from '../ui';
+import { claimGiftFromStart, giftCodeIn, startPayloadOf } from './referral-gift';
 
 /** /start: register (keeping the deep-link payload as the referral) and show the main menu. */
 export function registerStart(bot: Telegraf, deps: BotDeps): void {
@@ -14,7 +15,11 @@ export function registerStart(bot: Telegraf, deps: BotDeps): void {
       last_name: from.last_name,
       language_code: from.language_code,
       ...(referral ? { referral: referral.slice(0, 64) } : {}),
+      ...(startPayloadOf(referral) ? { start_payload: referral } : {}),
     });
+    // /start gift_<code>: the forwarded gift link is claimed at once (the key follows by message).
+    const giftCode = giftCodeIn(referral);
+    if (giftCode) return claimGiftFromStart(ctx, deps, giftCode);
     const m = textsFor(ctx);
     await ctx.reply(m.menu.welcome(from.first_name), {
       parse_mode: 'HTML',

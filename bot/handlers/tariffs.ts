@@ -42,6 +42,7 @@ export async function showTariff(ctx: Context, deps: BotDeps, tariffId: string):
   const rows = [[cb(m.buttons.payCard, { type: 'pay', method: 'card', tariffId })]];
   if (tariff.star_price)
     rows.push([cb(m.buttons.payStars(tariff.star_price), { type: 'pay', method: 'stars', tariffId })]);
+  rows.push([cb(m.referralGift.giftButton, { type: 'gift', tariffId })]);
   rows.push([cb(m.buttons.back, { type: 'tariffs' })]);
   await show(ctx, m.tariffs.chooseMethod(tariffText(tariff)), rows);
 }
@@ -51,6 +52,7 @@ export async function pay(
   deps: BotDeps,
   tariffId: string,
   method: 'card' | 'stars',
+  purpose: 'subscription' | 'gift' = 'subscription',
 ): Promise<void> {
   const from = ctx.from;
   if (!from) return;
@@ -61,6 +63,8 @@ export async function pay(
     telegram_id: from.id,
     tariff_id: tariff.id,
     provider: method === 'card' ? 'yookassa' : 'stars',
+    // A gift: the buyer gets a link to forward once paid (the worker sends it).
+    ...(purpose === 'gift' ? { purpose } : {}),
   } as const;
   // One key per tap: Telegram redelivers a tap with the same callback query id, and the API then answers
   // with the payment the first delivery created rather than starting a second purchase.
