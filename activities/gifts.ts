@@ -5,7 +5,12 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { t } from '../infra/i18n';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-import { type GiftClaimRefusal, type GiftInput, giftWorkflowId } from '../workflows/gift-messages';
+import {
+  type GiftClaimRefusal,
+  type GiftInput,
+  type ReferralGiftKind,
+  giftWorkflowId,
+} from '../workflows/gift-messages';
 
 export interface GiftDeps {
   orm: MikroORM;
@@ -157,7 +162,7 @@ export async function giftLinkFor(
   };
 }
 
-export type ReferralGiftKind = 'gift_link' | 'gift_claimed' | 'referral_bonus' | 'referral_welcome';
+export type { ReferralGiftKind };
 
 /** Texts of the referral and gift notifications (activities/telegram.ts sends them). */
 export async function composeReferralGift(

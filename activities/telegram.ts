@@ -10,8 +10,10 @@ import {
   TelegramRejectedError,
 } from '../infra/telegram/errors';
 import { qrPng } from '../infra/xray/qr';
-import { notificationCallbacks as buttons } from '../bot/callbacks';
-import { type ReferralGiftKind, composeReferralGift } from './gifts';
+import { notificationCallbacks as buttons } from '../infra/telegram/callbacks';
+import { Failure } from '../workflows/failures';
+import type { Notification } from '../workflows/notification-messages';
+import { composeReferralGift } from './gifts';
 
 export interface TelegramDeps {
   orm: MikroORM;
@@ -23,25 +25,7 @@ export interface TelegramDeps {
   botUsername?: string;
 }
 
-export interface Notification {
-  kind:
-    | 'activated'
-    | 'extended'
-    | 'payment_failed'
-    | 'payment_expired'
-    | 'reminder'
-    | 'expired'
-    | 'refunded'
-    | ReferralGiftKind;
-  telegramId: string;
-  language: string;
-  paymentId?: string;
-  subscriptionId?: string;
-  reason?: string | null;
-  expiresAt?: string;
-  /** Reminders only: which REMIND_BEFORE offset this is, so `72h,24h` sends two messages, each once. */
-  remindBeforeMs?: number;
-}
+export type { Notification };
 
 /** One row per message in `notifications`: the same key is never sent twice. */
 export function dedupeKey(n: Notification): string {
@@ -87,7 +71,7 @@ export function createTelegramActivities({
         if (!access)
           throw ApplicationFailure.nonRetryable(
             `subscription ${n.subscriptionId} not found`,
-            'TelegramRejected',
+            Failure.TelegramRejected,
           );
         if (n.kind === 'extended') return { text: m.notifications.renewed({ expiresAt: access.expiresAt }) };
         return {
@@ -199,7 +183,7 @@ export function createTelegramActivities({
         n.telegramId,
       ]);
       logger.warn({ telegramId: n.telegramId, kind: n.kind }, 'user blocked the bot; no more messages');
-      throw ApplicationFailure.nonRetryable(err.message, 'TelegramBlocked');
+      throw ApplicationFailure.nonRetryable(err.message, Failure.TelegramBlocked);
     }
     await release('failed');
     if (err instanceof TelegramRateLimitedError) {
@@ -212,7 +196,7 @@ export function createTelegramActivities({
     }
     if (err instanceof TelegramRejectedError) {
       onSendError?.('400');
-      throw ApplicationFailure.nonRetryable(err.message, 'TelegramRejected');
+      throw ApplicationFailure.nonRetryable(err.message, Failure.TelegramRejected);
     }
     onSendError?.('5xx');
     throw err;

@@ -22,7 +22,12 @@ export interface WorkerDeps {
   remindBeforeMs: number[];
   driverFor?: NodeDeps['driverFor'];
   /** Referrals and gifts: REFERRAL_BONUS_DAYS (default 7), REFERRAL_WELCOME_DAYS (0), BOT_USERNAME, NODE_WAIT_LIMIT. */
-  growth?: { referralBonusDays?: number; referralWelcomeDays?: number; botUsername?: string; nodeWaitLimitMs?: number };
+  growth?: {
+    referralBonusDays?: number;
+    referralWelcomeDays?: number;
+    botUsername?: string;
+    nodeWaitLimitMs?: number;
+  };
   metrics?: {
     alert(kind: string): void;
     keyDelivered(seconds: number): void;

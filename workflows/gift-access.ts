@@ -1,29 +1,10 @@
-import { ApplicationFailure, proxyActivities, sleep, uuid4 } from '@temporalio/workflow';
-import type { createDatabaseActivities } from '../activities/database';
-import type { createLifetimeActivities } from '../activities/lifetime';
-import type { createNodeActivities } from '../activities/nodes';
-import type { createGrantActivities } from '../activities/referrals';
+import { ApplicationFailure, sleep, uuid4 } from '@temporalio/workflow';
+import { purchaseDatabase as db, grants, lifetime, nodes } from './activity-options';
+import { Failure } from './failures';
 import type { DaysGrant, GrantResult } from './gift-messages';
 
 // Days nobody paid for at this moment (a gift claim, a referral bonus or welcome): the same access rules as a
 // purchase. Extend the running access, or place a new client and record a new access; the grant row is the "once".
-
-const grants = proxyActivities<ReturnType<typeof createGrantActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-const db = proxyActivities<ReturnType<typeof createDatabaseActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-const nodes = proxyActivities<ReturnType<typeof createNodeActivities>>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
-});
-const lifetime = proxyActivities<ReturnType<typeof createLifetimeActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
 
 /** Grants once; null when there is nothing to grant (0 days, a bonus taken back). */
 export async function grantDays(grant: DaysGrant, nodeWaitLimitMs: number): Promise<GrantResult | null> {
@@ -78,7 +59,7 @@ async function placeClient(
     await db.raiseOpsAlert({ kind: 'no_node_available', detail: `grant of days, attempt ${attempt}` });
     if (Date.now() + delay > giveUpAt) {
       throw ApplicationFailure.create({
-        type: 'NoNodeAvailable',
+        type: Failure.NoNodeAvailable,
         message: 'no healthy VPN node with free capacity',
         nonRetryable: true,
       });

@@ -2,6 +2,9 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 // Shared by the gift and referral workflows, their activities, the API and the tests (operator contract names).
 
+/** Notification kinds of referrals and gifts (texts in activities/gifts.ts composeReferralGift). */
+export type ReferralGiftKind = 'gift_link' | 'gift_claimed' | 'referral_bonus' | 'referral_welcome';
+
 /** A grant of days that is not bought by the receiver: the gift's claimant, a referrer's bonus, a referee's welcome. */
 export type DaysGrant =
   | { kind: 'gift'; giftId: string }

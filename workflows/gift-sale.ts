@@ -1,18 +1,7 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { createGiftActivities } from '../activities/gifts';
-import type { createReferralActivities } from '../activities/referrals';
+import { giftSale, referrals } from './activity-options';
 import type { PurchaseInput } from './purchase-messages';
 
 // The purchase workflow's two hooks for issue 14: kept here so purchase.ts calls one step for each.
-
-const giftSale = proxyActivities<ReturnType<typeof createGiftActivities>>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
-});
-const referrals = proxyActivities<ReturnType<typeof createReferralActivities>>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
 
 const DEFAULT_CLAIM_WINDOW_MS = 30 * 86_400_000;
 

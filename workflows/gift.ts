@@ -2,15 +2,11 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { createDatabaseActivities } from '../activities/database';
-import type { createGiftActivities } from '../activities/gifts';
-import type { createPaymentActivities } from '../activities/payments';
-import type { Notification } from '../activities/telegram';
+import { purchaseDatabase as db, gifts, refunds, telegram } from './activity-options';
 import { grantDays } from './gift-access';
 import {
   type GiftClaimResult,
@@ -21,21 +17,7 @@ import {
   giftStatusQuery,
 } from './gift-messages';
 import { SEARCH_ATTRIBUTES as SA } from './search-attributes';
-import { telegramActivities } from './telegram-queue';
-
-const gifts = proxyActivities<ReturnType<typeof createGiftActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-const db = proxyActivities<ReturnType<typeof createDatabaseActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-// An unclaimed gift's money goes back to the buyer: keep trying until an operator intervenes.
-const refunds = proxyActivities<ReturnType<typeof createPaymentActivities>>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10m' },
-});
+import type { Notification } from './notification-messages';
 
 /**
  * `gift-<code hash>`: one paid gift. Sends the buyer the link, then waits GIFT_CLAIM_WINDOW for the first other
@@ -76,7 +58,7 @@ export async function giftWorkflow(input: GiftInput): Promise<GiftStatus> {
     status.subscriptionId = grant.subscriptionId;
     status.expiresAt = grant.expiresAt;
     const to = { telegramId: grant.telegramId, language: grant.language };
-    await telegramActivities()
+    await telegram()
       .notify({ ...to, kind: grant.kind, paymentId: input.paymentId, subscriptionId: grant.subscriptionId })
       .catch(() => undefined);
     await notify({ kind: 'gift_claimed', paymentId: input.paymentId });
@@ -108,7 +90,7 @@ export async function giftWorkflow(input: GiftInput): Promise<GiftStatus> {
   }
 
   async function notify(message: Omit<Notification, 'telegramId' | 'language'>): Promise<void> {
-    await telegramActivities()
+    await telegram()
       .notify({ ...message, telegramId: input.buyerTelegramId, language: input.language })
       .catch(() => undefined); // a buyer who blocked the bot still gets the claim or the refund
   }

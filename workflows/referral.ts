@@ -1,18 +1,7 @@
-import { proxyActivities, sleep } from '@temporalio/workflow';
-import type { createDatabaseActivities } from '../activities/database';
-import type { createReferralActivities } from '../activities/referrals';
+import { sleep } from '@temporalio/workflow';
+import { purchaseDatabase as db, referrals, telegram } from './activity-options';
 import { grantDays } from './gift-access';
 import type { DaysGrant, GrantResult, ReferralRewardInput, ReferralRewardResult } from './gift-messages';
-import { telegramActivities } from './telegram-queue';
-
-const referrals = proxyActivities<ReturnType<typeof createReferralActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-const db = proxyActivities<ReturnType<typeof createDatabaseActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
 
 /**
  * `referral-<referee telegram id>`: the referrer's REFERRAL_BONUS_DAYS (and the referee's REFERRAL_WELCOME_DAYS)
@@ -49,7 +38,7 @@ async function notify(
   kind: 'referral_bonus' | 'referral_welcome',
   refereePaymentId: string,
 ): Promise<void> {
-  const send = telegramActivities();
+  const send = telegram();
   const to = { telegramId: grant.telegramId, language: grant.language };
   try {
     // A new access needs its key; a longer one just the news.

@@ -241,7 +241,8 @@ export const en: Messages = {
       `🎉 Your friend paid for a subscription — you got ${duration(p.days)}. Your access runs until ${date(p.expiresAt)}.`,
     welcomeGranted: (p) =>
       `🎁 You came by invitation — here are ${duration(p.days)} on us. Your access runs until ${date(p.expiresAt)}.`,
-    giftChooseTariff: 'Choose a plan to give. After payment you get a link — forward it to the person you give it to:',
+    giftChooseTariff:
+      'Choose a plan to give. After payment you get a link — forward it to the person you give it to:',
     giftLink: (g) =>
       `🎁 <b>Your gift is ready: ${h(g.tariffName)}</b>\n\nForward this link to the person you give it to:\n` +
       (g.link ? `<code>${h(g.link)}</code>` : `<code>/start gift_${h(g.code)}</code>`) +

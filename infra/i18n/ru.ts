@@ -247,7 +247,13 @@ export const ru = {
   referralGift: {
     inviteButton: '🎁 Пригласить друга',
     giftButton: '🎁 Купить в подарок',
-    referralScreen: (r: { link: string; invited: number; rewarded: number; bonusDaysEarned: number; bonusDays: number }) =>
+    referralScreen: (r: {
+      link: string;
+      invited: number;
+      rewarded: number;
+      bonusDaysEarned: number;
+      bonusDays: number;
+    }) =>
       `<b>Приглашайте друзей</b>\n\nЗа каждого друга, который оплатит подписку, вы получите ${duration(r.bonusDays)} VPN в подарок.\n\n` +
       `🔗 Ваша ссылка (нажмите, чтобы скопировать):\n<code>${h(r.link)}</code>\n\n` +
       `Приглашено: ${r.invited}\nОплатили: ${r.rewarded}\nПолучено дней: ${r.bonusDaysEarned}`,
@@ -255,7 +261,8 @@ export const ru = {
       `🎉 Ваш друг оплатил подписку — вам начислено ${duration(p.days)}. Доступ действует до ${date(p.expiresAt)}.`,
     welcomeGranted: (p: { days: number; expiresAt: Date | string }) =>
       `🎁 Вы пришли по приглашению — дарим ${duration(p.days)}. Доступ действует до ${date(p.expiresAt)}.`,
-    giftChooseTariff: 'Выберите тариф в подарок. После оплаты вы получите ссылку — перешлите её тому, кому дарите:',
+    giftChooseTariff:
+      'Выберите тариф в подарок. После оплаты вы получите ссылку — перешлите её тому, кому дарите:',
     giftLink: (g: { link: string | null; code: string; tariffName: string; claimUntil: Date | string }) =>
       `🎁 <b>Подарок готов: ${h(g.tariffName)}</b>\n\nПерешлите эту ссылку тому, кому дарите:\n` +
       (g.link ? `<code>${h(g.link)}</code>` : `<code>/start gift_${h(g.code)}</code>`) +
