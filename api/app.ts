@@ -19,6 +19,9 @@ import { referralRoutes } from './routes/referral';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
+import { adminRefundRoutes } from './routes/admin-refunds';
+import { balanceRoutes } from './routes/balance';
+import { cancelRoutes } from './routes/cancel';
 import { paymentRoutes } from './routes/payments';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
@@ -37,16 +40,19 @@ const ROUTE_GROUPS = [
   webhookRoutes,
   starsRoutes,
   userRoutes,
+  balanceRoutes,
   tariffRoutes,
   paymentRoutes,
   subscriptionRoutes,
   referralRoutes,
   giftRoutes,
+  cancelRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
   adminStatsRoutes,
   adminUserRoutes,
   adminPurchaseRoutes,
+  adminRefundRoutes,
   openApiRoutes,
 ];
 

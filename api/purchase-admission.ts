@@ -16,14 +16,16 @@ export interface AdmissionRequest {
   user: Row;
   tariff: Row;
   provider: Provider;
-  /** Default `subscription`; an open payment is reused only for the same purpose. */
-  purpose?: PaymentPurpose;
   /** The client's Idempotency-Key, if it sent one. */
   idempotencyKey?: string;
   /** Hash of the request body the key was first used with. */
   requestHash?: string;
   /** Answer an open payment for the same user, tariff and provider instead of starting another one. */
   reuseOpen: boolean;
+  /** What the payment buys (default `subscription`; an open payment is reused only for the same purpose) and,
+   * for top-ups, its amount (passed to startPurchase). */
+  purpose?: PaymentPurpose;
+  amount?: string;
   /** Runs only before a new workflow starts (not for a replay or a reused payment), e.g. the provider gate. */
   beforeStart?: () => Promise<void>;
 }
@@ -216,10 +218,11 @@ export async function admitAndStart(
       user: r.user,
       tariff: r.tariff,
       provider: r.provider,
-      purpose: r.purpose,
       paymentId: admission.paymentId,
       // Also for a new id: a concurrent duplicate (same key) may have started its workflow a moment earlier.
       attach: true,
+      purpose: r.purpose,
+      amount: r.amount,
     });
     if (r.idempotencyKey) await rememberAnswer(deps.orm, admission.requestId, body);
     return { body, reused: admission.kind === 'existing' };

@@ -1,12 +1,14 @@
 import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { createBalanceActivities } from '../activities/balance';
 import { createDatabaseActivities } from '../activities/database';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
 import { createPaymentActivities } from '../activities/payments';
 import { createGiftActivities } from '../activities/gifts';
 import { createGrantActivities, createReferralActivities } from '../activities/referrals';
+import { createRefundActivities } from '../activities/refunds';
 import { createTelegramActivities } from '../activities/telegram';
 import type { TelegramSender } from '../infra/telegram/sender';
 import type { YooKassaClient } from '../infra/yookassa/client';
@@ -52,6 +54,8 @@ export function purchaseActivities(d: WorkerDeps) {
       onKeyDelivered: d.metrics?.keyDelivered,
     }),
     ...createNodeActivities({ orm: d.orm, driverFor: d.driverFor }),
+    ...createBalanceActivities({ orm: d.orm, logger: d.logger }),
+    ...createRefundActivities({ orm: d.orm, yookassa: d.yookassa, telegram: d.telegram, logger: d.logger }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
     ...createGrantActivities({ orm: d.orm }),
     ...createGiftActivities({ orm: d.orm, temporal: d.temporal, logger: d.logger }),

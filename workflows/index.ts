@@ -5,3 +5,4 @@ export { nodeHealthWorkflow } from './node-health';
 export { starsRefundWorkflow } from './stars-refund';
 export { giftWorkflow } from './gift';
 export { referralRewardWorkflow } from './referral';
+export { cancelSubscriptionWorkflow, refundWorkflow } from './refunds';

@@ -12,7 +12,8 @@ export interface Notification {
     | 'reminder'
     | 'expired'
     | 'refunded'
-    | ReferralGiftKind;
+    | ReferralGiftKind
+    | 'balance_topped_up';
   telegramId: string;
   language: string;
   paymentId?: string;
@@ -21,4 +22,7 @@ export interface Notification {
   expiresAt?: string;
   /** Reminders only: which REMIND_BEFORE offset this is, so `72h,24h` sends two messages, each once. */
   remindBeforeMs?: number;
+  /** balance_topped_up: what was credited and the balance after it. */
+  amount?: string;
+  balance?: string;
 }

@@ -2,7 +2,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 // Shared by the workflow, the API and the tests: names here are part of the operator contract.
 
-export type Provider = 'yookassa' | 'stars';
+/** `balance`: paid from the user's own ledger (activities/balance.ts), settled the moment it is created. */
+export type Provider = 'yookassa' | 'stars' | 'balance';
 /** What a payment buys (payments.purpose). Only `subscription` is sold today; the others arrive with their features. */
 export type PaymentPurpose = 'subscription' | 'topup' | 'gift' | 'traffic_pack' | 'upgrade';
 
@@ -38,10 +39,13 @@ export interface PurchaseInput {
   paymentTimeoutMs: number;
   remindBeforeMs: number[];
   nodeWaitLimitMs: number;
-  /** Default `subscription`. `gift`: the buyer gets a gift link instead of access (workflows/gift.ts). */
-  purpose?: PaymentPurpose;
   /** Gifts: GIFT_CLAIM_WINDOW, how long the gift stays claimable before it is refunded. */
   giftClaimWindowMs?: number;
+  /** What the payment buys; absent (histories before purposes) means `subscription`. `gift`: the buyer gets a
+   * gift link instead of access (workflows/gift.ts). */
+  purpose?: PaymentPurpose;
+  /** Top-ups: the amount asked (the tariff snapshot is a placeholder then). */
+  amount?: string;
 }
 
 /** What the API hands the bot: where to pay. */
@@ -53,7 +57,8 @@ export interface PaymentLink {
   currency: string;
   createdAt: string;
   expiresAt: string;
-  status: 'pending';
+  /** `succeeded` for a payment settled at creation (from the balance). */
+  status: 'pending' | 'succeeded';
 }
 
 /** A provider's state, as re-read from the provider (never trusted from a webhook body). */

@@ -9,6 +9,8 @@ import { Migration20261202000000_admin_actions } from './migrations/Migration202
 import { Migration20261202000100_payment_purpose } from './migrations/Migration20261202000100_payment_purpose';
 import { Migration20261202015000_referrals_gifts } from './migrations/Migration20261202015000_referrals_gifts';
 import { Migration20261202015100_referral_clawback } from './migrations/Migration20261202015100_referral_clawback';
+import { Migration20261202020000_balance_ledger } from './migrations/Migration20261202020000_balance_ledger';
+import { Migration20261202020100_payment_refunds } from './migrations/Migration20261202020100_payment_refunds';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
 export const migrationsList = [
@@ -20,6 +22,8 @@ export const migrationsList = [
   { name: 'Migration20261202000100_payment_purpose', class: Migration20261202000100_payment_purpose },
   { name: 'Migration20261202015000_referrals_gifts', class: Migration20261202015000_referrals_gifts },
   { name: 'Migration20261202015100_referral_clawback', class: Migration20261202015100_referral_clawback },
+  { name: 'Migration20261202020000_balance_ledger', class: Migration20261202020000_balance_ledger },
+  { name: 'Migration20261202020100_payment_refunds', class: Migration20261202020100_payment_refunds },
 ];
 
 export async function openOrm(databaseUrl: string, opts: { pool?: number } = {}): Promise<MikroORM> {
