@@ -47,6 +47,8 @@ export interface SystemOptions {
   wrapYooKassa?: (client: YooKassaClient, orm: MikroORM) => YooKassaClient;
   /** Referral and gift settings of the workers (REFERRAL_BONUS_DAYS, BOT_USERNAME, ...). */
   growth?: WorkerDeps['growth'];
+  /** The telegram queue's limit (TELEGRAM_RATE_PER_SECOND); 15, the product's default, unless a bench sweeps it. */
+  telegramRatePerSecond?: number;
 }
 
 /**
@@ -132,7 +134,7 @@ export class PurchaseSystem {
         connection: this.connection,
         namespace: 'default',
         workflows: { workflowBundle: { codePath: await workflowBundle() } },
-        telegramRatePerSecond: 15,
+        telegramRatePerSecond: this.options.telegramRatePerSecond ?? 15,
         taskQueues: { purchases: this.queue, telegram: telegramQueueFor(this.queue) },
       },
       {
