@@ -76,7 +76,9 @@ describe('gifts: buy → another user claims → access; own claim refused; one 
     assert.equal(lengthMs, 3_600_000, 'exactly the gifted tariff');
     assert.ok((await sys.nodeClients()).includes(access.id), 'the key is on the node');
     await sys.telegram.waitFor(
-      (c) => Number(c.params.chat_id) === winner && /subscription is active/.test(String(c.params.text)),
+      (c) =>
+        Number(c.params.chat_id) === winner &&
+        /subscription is active/.test(String(c.params.text ?? c.params.caption)),
       30_000,
     );
     await sys.telegram.waitFor(
