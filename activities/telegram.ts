@@ -14,6 +14,7 @@ import { qrPng } from '../infra/xray/qr';
 import { notificationCallbacks as buttons } from '../infra/telegram/callbacks';
 import { Failure } from '../workflows/failures';
 import type { Notification } from '../workflows/notification-messages';
+import { composeReferralGift } from './gifts';
 
 export interface TelegramDeps {
   orm: MikroORM;
@@ -21,6 +22,8 @@ export interface TelegramDeps {
   publicBaseUrl: string;
   logger: Logger;
   onSendError?: (code: string) => void;
+  /** BOT_USERNAME: gift links are https://t.me/<bot>?start=gift_<code>. */
+  botUsername?: string;
 }
 
 export type { Notification };
@@ -33,7 +36,14 @@ export function dedupeKey(n: Notification): string {
 }
 
 /** Telegram notifications. Runs on the `telegram` task queue, whose server-side rate limit keeps us under 30/s. */
-export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, onSendError }: TelegramDeps) {
+export function createTelegramActivities({
+  orm,
+  sender,
+  publicBaseUrl,
+  logger,
+  onSendError,
+  botUsername,
+}: TelegramDeps) {
   const sql = () => orm.em.getConnection();
 
   /**
@@ -99,6 +109,11 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
         const [p] = await sql().execute(`select amount, currency from payments where id = ?`, [n.paymentId]);
         return { text: m.notifications.refundDone({ amount: p?.amount ?? '', currency: p?.currency ?? '' }) };
       }
+      case 'gift_link':
+      case 'gift_claimed':
+      case 'referral_bonus':
+      case 'referral_welcome':
+        return { text: await composeReferralGift(orm, { ...n, kind: n.kind }, botUsername) };
     }
   }
 

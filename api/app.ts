@@ -16,6 +16,8 @@ import { adminPurchaseRoutes } from './routes/admin-purchases';
 import { adminStatsRoutes } from './routes/admin-stats';
 import { adminTariffRoutes } from './routes/admin-tariffs';
 import { adminUserRoutes } from './routes/admin-users';
+import { giftRoutes } from './routes/gifts';
+import { referralRoutes } from './routes/referral';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
@@ -48,6 +50,8 @@ const ROUTE_GROUPS = [
   trialRoutes,
   promoRoutes,
   subscriptionRoutes,
+  referralRoutes,
+  giftRoutes,
   cancelRoutes,
   adminTariffRoutes,
   adminNodeRoutes,

@@ -23,7 +23,8 @@ export interface AdmissionRequest {
   requestHash?: string;
   /** Answer an open payment for the same user, tariff and provider instead of starting another one. */
   reuseOpen: boolean;
-  /** Top-ups: what the payment buys and its amount (passed to startPurchase). */
+  /** What the payment buys (default `subscription`; an open payment is reused only for the same purpose) and,
+   * for top-ups, its amount (passed to startPurchase). */
   purpose?: PaymentPurpose;
   amount?: string;
   /** Runs only before a new workflow starts (not for a replay or a reused payment), e.g. the provider gate. */
@@ -116,13 +117,23 @@ async function openPaymentFor(
     `select payment_id from (
        select p.id as payment_id, p.created_at from payments p
         where p.user_id = ? and p.tariff_id = ? and p.provider = ? and p.status = 'pending' and p.expires_at > now()
+          and p.purpose = ?
        union all
        select r.payment_id, r.created_at from purchase_requests r
         where r.telegram_id = ? and r.tariff_id = ? and r.provider = ?
           and r.created_at > now() - make_interval(secs => ?)
           and not exists (select 1 from payments p where p.id = r.payment_id)
      ) o order by created_at desc limit 1`,
-    [r.user.id, r.tariff.id, r.provider, telegramId, r.tariff.id, r.provider, IN_FLIGHT_SECONDS],
+    [
+      r.user.id,
+      r.tariff.id,
+      r.provider,
+      r.purpose ?? 'subscription',
+      telegramId,
+      r.tariff.id,
+      r.provider,
+      IN_FLIGHT_SECONDS,
+    ],
   );
   return row?.payment_id;
 }

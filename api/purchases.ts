@@ -54,7 +54,8 @@ export interface StartPurchaseArgs {
   paymentId?: string;
   /** That purchase may already run: attach to it instead of failing (never restart a closed one). */
   attach?: boolean;
-  /** What it buys (default `subscription`); a `topup` pays `amount` and needs no real tariff. */
+  /** What it buys (default `subscription`); a `topup` pays `amount` and needs no real tariff; a `gift` makes a
+   * gift link instead of access. */
   purpose?: PaymentPurpose;
   amount?: string;
 }
@@ -95,6 +96,7 @@ export async function startPurchase(
     remindBeforeMs: deps.config.REMIND_BEFORE,
     nodeWaitLimitMs: deps.config.NODE_WAIT_LIMIT,
     ...(purpose && purpose !== 'subscription' ? { purpose } : {}),
+    ...(purpose === 'gift' ? { giftClaimWindowMs: deps.config.GIFT_CLAIM_WINDOW } : {}),
     ...(amount ? { amount } : {}),
   };
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>(

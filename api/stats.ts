@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { sql, sqlOne } from './db';
 import { growthStats, growthStatsBody } from './promo/stats';
+import { collectReferralGiftStats, referralGiftStats } from './referral-gift-figures';
 
 const money = z.object({ currency: z.string(), amount: z.string(), payments: z.number().int() });
 
@@ -30,6 +31,7 @@ export const statsBody = z.object({
       active_subscriptions: z.number().int(),
     }),
   ),
+  ...referralGiftStats.shape,
 });
 export type Stats = z.infer<typeof statsBody>;
 
@@ -64,7 +66,7 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
         group by 1, 2 order by 1, 2`,
       [timezone, timezone, timezone],
     );
-  const [counts, today, month, byDay, byMonth, conversion, nodes, growth] = await Promise.all([
+  const [counts, today, month, byDay, byMonth, conversion, nodes, growth, referralGift] = await Promise.all([
     sqlOne(
       orm,
       `select (select count(*) from users)::int as users,
@@ -88,6 +90,7 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
         group by n.id order by n.name`,
     ),
     growthStats(orm),
+    collectReferralGiftStats(orm),
   ]);
   const viewers = Number(conversion?.viewers ?? 0);
   const buyers = Number(conversion?.buyers ?? 0);
@@ -114,6 +117,7 @@ export async function collectStats(orm: MikroORM, timezone: string): Promise<Sta
       capacity: Number(n.capacity),
       active_subscriptions: Number(n.active_subscriptions),
     })),
+    ...referralGift,
   };
 }
 

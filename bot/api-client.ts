@@ -23,6 +23,15 @@ export type {
 /** Typed client for the contract's bot-facing and admin HTTP API. The bot talks to nothing else. */
 
 /** The API could not be reached, timed out or answered 5xx: a "come back later" for the user. */
+const referralSchema = z.object({
+  link: z.string().nullable(),
+  code: z.string(),
+  invited: z.number(),
+  rewarded: z.number(),
+  bonus_days_earned: z.number(),
+});
+const giftClaimSchema = z.object({ subscription_id: z.string(), end_date: z.string() });
+
 export class ApiUnavailableError extends Error {
   constructor(
     readonly path: string,
@@ -55,6 +64,8 @@ export interface RegisterInput {
   language_code?: string;
   /** The /start payload, kept for referral attribution. */
   referral?: string;
+  /** The /start parameter (ref_<code>, gift_<code>): the API keeps it at first registration only. */
+  start_payload?: string;
 }
 
 export interface ApiClientConfig {
@@ -122,12 +133,26 @@ export function createApiClient(config: ApiClientConfig) {
     },
     registerUser: (input: RegisterInput) =>
       request(registeredSchema, 'POST', '/api/v1/users/register', { body: input }),
+    referral: (telegramId: number) =>
+      request(referralSchema, 'GET', `/api/v1/users/${id(telegramId)}/referral`),
+    /** 200 the access; ApiRequestError 409 gift_claimed / own_gift, 410 gift_expired, 404 gift_not_found. */
+    claimGift: (code: string, telegramId: number) =>
+      request(giftClaimSchema, 'POST', `/api/v1/gifts/${id(code)}/claim`, {
+        body: { telegram_id: telegramId },
+        timeoutMs: 40_000,
+      }),
     /**
      * `idempotencyKey` makes a repeated call (a retry, Telegram redelivering the same tap) return the
      * payment the first call created instead of starting a second purchase.
      */
     createPayment: (
-      input: { telegram_id: number; tariff_id: string; provider: 'yookassa' | 'stars'; promo_code?: string },
+      input: {
+        telegram_id: number;
+        tariff_id: string;
+        provider: 'yookassa' | 'stars';
+        promo_code?: string;
+        purpose?: 'subscription' | 'gift';
+      },
       idempotencyKey?: string,
     ) =>
       request(paymentSchema, 'POST', '/api/v1/payments/create', {

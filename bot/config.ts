@@ -55,6 +55,8 @@ const schema = z
     BOT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
     BOT_FLOOD_LIMIT: z.coerce.number().int().min(0).max(1000).default(5),
     BOT_FLOOD_COOLDOWN: durationField.default('10s'),
+    // Shown on the invite screen; the worker grants it (same variable, same default).
+    REFERRAL_BONUS_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
     SUPPORT_URL: httpUrl
       .or(z.string().regex(/^tg:\/\//, 'must be an http(s) or tg:// URL'))
       .default('https://t.me/support'),
@@ -102,6 +104,8 @@ export interface BotConfig {
   concurrency: number;
   /** Updates per second per user before the slow-down answer (0 = off), and the silent cooldown after it. */
   flood: { limit: number; cooldownMs: number };
+  /** REFERRAL_BONUS_DAYS, shown on the invite screen. */
+  referralBonusDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -138,5 +142,6 @@ export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
     adminIds: e.ADMIN_TELEGRAM_IDS,
     concurrency: e.BOT_CONCURRENCY,
     flood: { limit: e.BOT_FLOOD_LIMIT, cooldownMs: e.BOT_FLOOD_COOLDOWN },
+    referralBonusDays: e.REFERRAL_BONUS_DAYS,
   };
 }

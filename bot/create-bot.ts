@@ -9,6 +9,7 @@ import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
 import { showGuide, showGuides } from './handlers/guides';
 import { askPromo, registerGrowth, startTrial } from './handlers/growth';
 import { registerPayments, retryPayment } from './handlers/payments';
+import { showReferral } from './handlers/referral-gift';
 import { registerStart, showMenu } from './handlers/start';
 import { showSubscription } from './handlers/subscription';
 import { registerSupport, showSupport } from './handlers/support';
@@ -27,6 +28,8 @@ export interface CreateBotOptions {
   concurrency?: number;
   /** Per-user flood control (limit updates/s, then cooldownMs of silence). Omitted: off (bot/main passes the config's). */
   flood?: { limit: number; cooldownMs: number };
+  /** REFERRAL_BONUS_DAYS for the invite screen. */
+  referralBonusDays?: number;
 }
 
 function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<void> {
@@ -57,6 +60,10 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return showSupport(ctx, deps);
     case 'admin':
       return showAdmin(ctx, deps, action.view);
+    case 'referral':
+      return showReferral(ctx, deps);
+    case 'gift':
+      return pay(ctx, deps, action.tariffId, 'card', undefined, 'gift');
   }
 }
 
@@ -78,6 +85,7 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
     supportUrl: options.supportUrl,
     adminIds: new Set(options.adminIds),
     logger: options.logger,
+    referralBonusDays: options.referralBonusDays,
   };
   const bot = new DispatchingBot(
     options.token,

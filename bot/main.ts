@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     logger,
     concurrency: config.concurrency,
     flood: config.flood,
+    referralBonusDays: config.referralBonusDays,
   });
 
   // Fails fast (and clearly) on a wrong token or an unreachable TELEGRAM_API_ROOT.

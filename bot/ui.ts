@@ -11,6 +11,8 @@ export interface BotDeps {
   supportUrl: string;
   adminIds: ReadonlySet<number>;
   logger: Logger;
+  /** REFERRAL_BONUS_DAYS, shown on the invite screen (default 7). */
+  referralBonusDays?: number;
 }
 
 export type Rows = InlineKeyboardButton[][];
@@ -32,6 +34,7 @@ export function mainMenuRows(m: Messages, supportUrl: string): Rows {
   return [
     [cb(m.buttons.tariffs, { type: 'tariffs' })],
     [cb(m.buttons.mySubscription, { type: 'subscription' })],
+    [cb(m.referralGift.inviteButton, { type: 'referral' })],
     [cb(m.buttons.setupGuide, { type: 'guides' }), link(m.buttons.support, supportUrl)],
   ];
 }

@@ -101,6 +101,10 @@ const schema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a tariff slug')
     .default('trial'),
+  // Referrals and gifts (api/referrals.ts, workflows/gift.ts).
+  REFERRAL_BONUS_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
+  REFERRAL_WELCOME_DAYS: z.coerce.number().int().min(0).max(3650).default(0),
+  GIFT_CLAIM_WINDOW: duration.default('30d'),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };

@@ -20,6 +20,7 @@ export const SEARCH_ATTRIBUTE_FLAGS = [
   'PurchaseStage=Keyword',
   'StageEnteredAt=Datetime',
   'NodeId=Keyword',
+  'GiftState=Keyword',
 ];
 
 type TemporalSettings = Pick<

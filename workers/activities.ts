@@ -7,6 +7,8 @@ import { createFreeAccessActivities } from '../activities/free-access';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
 import { createPaymentActivities } from '../activities/payments';
+import { createGiftActivities } from '../activities/gifts';
+import { createGrantActivities, createReferralActivities } from '../activities/referrals';
 import { createRefundActivities } from '../activities/refunds';
 import { createTelegramActivities } from '../activities/telegram';
 import type { TelegramSender } from '../infra/telegram/sender';
@@ -22,6 +24,13 @@ export interface WorkerDeps {
   returnUrl: string;
   remindBeforeMs: number[];
   driverFor?: NodeDeps['driverFor'];
+  /** Referrals and gifts: REFERRAL_BONUS_DAYS (default 7), REFERRAL_WELCOME_DAYS (0), BOT_USERNAME, NODE_WAIT_LIMIT. */
+  growth?: {
+    referralBonusDays?: number;
+    referralWelcomeDays?: number;
+    botUsername?: string;
+    nodeWaitLimitMs?: number;
+  };
   metrics?: {
     alert(kind: string): void;
     keyDelivered(seconds: number): void;
@@ -50,6 +59,16 @@ export function purchaseActivities(d: WorkerDeps) {
     ...createRefundActivities({ orm: d.orm, yookassa: d.yookassa, telegram: d.telegram, logger: d.logger }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
     ...createFreeAccessActivities({ orm: d.orm, logger: d.logger }),
+    ...createGrantActivities({ orm: d.orm }),
+    ...createGiftActivities({ orm: d.orm, temporal: d.temporal, logger: d.logger }),
+    ...createReferralActivities({
+      orm: d.orm,
+      temporal: d.temporal,
+      logger: d.logger,
+      bonusDays: d.growth?.referralBonusDays ?? 7,
+      welcomeDays: d.growth?.referralWelcomeDays ?? 0,
+      nodeWaitLimitMs: d.growth?.nodeWaitLimitMs ?? 30 * 60_000,
+    }),
   };
 }
 
@@ -61,5 +80,6 @@ export function telegramActivities(d: WorkerDeps & { telegram: TelegramSender })
     publicBaseUrl: d.publicBaseUrl,
     logger: d.logger,
     onSendError: d.metrics?.telegramError,
+    botUsername: d.growth?.botUsername,
   });
 }

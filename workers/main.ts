@@ -83,6 +83,12 @@ async function main(): Promise<void> {
       publicBaseUrl: config.PUBLIC_BASE_URL,
       returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL,
       remindBeforeMs: config.REMIND_BEFORE,
+      growth: {
+        referralBonusDays: config.REFERRAL_BONUS_DAYS,
+        referralWelcomeDays: config.REFERRAL_WELCOME_DAYS,
+        botUsername: config.BOT_USERNAME,
+        nodeWaitLimitMs: config.NODE_WAIT_LIMIT,
+      },
     },
   );
   // One durable health/reconcile loop per deployment; starting it again is a no-op.

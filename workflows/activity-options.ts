@@ -4,7 +4,9 @@ import type { createDatabaseActivities } from '../activities/database';
 import type { createFreeAccessActivities } from '../activities/free-access';
 import type { createLifetimeActivities } from '../activities/lifetime';
 import type { createNodeActivities } from '../activities/nodes';
+import type { createGiftActivities } from '../activities/gifts';
 import type { createPaymentActivities } from '../activities/payments';
+import type { createGrantActivities, createReferralActivities } from '../activities/referrals';
 import type { createRefundActivities } from '../activities/refunds';
 import type { createTelegramActivities } from '../activities/telegram';
 import { Failure } from './failures';
@@ -164,6 +166,26 @@ export const lifetime = proxyActivities<Pick<Lifetime, 'scheduleLifetime'>>({
 export const freeAccess = proxyActivities<FreeAccess>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+// Referrals and gifts (issue 14). Our own database and Temporal: transient failures heal, retry without a cap.
+export const grants = proxyActivities<ReturnType<typeof createGrantActivities>>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+export const gifts = proxyActivities<
+  Pick<ReturnType<typeof createGiftActivities>, 'claimGift' | 'expireGift' | 'markGiftRefunded'>
+>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+export const referrals = proxyActivities<ReturnType<typeof createReferralActivities>>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+// The purchase's gift step: a bounded number of tries, then the purchase refunds the gift it could not make.
+export const giftSale = proxyActivities<Pick<ReturnType<typeof createGiftActivities>, 'createGift'>>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
 });
 
 // Messages wait out Telegram's outages and rate limits for an hour; a blocked user or a refused message is final.

@@ -3,5 +3,7 @@ export { purchaseWorkflow } from './purchase';
 export { subscriptionWorkflow } from './subscription';
 export { nodeHealthWorkflow } from './node-health';
 export { starsRefundWorkflow } from './stars-refund';
+export { giftWorkflow } from './gift';
+export { referralRewardWorkflow } from './referral';
 export { cancelSubscriptionWorkflow, refundWorkflow } from './refunds';
 export { freeAccessWorkflow } from './trial';

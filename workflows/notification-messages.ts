@@ -1,3 +1,5 @@
+import type { ReferralGiftKind } from './gift-messages';
+
 // What a workflow asks the telegram queue to tell a user: shared by workflows, activities and tests.
 
 /** One message to one user; its kind picks the text. */
@@ -10,6 +12,7 @@ export interface Notification {
     | 'reminder'
     | 'expired'
     | 'refunded'
+    | ReferralGiftKind
     | 'balance_topped_up';
   telegramId: string;
   language: string;

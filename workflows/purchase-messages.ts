@@ -42,7 +42,10 @@ export interface PurchaseInput {
   paymentTimeoutMs: number;
   remindBeforeMs: number[];
   nodeWaitLimitMs: number;
-  /** What the payment buys; absent (histories before purposes) means `subscription`. */
+  /** Gifts: GIFT_CLAIM_WINDOW, how long the gift stays claimable before it is refunded. */
+  giftClaimWindowMs?: number;
+  /** What the payment buys; absent (histories before purposes) means `subscription`. `gift`: the buyer gets a
+   * gift link instead of access (workflows/gift.ts). */
   purpose?: PaymentPurpose;
   /** Top-ups: the amount asked (the tariff snapshot is a placeholder then). */
   amount?: string;

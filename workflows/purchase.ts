@@ -16,6 +16,7 @@ import {
   settlement,
 } from './activity-options';
 import { Failure } from './failures';
+import { offerReferralReward, sellGift } from './gift-sale';
 import { placeClient, removeSpare, removeSpareInBackground } from './purchase/placement';
 import { checkStarClaims, listenForLateStars, refundStrayCharges } from './purchase/stars';
 import { acceptBalancePayment, creditTopUp, failureType } from './purchase/balance';
@@ -42,8 +43,18 @@ export const POLL_INTERVALS_MS = [5_000, 10_000, 20_000, 40_000, 60_000, 90_000,
 const PROVIDER_SETTLE_LIMIT_MS = 25 * 3_600_000;
 
 export interface PurchaseResult {
-  outcome: 'granted' | 'extended' | 'canceled' | 'expired' | 'refunded' | 'not_created' | 'topped_up';
+  outcome:
+    | 'granted'
+    | 'extended'
+    | 'gifted'
+    | 'canceled'
+    | 'expired'
+    | 'refunded'
+    | 'not_created'
+    | 'topped_up';
   subscriptionId?: string;
+  /** Gift purchases: the gift this payment bought. */
+  giftId?: string;
   expiresAt?: string;
 }
 
@@ -218,6 +229,12 @@ async function grantAccess(p: Purchase): Promise<PurchaseResult> {
   let placed: PlacedClient | undefined;
   try {
     await db.recordPaymentSucceeded({ paymentId: p.input.paymentId, notice: p.settled! });
+    // Step 4c. A gift buys a gift link, not access for the buyer (./gift-sale.ts); a gift not made is refunded.
+    if (p.input.purpose === 'gift') {
+      const gift = await sellGift(p.input);
+      enterStage(p, 'COMPLETED');
+      return { outcome: 'gifted', giftId: gift.giftId };
+    }
     const extension = await db.extendActiveSubscription({ paymentId: p.input.paymentId });
     if (extension) {
       // Step 4a. A renewal: the same key keeps working, only the end moves.
@@ -289,6 +306,9 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   else if (p.settled.status === 'canceled') result = await cancel(p, p.settled);
   else if (input.purpose === 'topup') result = await creditTopUp(p);
   else result = await grantAccess(p);
+  // A referred user's first payment rewards the referrer (referral-<referee> workflow; once per referee).
+  if (['granted', 'extended', 'gifted'].includes(result.outcome) && patched('referral-reward'))
+    await offerReferralReward(p.input);
   await close(p);
   return result;
 }

@@ -7,4 +7,6 @@ export const SEARCH_ATTRIBUTES = {
   PurchaseStage: defineSearchAttributeKey('PurchaseStage', 'KEYWORD'),
   StageEnteredAt: defineSearchAttributeKey('StageEnteredAt', 'DATETIME'),
   NodeId: defineSearchAttributeKey('NodeId', 'KEYWORD'),
+  // Gifts (workflows/gift.ts): UNCLAIMED → CLAIMED | REFUNDING → REFUNDED.
+  GiftState: defineSearchAttributeKey('GiftState', 'KEYWORD'),
 };

@@ -137,19 +137,24 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         const topUp = await startTopUp(deps, res, { user, ...body, idempotencyKey, body });
         return void res.status(201).json(topUp);
       }
-      if (body.purpose && body.purpose !== 'subscription')
+      // `gift`: the buyer gets a gift link to forward instead of access (api/gifts.ts, workflows/gift.ts).
+      const gift = body.purpose === 'gift';
+      if (body.purpose && body.purpose !== 'subscription' && !gift)
         throw invalidField('purpose', `purpose "${body.purpose}" is not sold through this route`);
       const tariff = await requireActiveTariff(deps.orm, { id: body.tariff_id, slug: body.tariff_slug });
-      await refuseOtherLocation(deps.orm, user, tariff);
+      // A gift is for someone else: the buyer's own access and its location do not matter.
+      if (!gift) await refuseOtherLocation(deps.orm, user, tariff);
       const { body: payment } = await admitAndStart(deps, {
         user,
         tariff,
         provider: body.provider,
+        purpose: gift ? 'gift' : undefined,
         idempotencyKey,
         requestHash: idempotencyKey ? requestHash(body) : undefined,
         // A balance payment is settled at once: nothing open to reuse, each tap (key) is its own purchase.
         // A code prices a new payment; an open one for the same tariff was priced without it.
-        reuseOpen: body.provider !== 'balance' && !body.promo_code,
+        // The in-flight half of the reuse check knows no purpose: a gift never reuses another payment.
+        reuseOpen: body.provider !== 'balance' && !body.promo_code && !gift,
         beforeStart: () => requireProviderAvailable(deps, body.provider),
         // Promo codes price card and Stars payments; a balance payment is charged at the list price.
         priceFor:
@@ -207,12 +212,14 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         return void res.status(200).json(topUp);
       }
       const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
-      await refuseOtherLocation(deps.orm, user, tariff);
+      const gift = old.purpose === 'gift';
+      if (!gift) await refuseOtherLocation(deps.orm, user, tariff);
       // An explicit retry asks for a new payment, but the per-user limits still apply.
       const { body } = await admitAndStart(deps, {
         user,
         tariff,
         provider: old.provider,
+        purpose: gift ? 'gift' : undefined,
         reuseOpen: false,
         beforeStart: () => requireProviderAvailable(deps, old.provider),
       }).catch((err) => {

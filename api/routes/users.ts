@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { langFor } from '../../infra/i18n';
 import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
+import { referralCodeOf, startPayload } from '../referrals';
 import type { RouteTable } from '../route-table';
 import { errorBody, telegramId } from '../schemas';
 
@@ -13,6 +14,9 @@ const registerBody = z.object({
   last_name: name(128),
   language_code: z.string().max(35).nullish(),
   referral: name(64),
+  start_payload: startPayload
+    .nullish()
+    .describe('the /start parameter (ref_<code>, gift_<code>); kept at first registration only'),
 });
 const registered = z.object({ user_id: z.string().uuid(), telegram_id: z.number().int() });
 
@@ -35,8 +39,8 @@ export function userRoutes(routes: RouteTable, deps: ApiDeps): void {
       // Names follow Telegram; the language only when sent; the first referral is kept for good.
       const row = await sqlOne(
         deps.orm,
-        `insert into users (telegram_id, username, first_name, last_name, language, referral)
-         values (?, ?, ?, ?, coalesce(?, 'ru'), ?)
+        `insert into users (telegram_id, username, first_name, last_name, language, referral, start_payload, referred_by)
+         values (?, ?, ?, ?, coalesce(?, 'ru'), ?, ?, (select id from users where referral_code = ?))
          on conflict (telegram_id) do update set
            username = excluded.username, first_name = excluded.first_name, last_name = excluded.last_name,
            language = coalesce(?, users.language), referral = coalesce(users.referral, excluded.referral),
@@ -49,6 +53,9 @@ export function userRoutes(routes: RouteTable, deps: ApiDeps): void {
           body.last_name ?? null,
           body.language_code ? langFor(body.language_code) : null,
           body.referral ?? null,
+          // Attribution at the first /start only: a known user's payload and referrer never change.
+          body.start_payload || null,
+          referralCodeOf(body.start_payload),
           body.language_code ? langFor(body.language_code) : null,
         ],
       );

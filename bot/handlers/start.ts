@@ -1,6 +1,7 @@
 import type { Context, Telegraf } from 'telegraf';
 import { type BotDeps, mainMenuRows, show, textsFor } from '../ui';
 import { trialOffer } from './growth';
+import { claimGiftFromStart, giftCodeIn, startPayloadOf } from './referral-gift';
 
 /** /start: register (keeping the deep-link payload as the referral) and show the main menu. */
 export function registerStart(bot: Telegraf, deps: BotDeps): void {
@@ -15,7 +16,11 @@ export function registerStart(bot: Telegraf, deps: BotDeps): void {
       last_name: from.last_name,
       language_code: from.language_code,
       ...(referral ? { referral: referral.slice(0, 64) } : {}),
+      ...(startPayloadOf(referral) ? { start_payload: referral } : {}),
     });
+    // /start gift_<code>: the forwarded gift link is claimed at once (the key follows by message).
+    const giftCode = giftCodeIn(referral);
+    if (giftCode) return claimGiftFromStart(ctx, deps, giftCode);
     const m = textsFor(ctx);
     const trial = await trialOffer(ctx, deps); // only for users who never had a trial or an access
     await ctx.reply(m.menu.welcome(from.first_name) + (trial ? `\n\n${trial.text}` : ''), {

@@ -8,6 +8,8 @@ import { Migration20261201004000_circuit_breakers } from './migrations/Migration
 import { Migration20261202000000_admin_actions } from './migrations/Migration20261202000000_admin_actions';
 import { Migration20261202000100_payment_purpose } from './migrations/Migration20261202000100_payment_purpose';
 import { Migration20261202010000_trials_promo } from './migrations/Migration20261202010000_trials_promo';
+import { Migration20261202015000_referrals_gifts } from './migrations/Migration20261202015000_referrals_gifts';
+import { Migration20261202015100_referral_clawback } from './migrations/Migration20261202015100_referral_clawback';
 import { Migration20261202020000_balance_ledger } from './migrations/Migration20261202020000_balance_ledger';
 import { Migration20261202020100_payment_refunds } from './migrations/Migration20261202020100_payment_refunds';
 
@@ -20,6 +22,8 @@ export const migrationsList = [
   { name: 'Migration20261202000000_admin_actions', class: Migration20261202000000_admin_actions },
   { name: 'Migration20261202000100_payment_purpose', class: Migration20261202000100_payment_purpose },
   { name: 'Migration20261202010000_trials_promo', class: Migration20261202010000_trials_promo },
+  { name: 'Migration20261202015000_referrals_gifts', class: Migration20261202015000_referrals_gifts },
+  { name: 'Migration20261202015100_referral_clawback', class: Migration20261202015100_referral_clawback },
   { name: 'Migration20261202020000_balance_ledger', class: Migration20261202020000_balance_ledger },
   { name: 'Migration20261202020100_payment_refunds', class: Migration20261202020100_payment_refunds },
 ];

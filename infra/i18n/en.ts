@@ -238,6 +238,32 @@ export const en: Messages = {
     renewed: (p) =>
       `✅ Your subscription is extended until ${date(p.expiresAt)}. Your key and subscription URL stay the same.`,
   },
+  // Referrals and gifts (issue 14).
+  referralGift: {
+    inviteButton: '🎁 Invite a friend',
+    giftButton: '🎁 Buy as a gift',
+    referralScreen: (r) =>
+      `<b>Invite your friends</b>\n\nFor every friend who pays for a subscription you get ${duration(r.bonusDays)} of VPN for free.\n\n` +
+      `🔗 Your link (tap to copy):\n<code>${h(r.link)}</code>\n\n` +
+      `Invited: ${r.invited}\nPaid: ${r.rewarded}\nDays earned: ${r.bonusDaysEarned}`,
+    bonusGranted: (p) =>
+      `🎉 Your friend paid for a subscription — you got ${duration(p.days)}. Your access runs until ${date(p.expiresAt)}.`,
+    welcomeGranted: (p) =>
+      `🎁 You came by invitation — here are ${duration(p.days)} on us. Your access runs until ${date(p.expiresAt)}.`,
+    giftChooseTariff:
+      'Choose a plan to give. After payment you get a link — forward it to the person you give it to:',
+    giftLink: (g) =>
+      `🎁 <b>Your gift is ready: ${h(g.tariffName)}</b>\n\nForward this link to the person you give it to:\n` +
+      (g.link ? `<code>${h(g.link)}</code>` : `<code>/start gift_${h(g.code)}</code>`) +
+      `\n\nIt can be claimed until ${date(g.claimUntil)}. If nobody claims it, your money comes back automatically.`,
+    giftClaimedForBuyer: '🎉 Your gift has been claimed. Thank you!',
+    giftReceived: (p) =>
+      `🎁 Gift claimed! Your access runs until ${date(p.expiresAt)}. The key is in the message above and under "My subscription".`,
+    giftAlreadyClaimed: '😕 This gift has already been claimed by someone else.',
+    giftOwn: '🙂 This is your own gift — forward the link to the person you give it to.',
+    giftExpired: '⌛ This gift can no longer be claimed: its time ran out.',
+    giftUnknown: '😕 Gift not found. Please check the link.',
+  },
   balance: {
     toppedUp: (p) =>
       `💰 Your balance was topped up by ${formatPrice(p.amount, p.currency)}. It is now ${formatPrice(p.balance, p.currency)}.`,

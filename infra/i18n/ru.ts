@@ -252,6 +252,38 @@ export const ru = {
     renewed: (p: { expiresAt: Date | string }) =>
       `✅ Подписка продлена до ${date(p.expiresAt)}. Ключ и ссылка-подписка прежние.`,
   },
+  // Referrals and gifts (issue 14).
+  referralGift: {
+    inviteButton: '🎁 Пригласить друга',
+    giftButton: '🎁 Купить в подарок',
+    referralScreen: (r: {
+      link: string;
+      invited: number;
+      rewarded: number;
+      bonusDaysEarned: number;
+      bonusDays: number;
+    }) =>
+      `<b>Приглашайте друзей</b>\n\nЗа каждого друга, который оплатит подписку, вы получите ${duration(r.bonusDays)} VPN в подарок.\n\n` +
+      `🔗 Ваша ссылка (нажмите, чтобы скопировать):\n<code>${h(r.link)}</code>\n\n` +
+      `Приглашено: ${r.invited}\nОплатили: ${r.rewarded}\nПолучено дней: ${r.bonusDaysEarned}`,
+    bonusGranted: (p: { days: number; expiresAt: Date | string }) =>
+      `🎉 Ваш друг оплатил подписку — вам начислено ${duration(p.days)}. Доступ действует до ${date(p.expiresAt)}.`,
+    welcomeGranted: (p: { days: number; expiresAt: Date | string }) =>
+      `🎁 Вы пришли по приглашению — дарим ${duration(p.days)}. Доступ действует до ${date(p.expiresAt)}.`,
+    giftChooseTariff:
+      'Выберите тариф в подарок. После оплаты вы получите ссылку — перешлите её тому, кому дарите:',
+    giftLink: (g: { link: string | null; code: string; tariffName: string; claimUntil: Date | string }) =>
+      `🎁 <b>Подарок готов: ${h(g.tariffName)}</b>\n\nПерешлите эту ссылку тому, кому дарите:\n` +
+      (g.link ? `<code>${h(g.link)}</code>` : `<code>/start gift_${h(g.code)}</code>`) +
+      `\n\nПодарок можно активировать до ${date(g.claimUntil)}. Если его не активируют, деньги вернутся вам автоматически.`,
+    giftClaimedForBuyer: '🎉 Ваш подарок активирован. Спасибо!',
+    giftReceived: (p: { expiresAt: Date | string }) =>
+      `🎁 Подарок активирован! Ваш доступ действует до ${date(p.expiresAt)}. Ключ — в сообщении выше и в разделе «Моя подписка».`,
+    giftAlreadyClaimed: '😕 Этот подарок уже активировал другой пользователь.',
+    giftOwn: '🙂 Это ваш собственный подарок — перешлите ссылку тому, кому дарите.',
+    giftExpired: '⌛ Срок активации этого подарка истёк.',
+    giftUnknown: '😕 Подарок не найден. Проверьте ссылку.',
+  },
   /** The user's balance (revenue): its screen, its top-up and the message after one. */
   balance: {
     toppedUp: (p: { amount: string; balance: string; currency: string }) =>

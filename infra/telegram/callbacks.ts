@@ -29,7 +29,9 @@ type ActionBody =
   | { type: 'guides' }
   | { type: 'guide'; os: GuideOs }
   | { type: 'support' }
-  | { type: 'admin'; view: AdminView };
+  | { type: 'admin'; view: AdminView }
+  | { type: 'referral' }
+  | { type: 'gift'; tariffId: string };
 
 const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
 const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
@@ -66,6 +68,10 @@ function raw(action: ActionBody): string {
       return 'h';
     case 'admin':
       return `a:${ADMIN_CODES[action.view]}`;
+    case 'referral':
+      return 'rf';
+    case 'gift':
+      return `gf:${action.tariffId}`;
   }
 }
 
@@ -99,6 +105,7 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     h: { type: 'support' },
     tl: { type: 'trial' },
     pr: { type: 'promo' },
+    rf: { type: 'referral' },
   };
   if (!arg) return sep < 0 ? (simple[code] ?? null) : null;
   switch (code) {
@@ -118,6 +125,8 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
       return OS_BY_CODE[arg] ? { type: 'guide', os: OS_BY_CODE[arg] } : null;
     case 'a':
       return ADMIN_BY_CODE[arg] ? { type: 'admin', view: ADMIN_BY_CODE[arg] } : null;
+    case 'gf':
+      return { type: 'gift', tariffId: arg };
     default:
       return null;
   }

@@ -9,7 +9,7 @@ import { createYooKassaClient } from '../../infra/yookassa/client';
 import { ADMIN_TOKEN, API_TOKEN, type ApiHarness, startApi } from '../api/harness';
 
 const JOURNEY_ADMIN_READ_TOKEN = 'journey-admin-read-token-0123456789';
-import { PurchaseSystem } from './system';
+import { PurchaseSystem, type SystemOptions } from './system';
 import type { RecordedCall, TelegramEmulator } from './telegram-emulator';
 
 /**
@@ -41,6 +41,9 @@ export interface JourneyOptions {
   workers?: boolean;
   /** TRIAL_DURATION of the API; default "0" (off), so /start shows the plain menu these journeys expect. */
   trialDuration?: string;
+  /** Extra API settings (e.g. GIFT_CLAIM_WINDOW) and the workers' referral/gift settings. */
+  apiEnv?: Record<string, string>;
+  growth?: SystemOptions['growth'];
 }
 
 /** Screens a user sees: a new message, an edited one, an invoice or a photo. */
@@ -90,6 +93,7 @@ export class Journey {
     this.sys = new PurchaseSystem({
       remindBeforeMs: this.remindBeforeMs,
       withNode: options.withNode,
+      growth: options.growth,
     });
   }
 
@@ -122,6 +126,7 @@ export class Journey {
         TELEGRAM_API_ROOT: this.emu.url,
         SUPPORT_URL,
         ADMIN_READ_TOKEN: JOURNEY_ADMIN_READ_TOKEN,
+        ...this.options.apiEnv,
       },
     });
     // YooKassa notifies the API, as configured in the shop's settings.

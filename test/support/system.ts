@@ -12,6 +12,7 @@ import { createTelegramSender } from '../../infra/telegram/sender';
 import { createYooKassaClient, type YooKassaClient } from '../../infra/yookassa/client';
 import { type YooKassaEmulator, startYooKassaEmulator } from '../../infra/yookassa/emulator';
 import { bundleWorkflows } from '../../scripts/bundle-workflows';
+import type { WorkerDeps } from '../../workers/activities';
 import { createWorkers } from '../../workers/create-workers';
 import {
   type PaymentLink,
@@ -44,6 +45,8 @@ export interface SystemOptions {
   withNode?: boolean;
   /** Wraps the workers' YooKassa client, e.g. to feed the circuit breakers as workers/main.ts does. */
   wrapYooKassa?: (client: YooKassaClient, orm: MikroORM) => YooKassaClient;
+  /** Referral and gift settings of the workers (REFERRAL_BONUS_DAYS, BOT_USERNAME, ...). */
+  growth?: WorkerDeps['growth'];
   /** The telegram queue's limit (TELEGRAM_RATE_PER_SECOND); 15, the product's default, unless a bench sweeps it. */
   telegramRatePerSecond?: number;
 }
@@ -144,6 +147,7 @@ export class PurchaseSystem {
         returnUrl: 'http://localhost/return',
         remindBeforeMs: this.options.remindBeforeMs ?? [2_000],
         driverFor: wrap ? (node: NodeConnection) => wrap(createNodeDriver(node)) : undefined,
+        growth: this.options.growth,
       },
     );
     this.running = this.workers.map((w) => w.run());
