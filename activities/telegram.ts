@@ -30,11 +30,14 @@ export interface Notification {
   expiresAt?: string;
   /** Reminders only: which REMIND_BEFORE offset this is, so `72h,24h` sends two messages, each once. */
   remindBeforeMs?: number;
+  /** An operator's "resend key": a new message, deduped on its own (activities/admin.ts). */
+  resendId?: string;
 }
 
 /** One row per message in `notifications`: the same key is never sent twice. */
 export function dedupeKey(n: Notification): string {
-  const key = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}`;
+  const base = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}`;
+  const key = n.resendId ? `${base}:resend:${n.resendId}` : base;
   // Reminders queued before the offset was part of the key keep their old key (and their dedupe).
   return n.kind === 'reminder' && n.remindBeforeMs !== undefined ? `${key}:${n.remindBeforeMs}` : key;
 }

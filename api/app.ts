@@ -9,6 +9,8 @@ import { httpMetrics } from './middleware/http-metrics';
 import { rateLimit } from './middleware/rate-limit';
 import { requestLog } from './middleware/request-log';
 import { RouteTable } from './route-table';
+import { adminActionRoutes } from './routes/admin-actions';
+import { adminAuditRoutes } from './routes/admin-audit';
 import { adminNodeRoutes } from './routes/admin-nodes';
 import { adminPurchaseRoutes } from './routes/admin-purchases';
 import { adminStatsRoutes } from './routes/admin-stats';
@@ -43,6 +45,8 @@ const ROUTE_GROUPS = [
   adminStatsRoutes,
   adminUserRoutes,
   adminPurchaseRoutes,
+  adminActionRoutes,
+  adminAuditRoutes,
   openApiRoutes,
 ];
 
@@ -69,7 +73,7 @@ export function createApp(appDeps: AppDeps): App {
     app,
     {
       api: [bearerAuth(deps.config.API_TOKEN)],
-      admin: [adminAuth(deps.config.ADMIN_TOKEN, deps.config.ADMIN_READ_TOKEN)],
+      admin: [adminAuth(deps.config.ADMIN_TOKEN, deps.config.ADMIN_READ_TOKEN, deps.config.ADMIN_TOKENS)],
       metrics: [bearerAuth(deps.config.METRICS_TOKEN)],
       none: [],
     },

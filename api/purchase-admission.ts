@@ -5,6 +5,7 @@ import type { Provider } from '../workflows/purchase-messages';
 import type { Row } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
+import { refuseBannedUser } from './user-ban';
 import { type PaymentCreated, type PurchaseDeps, startPurchase } from './purchases';
 
 /** How long a recorded request without its payment row yet counts as "being created" (the API's own wait). */
@@ -63,6 +64,7 @@ function inUserLock<T>(orm: MikroORM, telegramId: string, fn: (q: Query) => Prom
  */
 export function admitPurchase(deps: AdmissionDeps, r: AdmissionRequest): Promise<Admission> {
   const telegramId = String(r.user.telegram_id);
+  refuseBannedUser(r.user);
   return inUserLock(deps.orm, telegramId, async (q) => {
     if (r.idempotencyKey) {
       const [earlier] = await q(

@@ -3,6 +3,7 @@ import { DEFAULT_YOOKASSA_CIDRS } from './net/allowlist';
 import { durationField, durationListField } from './config-fields';
 import { parseSecretsKey, SECRETS_KEY_HINT } from './nodes/secrets';
 import { receiptCustomerField } from './yookassa/receipt';
+import { adminTokensField } from './admin-tokens';
 
 const duration = durationField;
 const durationList = durationListField;
@@ -79,6 +80,13 @@ const schema = z.object({
   PURCHASE_OPEN_LIMIT: z.coerce.number().int().min(1).default(5),
   PURCHASE_HOURLY_LIMIT: z.coerce.number().int().min(1).default(20),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Operator console (issue 16): named admin tokens, the alert chat and how often one alert may repeat.
+  ADMIN_TOKENS: adminTokensField.optional(),
+  ADMIN_ALERT_CHAT_ID: z
+    .string()
+    .regex(/^-?\d+$/, 'must be a numeric Telegram chat id')
+    .optional(),
+  ALERT_REPEAT: duration.default('15m'),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };
@@ -121,6 +129,7 @@ function assertDistinctTokens(config: z.infer<typeof schema>): void {
     ['API_TOKEN', config.API_TOKEN],
     ['ADMIN_TOKEN', config.ADMIN_TOKEN],
     ['ADMIN_READ_TOKEN', config.ADMIN_READ_TOKEN],
+    ...(config.ADMIN_TOKENS ?? []).map((t) => [`ADMIN_TOKENS(${t.name})`, t.token] as const),
   ] as const;
   for (const [i, [a, va]] of tokens.entries()) {
     for (const [b, vb] of tokens.slice(i + 1)) {

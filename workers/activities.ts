@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { createAdminActivities } from '../activities/admin';
 import { createDatabaseActivities } from '../activities/database';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
@@ -44,6 +45,7 @@ export function purchaseActivities(d: WorkerDeps) {
     }),
     ...createNodeActivities({ orm: d.orm, driverFor: d.driverFor }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
+    ...createAdminActivities({ orm: d.orm, temporal: d.temporal }),
   };
 }
 

@@ -83,6 +83,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
             'Pending payment: a new one, the open one for the same user, tariff and provider, or the one this Idempotency-Key made',
           schema: paymentCreated,
         },
+        403: { description: '`user_blocked`: an operator blocked this user', schema: errorBody },
         404: { description: 'Unknown user or tariff (inactive tariffs are not on sale)', schema: errorBody },
         409: {
           description:
@@ -130,6 +131,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       params: paymentIdParams,
       responses: {
         200: { description: 'New pending payment', schema: paymentCreated },
+        403: { description: '`user_blocked`: an operator blocked this user', schema: errorBody },
         404: { description: 'Unknown payment, or its tariff is no longer on sale', schema: errorBody },
         409: { description: '`location_mismatch`, as for create', schema: errorBody },
         429: limitDoc,
