@@ -11,6 +11,7 @@ import { requestLog } from './middleware/request-log';
 import { RouteTable } from './route-table';
 import { adminActionRoutes } from './routes/admin-actions';
 import { adminAuditRoutes } from './routes/admin-audit';
+import { adminBroadcastRoutes } from './routes/admin-broadcasts';
 import { adminNodeRoutes } from './routes/admin-nodes';
 import { adminPurchaseRoutes } from './routes/admin-purchases';
 import { adminStatsRoutes } from './routes/admin-stats';
@@ -47,6 +48,7 @@ const ROUTE_GROUPS = [
   adminPurchaseRoutes,
   adminActionRoutes,
   adminAuditRoutes,
+  adminBroadcastRoutes,
   openApiRoutes,
 ];
 

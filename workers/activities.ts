@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { createAdminActivities } from '../activities/admin';
+import { createBroadcastActivities } from '../activities/broadcast';
 import { createDatabaseActivities } from '../activities/database';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
@@ -46,16 +47,25 @@ export function purchaseActivities(d: WorkerDeps) {
     ...createNodeActivities({ orm: d.orm, driverFor: d.driverFor }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
     ...createAdminActivities({ orm: d.orm, temporal: d.temporal }),
+    ...createBroadcastActivities({ orm: d.orm, logger: d.logger }),
   };
 }
 
 /** Activities of the `telegram` queue. */
 export function telegramActivities(d: WorkerDeps & { telegram: TelegramSender }) {
-  return createTelegramActivities({
-    orm: d.orm,
-    sender: d.telegram,
-    publicBaseUrl: d.publicBaseUrl,
-    logger: d.logger,
-    onSendError: d.metrics?.telegramError,
-  });
+  return {
+    ...createTelegramActivities({
+      orm: d.orm,
+      sender: d.telegram,
+      publicBaseUrl: d.publicBaseUrl,
+      logger: d.logger,
+      onSendError: d.metrics?.telegramError,
+    }),
+    ...createBroadcastActivities({
+      orm: d.orm,
+      sender: d.telegram,
+      logger: d.logger,
+      onSendError: d.metrics?.telegramError,
+    }),
+  };
 }

@@ -4,3 +4,4 @@ export { subscriptionWorkflow } from './subscription';
 export { nodeHealthWorkflow } from './node-health';
 export { starsRefundWorkflow } from './stars-refund';
 export { adminAccessWorkflow, adminResendKeyWorkflow, adminRevokeWorkflow } from './admin-actions';
+export { broadcastWorkflow } from './broadcast';

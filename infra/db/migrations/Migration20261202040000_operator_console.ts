@@ -29,12 +29,15 @@ create table broadcasts (
 create table broadcast_deliveries (
   broadcast_id uuid not null references broadcasts(id),
   telegram_id bigint not null,
-  status varchar(16) not null default 'sending' check (status in ('sending', 'sent', 'failed', 'blocked')),
+  status varchar(16) not null default 'pending'
+    check (status in ('pending', 'sending', 'sent', 'failed', 'blocked')),
   detail text,
   updated_at timestamptz not null default now(),
   primary key (broadcast_id, telegram_id)
 );
 create index broadcast_deliveries_telegram on broadcast_deliveries (telegram_id);
+-- The workflow pages through what is still to send.
+create index broadcast_deliveries_pending on broadcast_deliveries (broadcast_id, telegram_id) where status = 'pending';
 
 create table alert_windows (
   alert_key varchar(200) primary key,
