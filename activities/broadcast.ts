@@ -44,10 +44,13 @@ export function createBroadcastActivities({ orm, sender, logger, onSendError }: 
   function messageOf(broadcastId: string): Promise<Message> {
     let message = messages.get(broadcastId);
     if (!message) {
-      message = sql(`select text, photo_url, buttons from broadcasts where id = ?`, [broadcastId]).then(([b]) => {
-        if (!b) throw ApplicationFailure.nonRetryable(`broadcast ${broadcastId} not found`, 'BroadcastNotFound');
-        return { text: b.text, photoUrl: b.photo_url, buttons: b.buttons ?? [] };
-      });
+      message = sql(`select text, photo_url, buttons from broadcasts where id = ?`, [broadcastId]).then(
+        ([b]) => {
+          if (!b)
+            throw ApplicationFailure.nonRetryable(`broadcast ${broadcastId} not found`, 'BroadcastNotFound');
+          return { text: b.text, photoUrl: b.photo_url, buttons: b.buttons ?? [] };
+        },
+      );
       message.catch(() => messages.delete(broadcastId));
       messages.set(broadcastId, message);
       if (messages.size > 20) messages.delete(messages.keys().next().value!);
@@ -57,7 +60,13 @@ export function createBroadcastActivities({ orm, sender, logger, onSendError }: 
 
   return {
     /** The next recipients still to send, in telegram id order. */
-    async pendingRecipients({ broadcastId, limit }: { broadcastId: string; limit: number }): Promise<string[]> {
+    async pendingRecipients({
+      broadcastId,
+      limit,
+    }: {
+      broadcastId: string;
+      limit: number;
+    }): Promise<string[]> {
       const rows = await sql(
         `select telegram_id from broadcast_deliveries where broadcast_id = ? and status = 'pending' order by telegram_id limit ?`,
         [broadcastId, limit],

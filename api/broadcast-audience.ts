@@ -7,7 +7,11 @@ export const audienceSchema = z
     expired_within_days: z.number().int().min(1).max(3650).optional(),
     language: z.string().min(2).max(8).optional(),
     location: z.string().min(1).max(64).optional(),
-    telegram_ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(100_000).optional(),
+    telegram_ids: z
+      .array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER))
+      .min(1)
+      .max(100_000)
+      .optional(),
   })
   .strict();
 export type Audience = z.infer<typeof audienceSchema>;

@@ -53,19 +53,21 @@ export function purchaseActivities(d: WorkerDeps) {
 
 /** Activities of the `telegram` queue. */
 export function telegramActivities(d: WorkerDeps & { telegram: TelegramSender }) {
-  return {
-    ...createTelegramActivities({
-      orm: d.orm,
-      sender: d.telegram,
-      publicBaseUrl: d.publicBaseUrl,
-      logger: d.logger,
-      onSendError: d.metrics?.telegramError,
-    }),
-    ...createBroadcastActivities({
-      orm: d.orm,
-      sender: d.telegram,
-      logger: d.logger,
-      onSendError: d.metrics?.telegramError,
-    }),
-  };
+  return createTelegramActivities({
+    orm: d.orm,
+    sender: d.telegram,
+    publicBaseUrl: d.publicBaseUrl,
+    logger: d.logger,
+    onSendError: d.metrics?.telegramError,
+  });
+}
+
+/** Activities of the `broadcasts` queue: one send per recipient, on the broadcasts' share of the budget. */
+export function broadcastActivities(d: WorkerDeps & { telegram: TelegramSender }) {
+  return createBroadcastActivities({
+    orm: d.orm,
+    sender: d.telegram,
+    logger: d.logger,
+    onSendError: d.metrics?.telegramError,
+  });
 }

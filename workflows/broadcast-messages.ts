@@ -32,7 +32,13 @@ export const cancelBroadcastSignal = defineSignal('cancelBroadcast');
 export const broadcastProgressQuery = defineQuery<BroadcastProgress>('progress');
 
 /**
- * Task priority on the shared telegram queue (lower goes first; the server's default is 3): purchase keys
- * and reminders keep the default, broadcasts yield to them.
+ * Task priority (lower goes first; the server's default is 3): broadcasts ask to yield. On its own this did
+ * not put keys first on the dev server (Server 1.32, several pollers), so broadcasts also run on their own
+ * queue with their own share of the budget (workers/create-workers.ts).
  */
 export const BROADCAST_PRIORITY_KEY = 5;
+
+/** "purchases" → "broadcasts"; "purchases-<suffix>" → "broadcasts-<suffix>" (like the telegram queue). */
+export function broadcastQueueFor(purchasesQueue: string): string {
+  return purchasesQueue.replace(/^purchases/, 'broadcasts');
+}

@@ -1,5 +1,6 @@
 import {
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   proxyActivities,
@@ -10,6 +11,7 @@ import {
 import type { createBroadcastActivities } from '../activities/broadcast';
 import {
   BROADCAST_PRIORITY_KEY,
+  broadcastQueueFor,
   type BroadcastCounts,
   type BroadcastInput,
   type BroadcastProgress,
@@ -20,7 +22,6 @@ import {
   pauseBroadcastSignal,
   resumeBroadcastSignal,
 } from './broadcast-messages';
-import { telegramQueueFor } from './telegram-queue';
 
 type BroadcastActivities = ReturnType<typeof createBroadcastActivities>;
 
@@ -48,8 +49,11 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
       `${state}: sent ${counts.sent}, blocked ${counts.blocked}, failed ${counts.failed} of ${input.total}` +
         (state === 'paused' ? ' · waiting for resume' : ''),
     );
+  // Pause and cancel also cancel the page's sends not yet started (their rows stay pending).
+  let page: CancellationScope | undefined;
   setHandler(pauseBroadcastSignal, () => {
     if (state === 'running') state = 'paused';
+    page?.cancel();
     describe();
   });
   setHandler(resumeBroadcastSignal, () => {
@@ -58,12 +62,13 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
   });
   setHandler(cancelBroadcastSignal, () => {
     if (state === 'running' || state === 'paused') state = 'canceled';
+    page?.cancel();
     describe();
   });
   setHandler(broadcastProgressQuery, progress);
 
   const send = proxyActivities<BroadcastActivities>({
-    taskQueue: telegramQueueFor(workflowInfo().taskQueue),
+    taskQueue: broadcastQueueFor(workflowInfo().taskQueue),
     startToCloseTimeout: '30s',
     // The activity gives up on a recipient itself (counted failed) after its own attempts.
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
@@ -73,12 +78,15 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
   describe();
   await condition(() => state !== 'paused');
   if (state === 'running') {
-    const page = await store.pendingRecipients({ broadcastId: input.broadcastId, limit: BROADCAST_PAGE });
-    if (page.length === 0) state = 'completed';
+    const recipients = await store.pendingRecipients({
+      broadcastId: input.broadcastId,
+      limit: BROADCAST_PAGE,
+    });
+    if (recipients.length === 0) state = 'completed';
     let next = 0;
     const lane = async () => {
-      while (next < page.length && state === 'running') {
-        const telegramId = page[next++];
+      while (next < recipients.length && state === 'running') {
+        const telegramId = recipients[next++];
         const outcome: DeliveryOutcome | 'pending' = await send
           .sendBroadcastMessage({ broadcastId: input.broadcastId, telegramId })
           .catch(() => 'pending' as const); // still pending: a later page tries again
@@ -86,7 +94,9 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
         describe();
       }
     };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+    page = new CancellationScope();
+    await page.run(() => Promise.all(Array.from({ length: IN_FLIGHT }, lane)));
+    page = undefined;
   }
   describe();
   const now = state as BroadcastState; // signals change it while the page runs

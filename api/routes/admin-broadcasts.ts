@@ -90,7 +90,10 @@ export function adminBroadcastRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: {
         200: { description: 'Dry run: the recipient count, nothing sent', schema: created },
         202: { description: 'Started: workflow `broadcast-<id>` sends it', schema: created },
-        422: { description: 'A field is invalid (e.g. a caption over 1024 characters with a photo)', schema: errorBody },
+        422: {
+          description: 'A field is invalid (e.g. a caption over 1024 characters with a photo)',
+          schema: errorBody,
+        },
       },
     },
     async ({ body }, _req, res) => {
@@ -185,6 +188,9 @@ export function adminBroadcastRoutes(routes: RouteTable, deps: ApiDeps): void {
         await audited(deps, res, what, async () => {
           const b = await sqlOne(deps.orm, `select id from broadcasts where id = ?`, [params.id]);
           if (!b) throw notFound('broadcast_not_found');
+          const now = await stateOf(params.id);
+          if (now === 'completed' || now === 'canceled')
+            throw new HttpError(409, 'broadcast_finished', `the broadcast is ${now}`);
           try {
             await deps.temporal.workflow.getHandle(broadcastWorkflowId(params.id)).signal(signal);
           } catch (err) {
