@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { newSubscriptionToken } from '../infra/xray/subscription';
+import { Failure } from '../workflows/failures';
 import { subscriptionWorkflowId } from '../workflows/purchase-messages';
 
 export interface AdminActivityDeps {
@@ -48,7 +49,7 @@ export function createAdminActivities({ orm, temporal }: AdminActivityDeps) {
 
   async function lockUser(q: Query, telegramId: string): Promise<Row> {
     const [user] = await q(`select id, language from users where telegram_id = ? for update`, [telegramId]);
-    if (!user) throw rejected(`user ${telegramId} not found`, 'UserNotFound');
+    if (!user) throw rejected(`user ${telegramId} not found`, Failure.UserNotFound);
     return user;
   }
 
@@ -102,11 +103,11 @@ export function createAdminActivities({ orm, temporal }: AdminActivityDeps) {
     }): Promise<AdminAccessTarget> {
       const q: Query = (query, params = []) => orm.em.getConnection().execute(query, params);
       const [user] = await q(`select id, language from users where telegram_id = ?`, [telegramId]);
-      if (!user) throw rejected(`user ${telegramId} not found`, 'UserNotFound');
+      if (!user) throw rejected(`user ${telegramId} not found`, Failure.UserNotFound);
       const [tariff] = tariffId
         ? await q(`select duration_seconds, location from tariffs where id = ?`, [tariffId])
         : [undefined];
-      if (tariffId && !tariff) throw rejected(`tariff ${tariffId} not found`, 'TariffNotFound');
+      if (tariffId && !tariff) throw rejected(`tariff ${tariffId} not found`, Failure.TariffNotFound);
       const [active] = await q(
         `select id, node_id from subscriptions where user_id = ? and status = 'active'`,
         [user.id],
@@ -132,7 +133,8 @@ export function createAdminActivities({ orm, temporal }: AdminActivityDeps) {
         const done = await grantDone(q, a.grantId, user.language);
         if (done) return done;
         const extended = await extendLocked(q, { ...a, userId: user.id, language: user.language });
-        if (!extended) throw rejected(`user ${a.telegramId} has no active access`, 'NoActiveSubscription');
+        if (!extended)
+          throw rejected(`user ${a.telegramId} has no active access`, Failure.NoActiveSubscription);
         return extended;
       });
     },

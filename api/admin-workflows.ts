@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { Response } from 'express';
+import { Failure } from '../workflows/failures';
 import { type AdminActionResult, adminIdentity, recordAdminAction } from './audit';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 
 /** Failure types the admin workflows raise on purpose, as the API answers them. */
 const ANSWERS: Record<string, [number, string]> = {
-  UserNotFound: [404, 'user_not_found'],
-  TariffNotFound: [404, 'tariff_not_found'],
-  NoActiveSubscription: [409, 'no_active_subscription'],
-  NoNodeAvailable: [409, 'no_node_available'],
+  [Failure.UserNotFound]: [404, 'user_not_found'],
+  [Failure.TariffNotFound]: [404, 'tariff_not_found'],
+  [Failure.NoActiveSubscription]: [409, 'no_active_subscription'],
+  [Failure.NoNodeAvailable]: [409, 'no_node_available'],
 };
 
 function applicationFailureIn(err: unknown): ApplicationFailure | undefined {

@@ -3,7 +3,8 @@ import type { AdminGrantResult, createAdminActivities } from '../activities/admi
 import type { createDatabaseActivities } from '../activities/database';
 import type { createLifetimeActivities } from '../activities/lifetime';
 import type { createNodeActivities } from '../activities/nodes';
-import { telegramActivities } from './telegram-queue';
+import { telegram } from './activity-options';
+import { Failure } from './failures';
 
 /**
  * What an operator does to one user's access, each as a short workflow on the purchases queue (ids
@@ -70,7 +71,7 @@ export async function adminAccessWorkflow(input: AdminAccessInput): Promise<Admi
     const nodeId = await db.selectNode({ location: target.location });
     if (!nodeId) {
       await db.raiseOpsAlert({ kind: 'no_node_available', detail: `admin grant for ${input.telegramId}` });
-      throw ApplicationFailure.nonRetryable('no node is available for this tariff', 'NoNodeAvailable');
+      throw ApplicationFailure.nonRetryable('no node is available for this tariff', Failure.NoNodeAvailable);
     }
     const subscriptionId = uuid4();
     const clientUuid = uuid4();
@@ -90,7 +91,7 @@ export async function adminAccessWorkflow(input: AdminAccessInput): Promise<Admi
       await nodes.removeClient({ nodeId, email: subscriptionId }).catch(() => undefined);
   }
   await lifetime.scheduleLifetime({ subscriptionId: result.subscriptionId });
-  await telegramActivities()
+  await telegram()
     .notify({
       kind: result.kind,
       telegramId: input.telegramId,
@@ -128,7 +129,7 @@ export async function adminResendKeyWorkflow(
 ): Promise<'sent' | 'skipped' | 'blocked' | 'no_access'> {
   const target = await admin.adminAccessTarget({ telegramId: input.telegramId, tariffId: null });
   if (!target.active) return 'no_access';
-  return telegramActivities().notify({
+  return telegram().notify({
     kind: 'activated',
     telegramId: input.telegramId,
     language: target.language,
