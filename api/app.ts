@@ -12,6 +12,7 @@ import { RouteTable } from './route-table';
 import { adminActionRoutes } from './routes/admin-actions';
 import { adminAuditRoutes } from './routes/admin-audit';
 import { adminBroadcastRoutes } from './routes/admin-broadcasts';
+import { adminTimelineRoutes } from './routes/admin-timeline';
 import { adminNodeRoutes } from './routes/admin-nodes';
 import { adminPurchaseRoutes } from './routes/admin-purchases';
 import { adminStatsRoutes } from './routes/admin-stats';
@@ -49,6 +50,7 @@ const ROUTE_GROUPS = [
   adminActionRoutes,
   adminAuditRoutes,
   adminBroadcastRoutes,
+  adminTimelineRoutes,
   openApiRoutes,
 ];
 

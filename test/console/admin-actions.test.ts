@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { insertUser, uniqueTelegramId } from '../api/fixtures';
 import { ADMIN_TOKEN, type ApiHarness, startApiOnSystem } from '../api/harness';
 import type { PurchaseSystem } from '../support/system';
+import { paymentNoticeSignal } from '../../workflows/purchase-messages';
 
 const ALICE = 'alice-console-token-0123456789';
 const BOT = 'bot-console-admin-token-0123456789';
@@ -193,5 +194,61 @@ describe('console: admin actions on users and nodes, each audited', function () 
       ['token:admin node.enable', 'token:admin node.disable'],
     );
     assert.equal((await admin('POST', `/api/v1/admin/nodes/${crypto.randomUUID()}/disable`)).status, 404);
+  });
+
+  it("the timeline tells a purchase's whole story with Temporal UI links", async () => {
+    const tg = uniqueTelegramId();
+    await sys.createUser(tg);
+    const { handle, paymentId } = await sys.buy(tg, 'month-1');
+    const [p] = await sql(`select provider_payment_id, amount, currency from payments where id = ?`, [
+      paymentId,
+    ]);
+    sys.yookassa.pay(p.provider_payment_id);
+    await handle.signal(paymentNoticeSignal, {
+      providerPaymentId: p.provider_payment_id,
+      status: 'succeeded',
+      amount: p.amount,
+      currency: p.currency,
+    });
+    await handle.result();
+    await admin('POST', `/api/v1/admin/users/${tg}/extend`, { days: 2 });
+    // The stage search attribute is eventually consistent in the visibility store.
+    let entries: Array<{
+      kind: string;
+      summary: string;
+      workflow_url: string | null;
+      data: Record<string, unknown>;
+    }> = [];
+    const deadline = Date.now() + 15_000;
+    do {
+      const res = await admin('GET', `/api/v1/admin/users/${tg}/timeline`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      entries = res.body.entries;
+      if (entries.some((e) => e.kind === 'purchase.stage' && e.data.stage === 'COMPLETED')) break;
+      await new Promise((r) => setTimeout(r, 500));
+    } while (Date.now() < deadline);
+    const kinds = entries.map((e) => e.kind);
+    for (const k of [
+      'payment.created',
+      'payment.succeeded',
+      'subscription.activated',
+      'message',
+      'purchase.stage',
+      'admin',
+      'subscription.extended',
+    ])
+      assert.ok(kinds.includes(k), `${k} in ${kinds.join(', ')}`);
+    assert.ok(kinds.indexOf('payment.created') < kinds.indexOf('payment.succeeded'));
+    assert.ok(kinds.indexOf('payment.succeeded') <= kinds.indexOf('subscription.activated'));
+    assert.ok(kinds.indexOf('subscription.activated') < kinds.indexOf('subscription.extended'));
+    const paid = entries.find((e) => e.kind === 'payment.succeeded')!;
+    assert.equal(
+      paid.workflow_url,
+      `http://temporal-ui.test:8233/namespaces/default/workflows/purchase-${paymentId}`,
+    );
+    const message = entries.find((e) => e.kind === 'message' && e.data.kind === 'activated')!;
+    assert.equal(message.data.status, 'sent');
+    assert.match(entries.find((e) => e.kind === 'admin')!.summary, /user\.extend by token:alice: ok/);
+    assert.equal((await admin('GET', `/api/v1/admin/users/${uniqueTelegramId()}/timeline`)).status, 404);
   });
 });
