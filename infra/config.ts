@@ -80,13 +80,9 @@ const schema = z.object({
   PURCHASE_OPEN_LIMIT: z.coerce.number().int().min(1).default(5),
   PURCHASE_HOURLY_LIMIT: z.coerce.number().int().min(1).default(20),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  // Operator console (issue 16): named admin tokens, the alert chat and how often one alert may repeat.
+  // Operator console (issue 16): named admin tokens; the broadcasts' share of TELEGRAM_RATE_PER_SECOND.
   ADMIN_TOKENS: adminTokensField.optional(),
-  ADMIN_ALERT_CHAT_ID: z
-    .string()
-    .regex(/^-?\d+$/, 'must be a numeric Telegram chat id')
-    .optional(),
-  ALERT_REPEAT: duration.default('15m'),
+  BROADCAST_RATE_PER_SECOND: z.coerce.number().positive().optional(),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };
