@@ -91,6 +91,10 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
       }
       case 'expired':
         return { text: m.notifications.expired, buttons: renew };
+      case 'balance_topped_up':
+        return {
+          text: m.balance.toppedUp({ amount: n.amount ?? '', balance: n.balance ?? '', currency: 'RUB' }),
+        };
       case 'refunded': {
         const [p] = await sql().execute(`select amount, currency from payments where id = ?`, [n.paymentId]);
         return { text: m.notifications.refundDone({ amount: p?.amount ?? '', currency: p?.currency ?? '' }) };

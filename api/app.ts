@@ -21,6 +21,9 @@ import { adminUserRoutes } from './routes/admin-users';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
+import { adminRefundRoutes } from './routes/admin-refunds';
+import { balanceRoutes } from './routes/balance';
+import { cancelRoutes } from './routes/cancel';
 import { paymentRoutes } from './routes/payments';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
@@ -39,9 +42,11 @@ const ROUTE_GROUPS = [
   webhookRoutes,
   starsRoutes,
   userRoutes,
+  balanceRoutes,
   tariffRoutes,
   paymentRoutes,
   subscriptionRoutes,
+  cancelRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
   adminStatsRoutes,
@@ -51,6 +56,7 @@ const ROUTE_GROUPS = [
   adminAuditRoutes,
   adminBroadcastRoutes,
   adminTimelineRoutes,
+  adminRefundRoutes,
   openApiRoutes,
 ];
 

@@ -5,3 +5,4 @@ export { nodeHealthWorkflow } from './node-health';
 export { starsRefundWorkflow } from './stars-refund';
 export { adminAccessWorkflow, adminResendKeyWorkflow, adminRevokeWorkflow } from './admin-actions';
 export { broadcastWorkflow } from './broadcast';
+export { cancelSubscriptionWorkflow, refundWorkflow } from './refunds';

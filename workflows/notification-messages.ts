@@ -2,7 +2,15 @@
 
 /** One message to one user; its kind picks the text. */
 export interface Notification {
-  kind: 'activated' | 'extended' | 'payment_failed' | 'payment_expired' | 'reminder' | 'expired' | 'refunded';
+  kind:
+    | 'activated'
+    | 'extended'
+    | 'payment_failed'
+    | 'payment_expired'
+    | 'reminder'
+    | 'expired'
+    | 'refunded'
+    | 'balance_topped_up';
   telegramId: string;
   language: string;
   paymentId?: string;
@@ -13,4 +21,7 @@ export interface Notification {
   remindBeforeMs?: number;
   /** An operator's "resend key": a new message, deduped on its own (workflows/admin-actions.ts). */
   resendId?: string;
+  /** balance_topped_up: what was credited and the balance after it. */
+  amount?: string;
+  balance?: string;
 }
