@@ -56,7 +56,12 @@ export function adminBroadcastRoutes(routes: RouteTable, deps: ApiDeps): void {
     if (status === 'COMPLETED') return ((await handle.result()) as BroadcastProgress).state;
     if (status !== 'RUNNING') return 'canceled';
     const timeout = new Promise<'running'>((r) => setTimeout(() => r('running'), QUERY_WAIT_MS).unref());
-    return Promise.race([handle.query(broadcastProgressQuery).then((p) => p.state), timeout]);
+    // A query during continue-as-new is refused ("buffered query cleared"): it is still running.
+    const asked = handle
+      .query(broadcastProgressQuery)
+      .then((p) => p.state)
+      .catch(() => 'running' as const);
+    return Promise.race([asked, timeout]);
   }
 
   async function progressOf(id: string): Promise<z.infer<typeof progress>> {
