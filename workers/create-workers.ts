@@ -2,6 +2,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { TASK_QUEUES } from '../infra/temporal';
 import { broadcastQueueFor } from '../workflows/broadcast-messages';
 import { type WorkerDeps, broadcastActivities, purchaseActivities, telegramActivities } from './activities';
+import { PURCHASES_WORKER_SETTINGS, telegramWorkerSettings } from './worker-settings';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -28,10 +29,7 @@ export async function createWorkers(setup: WorkerSetup, deps: WorkerDeps): Promi
     ...setup.workflows,
     taskQueue: queues.purchases,
     activities: purchaseActivities(deps),
-    // Sleeping subscriptions need not stay in memory; the cache holds the busy ones.
-    maxCachedWorkflows: 500,
-    maxConcurrentActivityTaskExecutions: 50,
-    maxConcurrentWorkflowTaskExecutions: 20,
+    ...PURCHASES_WORKER_SETTINGS,
   });
   if (!deps.telegram) return [purchases];
   const { keys, broadcasts } = splitTelegramBudget(setup.telegramRatePerSecond, setup.broadcastRatePerSecond);
@@ -39,11 +37,8 @@ export async function createWorkers(setup: WorkerSetup, deps: WorkerDeps): Promi
     ...common,
     taskQueue: queues.telegram,
     activities: telegramActivities({ ...deps, telegram: deps.telegram }),
-    // Telegram's global limit is enforced by the Temporal server across all workers of this queue.
-    maxTaskQueueActivitiesPerSecond: keys,
-    // The same limit per worker smooths the burst the server-side limiter lets through after an idle spell.
-    maxActivitiesPerSecond: keys,
-    maxConcurrentActivityTaskExecutions: 50,
+    // The keys' share of the budget (the broadcasts run on their own queue with the rest).
+    ...telegramWorkerSettings(keys),
   });
   const broadcast = await Worker.create({
     ...common,
@@ -57,7 +52,7 @@ export async function createWorkers(setup: WorkerSetup, deps: WorkerDeps): Promi
 }
 
 /**
- * One global Telegram budget, two queues: keys, reminders and alerts on `telegram`, broadcasts on `broadcasts`.
+ * One global Telegram budget, two queues: keys and reminders on `telegram`, broadcasts on `broadcasts`.
  * The two limits add up to the budget, so together they never exceed it, and a running broadcast never
  * puts a task in front of a key.
  */
