@@ -46,7 +46,7 @@ describe('console: admin actions on users and nodes, each audited', function () 
     assert.ok(days > 2.9 && days <= 3, `about 3 days, got ${days}`);
     assert.ok((await sys.nodeClients()).includes(res.body.subscription_id), 'the node carries the client');
     const key = await sys.telegram.waitFor(
-      (c) => c.params.chat_id === tg && /vless:\/\//.test(String(c.params.text)),
+      (c) => Number(c.params.chat_id) === tg && /vless:\/\//.test(String(c.params.text ?? c.params.caption)),
     );
     assert.ok(key, 'the user got the key');
     const audit = await lastAudit(`user:${tg}`);
@@ -72,11 +72,15 @@ describe('console: admin actions on users and nodes, each audited', function () 
     );
     assert.equal(event.n, 1, 'one extension event');
 
-    const keysBefore = sys.telegram.sentTo(tg).filter((c) => /vless:\/\//.test(String(c.params.text))).length;
+    const keysBefore = sys.telegram
+      .sentTo(tg)
+      .filter((c) => /vless:\/\//.test(String(c.params.text ?? c.params.caption))).length;
     const resent = await admin('POST', `/api/v1/admin/users/${tg}/resend-key`);
     assert.equal(resent.status, 200, JSON.stringify(resent.body));
     assert.equal(resent.body.result, 'sent');
-    const keysAfter = sys.telegram.sentTo(tg).filter((c) => /vless:\/\//.test(String(c.params.text))).length;
+    const keysAfter = sys.telegram
+      .sentTo(tg)
+      .filter((c) => /vless:\/\//.test(String(c.params.text ?? c.params.caption))).length;
     assert.equal(keysAfter, keysBefore + 1, 'the key went out once more');
 
     const revoked = await admin('POST', `/api/v1/admin/users/${tg}/revoke`);

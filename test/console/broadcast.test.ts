@@ -160,7 +160,8 @@ describe('console: broadcasts', function () {
       currency: p.currency,
     });
     const key = await sys.telegram.waitFor(
-      (c) => c.params.chat_id === buyer && /vless:\/\//.test(String(c.params.text)),
+      (c) =>
+        Number(c.params.chat_id) === buyer && /vless:\/\//.test(String(c.params.text ?? c.params.caption)),
       30_000,
     );
     // When the purchase handed the key to the telegram queue (its `notify` activity was scheduled).
