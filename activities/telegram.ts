@@ -30,7 +30,8 @@ export type { Notification };
 
 /** One row per message in `notifications`: the same key is never sent twice. */
 export function dedupeKey(n: Notification): string {
-  const key = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}`;
+  const base = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}`;
+  const key = n.resendId ? `${base}:resend:${n.resendId}` : base;
   // Reminders queued before the offset was part of the key keep their old key (and their dedupe).
   return n.kind === 'reminder' && n.remindBeforeMs !== undefined ? `${key}:${n.remindBeforeMs}` : key;
 }

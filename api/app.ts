@@ -10,6 +10,10 @@ import { rateLimit } from './middleware/rate-limit';
 import { registerGrowthGauges } from './promo/stats';
 import { requestLog } from './middleware/request-log';
 import { RouteTable } from './route-table';
+import { adminActionRoutes } from './routes/admin-actions';
+import { adminAuditRoutes } from './routes/admin-audit';
+import { adminBroadcastRoutes } from './routes/admin-broadcasts';
+import { adminTimelineRoutes } from './routes/admin-timeline';
 import { adminNodeRoutes } from './routes/admin-nodes';
 import { adminPromoRoutes } from './routes/admin-promo';
 import { adminPurchaseRoutes } from './routes/admin-purchases';
@@ -58,6 +62,10 @@ const ROUTE_GROUPS = [
   adminStatsRoutes,
   adminUserRoutes,
   adminPurchaseRoutes,
+  adminActionRoutes,
+  adminAuditRoutes,
+  adminBroadcastRoutes,
+  adminTimelineRoutes,
   adminRefundRoutes,
   adminPromoRoutes,
   openApiRoutes,
@@ -87,7 +95,7 @@ export function createApp(appDeps: AppDeps): App {
     app,
     {
       api: [bearerAuth(deps.config.API_TOKEN)],
-      admin: [adminAuth(deps.config.ADMIN_TOKEN, deps.config.ADMIN_READ_TOKEN)],
+      admin: [adminAuth(deps.config.ADMIN_TOKEN, deps.config.ADMIN_READ_TOKEN, deps.config.ADMIN_TOKENS)],
       metrics: [bearerAuth(deps.config.METRICS_TOKEN)],
       none: [],
     },

@@ -6,6 +6,7 @@ import type { Row } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 import type { PromoPrice } from './promo/pricing';
+import { refuseBannedUser } from './user-ban';
 import { type PaymentCreated, type PurchaseDeps, startPurchase } from './purchases';
 
 /** How long a recorded request without its payment row yet counts as "being created" (the API's own wait). */
@@ -70,6 +71,7 @@ function inUserLock<T>(orm: MikroORM, telegramId: string, fn: (q: Query) => Prom
  */
 export function admitPurchase(deps: AdmissionDeps, r: AdmissionRequest): Promise<Admission> {
   const telegramId = String(r.user.telegram_id);
+  refuseBannedUser(r.user);
   return inUserLock(deps.orm, telegramId, async (q) => {
     if (r.idempotencyKey) {
       const [earlier] = await q(

@@ -4,6 +4,7 @@ import { durationField, durationListField, durationOrOffField } from './config-f
 import { parseDuration } from './duration';
 import { parseSecretsKey, SECRETS_KEY_HINT } from './nodes/secrets';
 import { receiptCustomerField } from './yookassa/receipt';
+import { adminTokensField } from './admin-tokens';
 
 const duration = durationField;
 const durationList = durationListField;
@@ -105,6 +106,9 @@ const schema = z.object({
   REFERRAL_BONUS_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
   REFERRAL_WELCOME_DAYS: z.coerce.number().int().min(0).max(3650).default(0),
   GIFT_CLAIM_WINDOW: duration.default('30d'),
+  // Operator console (issue 16): named admin tokens; the broadcasts' share of TELEGRAM_RATE_PER_SECOND.
+  ADMIN_TOKENS: adminTokensField.optional(),
+  BROADCAST_RATE_PER_SECOND: z.coerce.number().positive().optional(),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };
@@ -147,6 +151,7 @@ function assertDistinctTokens(config: z.infer<typeof schema>): void {
     ['API_TOKEN', config.API_TOKEN],
     ['ADMIN_TOKEN', config.ADMIN_TOKEN],
     ['ADMIN_READ_TOKEN', config.ADMIN_READ_TOKEN],
+    ...(config.ADMIN_TOKENS ?? []).map((t) => [`ADMIN_TOKENS(${t.name})`, t.token] as const),
   ] as const;
   for (const [i, [a, va]] of tokens.entries()) {
     for (const [b, vb] of tokens.slice(i + 1)) {

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { createAdminActivities } from '../activities/admin';
+import { createBroadcastActivities } from '../activities/broadcast';
 import { createBalanceActivities } from '../activities/balance';
 import { createDatabaseActivities } from '../activities/database';
 import { createFreeAccessActivities } from '../activities/free-access';
@@ -69,6 +71,8 @@ export function purchaseActivities(d: WorkerDeps) {
       welcomeDays: d.growth?.referralWelcomeDays ?? 0,
       nodeWaitLimitMs: d.growth?.nodeWaitLimitMs ?? 30 * 60_000,
     }),
+    ...createAdminActivities({ orm: d.orm, temporal: d.temporal }),
+    ...createBroadcastActivities({ orm: d.orm, logger: d.logger }),
   };
 }
 
@@ -81,5 +85,15 @@ export function telegramActivities(d: WorkerDeps & { telegram: TelegramSender })
     logger: d.logger,
     onSendError: d.metrics?.telegramError,
     botUsername: d.growth?.botUsername,
+  });
+}
+
+/** Activities of the `broadcasts` queue: one send per recipient, on the broadcasts' share of the budget. */
+export function broadcastActivities(d: WorkerDeps & { telegram: TelegramSender }) {
+  return createBroadcastActivities({
+    orm: d.orm,
+    sender: d.telegram,
+    logger: d.logger,
+    onSendError: d.metrics?.telegramError,
   });
 }

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       workflows: workflowSource(config.WORKFLOW_BUNDLE_PATH),
       telegramRatePerSecond: config.TELEGRAM_RATE_PER_SECOND,
+      broadcastRatePerSecond: config.BROADCAST_RATE_PER_SECOND,
       taskQueues: queues,
     },
     {

@@ -23,6 +23,10 @@ export const Failure = {
   TelegramBlocked: 'TelegramBlocked',
   /** Telegram refused the request for good. */
   TelegramRejected: 'TelegramRejected',
+  /** Admin actions (workflows/admin-actions.ts): no such user / tariff, or no running access to act on. */
+  UserNotFound: 'UserNotFound',
+  TariffNotFound: 'TariffNotFound',
+  NoActiveSubscription: 'NoActiveSubscription',
   /** Provider `balance`: the user's balance does not cover the price (the API answers 409). */
   InsufficientBalance: 'InsufficientBalance',
   /** Our database has no such booked refund. */

@@ -5,5 +5,7 @@ export { nodeHealthWorkflow } from './node-health';
 export { starsRefundWorkflow } from './stars-refund';
 export { giftWorkflow } from './gift';
 export { referralRewardWorkflow } from './referral';
+export { adminAccessWorkflow, adminResendKeyWorkflow, adminRevokeWorkflow } from './admin-actions';
+export { broadcastWorkflow } from './broadcast';
 export { cancelSubscriptionWorkflow, refundWorkflow } from './refunds';
 export { freeAccessWorkflow } from './trial';

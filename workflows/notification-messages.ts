@@ -22,6 +22,8 @@ export interface Notification {
   expiresAt?: string;
   /** Reminders only: which REMIND_BEFORE offset this is, so `72h,24h` sends two messages, each once. */
   remindBeforeMs?: number;
+  /** An operator's "resend key": a new message, deduped on its own (workflows/admin-actions.ts). */
+  resendId?: string;
   /** balance_topped_up: what was credited and the balance after it. */
   amount?: string;
   balance?: string;

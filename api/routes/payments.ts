@@ -101,6 +101,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
             'With `promo_code`: `list_price` and `discount` are added; a 100 % code answers `payment_status: "succeeded"`, provider `free`, amount 0, no confirmation_url',
           schema: paymentCreated,
         },
+        403: { description: '`user_blocked`: an operator blocked this user', schema: errorBody },
         404: {
           description: 'Unknown user or tariff (inactive tariffs are not on sale); `promo_not_found`',
           schema: errorBody,
@@ -187,6 +188,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       params: paymentIdParams,
       responses: {
         200: { description: 'New pending payment', schema: paymentCreated },
+        403: { description: '`user_blocked`: an operator blocked this user', schema: errorBody },
         404: { description: 'Unknown payment, or its tariff is no longer on sale', schema: errorBody },
         409: { description: '`location_mismatch`, as for create', schema: errorBody },
         429: limitDoc,

@@ -24,6 +24,8 @@ export interface SentMessage {
 export interface TelegramSender {
   sendMessage(chatId: number, text: string, opts?: SendOptions): Promise<SentMessage>;
   sendPhoto(chatId: number, png: Buffer, caption?: string, opts?: SendOptions): Promise<SentMessage>;
+  /** A photo Telegram fetches itself (broadcasts: `photo_url`). */
+  sendPhotoByUrl(chatId: number, url: string, caption?: string, opts?: SendOptions): Promise<SentMessage>;
   refundStarPayment(userId: number, chargeId: string): Promise<void>;
   /** The bot's Star transactions in chronological order (Bot API getStarTransactions, ≤ 100 a page). */
   getStarTransactions(offset: number, limit: number): Promise<StarTransaction[]>;
@@ -122,6 +124,17 @@ export function createTelegramSender(config: TelegramSenderConfig): TelegramSend
       const markup = replyMarkup(opts.buttons);
       if (markup) form.set('reply_markup', JSON.stringify(markup));
       const msg = await call<{ message_id: number }>('sendPhoto', form, false);
+      return { messageId: msg.message_id };
+    },
+
+    async sendPhotoByUrl(chatId, url, caption, opts = {}) {
+      const msg = await json('sendPhoto', {
+        chat_id: chatId,
+        photo: url,
+        caption,
+        parse_mode: opts.parseMode,
+        reply_markup: replyMarkup(opts.buttons),
+      });
       return { messageId: msg.message_id };
     },
 

@@ -1,0 +1,110 @@
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createBroadcastActivities } from '../activities/broadcast';
+import {
+  BROADCAST_PRIORITY_KEY,
+  broadcastQueueFor,
+  type BroadcastCounts,
+  type BroadcastInput,
+  type BroadcastProgress,
+  type BroadcastState,
+  broadcastProgressQuery,
+  cancelBroadcastSignal,
+  type DeliveryOutcome,
+  pauseBroadcastSignal,
+  resumeBroadcastSignal,
+} from './broadcast-messages';
+
+type BroadcastActivities = ReturnType<typeof createBroadcastActivities>;
+
+/** Recipients read per page; each page is one run (continue-as-new), so history and memory stay flat. */
+export const BROADCAST_PAGE = 200;
+/** Sends in flight at once: enough to keep the queue's budget busy, few enough to pause quickly. */
+const IN_FLIGHT = 30;
+
+const store = proxyActivities<BroadcastActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+/**
+ * One broadcast: pages through its pending broadcast_deliveries rows and sends each on the telegram queue
+ * at low priority (keys first). The row is the dedupe: a recipient already sent is never sent again,
+ * whatever restarts happen. Pause, resume and cancel are signals; progress is a query.
+ */
+export async function broadcastWorkflow(input: BroadcastInput): Promise<BroadcastProgress> {
+  const counts: BroadcastCounts = { ...(input.counts ?? { sent: 0, failed: 0, blocked: 0 }) };
+  let state: BroadcastState = input.paused ? 'paused' : 'running';
+  const progress = (): BroadcastProgress => ({ state, total: input.total, ...counts });
+  const describe = () =>
+    setCurrentDetails(
+      `${state}: sent ${counts.sent}, blocked ${counts.blocked}, failed ${counts.failed} of ${input.total}` +
+        (state === 'paused' ? ' · waiting for resume' : ''),
+    );
+  // Pause and cancel also cancel the page's sends not yet started (their rows stay pending).
+  let page: CancellationScope | undefined;
+  setHandler(pauseBroadcastSignal, () => {
+    if (state === 'running') state = 'paused';
+    page?.cancel();
+    describe();
+  });
+  setHandler(resumeBroadcastSignal, () => {
+    if (state === 'paused') state = 'running';
+    describe();
+  });
+  setHandler(cancelBroadcastSignal, () => {
+    if (state === 'running' || state === 'paused') state = 'canceled';
+    page?.cancel();
+    describe();
+  });
+  setHandler(broadcastProgressQuery, progress);
+
+  const send = proxyActivities<BroadcastActivities>({
+    taskQueue: broadcastQueueFor(workflowInfo().taskQueue),
+    startToCloseTimeout: '30s',
+    // The activity gives up on a recipient itself (counted failed) after its own attempts.
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+    priority: { priorityKey: BROADCAST_PRIORITY_KEY },
+  });
+
+  describe();
+  await condition(() => state !== 'paused');
+  if (state === 'running') {
+    const recipients = await store.pendingRecipients({
+      broadcastId: input.broadcastId,
+      limit: BROADCAST_PAGE,
+    });
+    if (recipients.length === 0) state = 'completed';
+    let next = 0;
+    const lane = async () => {
+      while (next < recipients.length && state === 'running') {
+        const telegramId = recipients[next++];
+        const outcome: DeliveryOutcome | 'pending' = await send
+          .sendBroadcastMessage({ broadcastId: input.broadcastId, telegramId })
+          .catch(() => 'pending' as const); // still pending: a later page tries again
+        if (outcome !== 'pending') counts[outcome]++;
+        describe();
+      }
+    };
+    page = new CancellationScope();
+    await page.run(() => Promise.all(Array.from({ length: IN_FLIGHT }, lane)));
+    page = undefined;
+  }
+  describe();
+  const now = state as BroadcastState; // signals change it while the page runs
+  if (now === 'canceled' || now === 'completed') {
+    await condition(allHandlersFinished);
+    return progress();
+  }
+  // Next page (or the wait for resume) in a fresh run.
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof broadcastWorkflow>({ ...input, counts, paused: state === 'paused' });
+}
