@@ -20,6 +20,7 @@ import { openApiRoutes } from './routes/openapi';
 import { paymentRoutes } from './routes/payments';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
+import { deviceRoutes } from './routes/devices';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { tariffRoutes } from './routes/tariffs';
 import { userRoutes } from './routes/users';
@@ -38,6 +39,7 @@ const ROUTE_GROUPS = [
   tariffRoutes,
   paymentRoutes,
   subscriptionRoutes,
+  deviceRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
   adminStatsRoutes,

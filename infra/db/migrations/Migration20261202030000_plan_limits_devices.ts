@@ -28,6 +28,9 @@ alter table tariffs add column traffic_pack_bytes bigint check (traffic_pack_byt
 alter table tariffs add constraint tariffs_traffic_pack_shape
   check ((kind = 'traffic_pack') = (traffic_pack_bytes is not null));
 
+-- Set while the access's traffic is used up (its clients are off every node); cleared by a reset or a pack.
+alter table subscriptions add column suspended_at timestamptz;
+
 create table devices (
   id uuid primary key default gen_random_uuid(),
   subscription_id uuid not null references subscriptions(id),
@@ -65,6 +68,7 @@ create index node_reconciles_node_idx on node_reconciles (node_id, id desc);`);
 drop table node_reconciles;
 drop table node_strays;
 drop table devices;
+alter table subscriptions drop column suspended_at;
 alter table tariffs drop constraint tariffs_traffic_pack_shape;
 alter table tariffs drop column traffic_pack_bytes, drop column kind, drop column locations,
   drop column device_limit, drop column traffic_reset, drop column traffic_limit_bytes;`);
