@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createNodeActivities } from '../../activities/nodes';
 import { type LiveNode, startLiveNode } from '../activities/node-fixture';
@@ -27,6 +28,7 @@ export class DataPlane {
   private worker?: Worker;
   private running?: Promise<void>;
   private connection?: NativeConnection;
+  client!: Client;
   private clients: XrayClient[] = [];
 
   constructor(readonly orm: MikroORM) {}
@@ -54,6 +56,7 @@ export class DataPlane {
       this.nodes.push(Object.assign(n, { id: String(row.id) }));
     }
     const env = await temporalServer();
+    this.client = env.client;
     this.connection = await NativeConnection.connect({ address: env.address });
     this.worker = await Worker.create({
       connection: this.connection,
