@@ -1,3 +1,4 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
 import type { reconcileNodeWorkflow } from '../../workflows/reconcile';
 import {
@@ -51,4 +52,18 @@ export async function reconcileNow(
 export async function ensureReconcile(client: Client, t: ReconcileTarget): Promise<void> {
   const op = operation(t);
   await client.workflow.start('reconcileNodeWorkflow', { ...op.options, args: op.options.args });
+}
+
+/**
+ * Starts the reconcile workflow of every node that is not disabled (the worker does it at start), so
+ * each node is kept equal to the desired state every `intervalMs` without anyone asking.
+ */
+export async function ensureReconcileForAllNodes(
+  orm: MikroORM,
+  client: Client,
+  opts: { taskQueue: string; intervalMs: number },
+): Promise<number> {
+  const rows = await orm.em.getConnection().execute(`select id from vpn_nodes where status <> 'disabled'`);
+  for (const r of rows) await ensureReconcile(client, { nodeId: String(r.id), ...opts });
+  return rows.length;
 }
