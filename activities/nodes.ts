@@ -9,6 +9,7 @@ import {
 } from '../infra/nodes';
 import { agedStrays, deviceEmailsOf, knownUnwanted, wantedClients } from '../infra/nodes/desired-state';
 import { mapNodeSecrets, type NodeSecrets, nodeSecretsFromEnv } from '../infra/nodes/secrets';
+import { Failure } from '../workflows/failures';
 
 export interface NodeDeps {
   orm: MikroORM;
@@ -101,12 +102,12 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: gi
     const [row] = await orm.em
       .getConnection()
       .execute(`select ${NODE_COLUMNS} from vpn_nodes where id = ?`, [nodeId]);
-    if (!row) throw ApplicationFailure.nonRetryable(`node ${nodeId} does not exist`, 'NodeRejected');
+    if (!row) throw ApplicationFailure.nonRetryable(`node ${nodeId} does not exist`, Failure.NodeRejected);
     try {
       return (driverFor ?? defaultDriver)(connectionOf(row, secrets));
     } catch (e) {
       // A record no driver can use (undecryptable secret, http agent_url) will not heal by retrying.
-      throw ApplicationFailure.nonRetryable(`node ${nodeId}: ${lastErrorOf(e)}`, 'NodeRejected');
+      throw ApplicationFailure.nonRetryable(`node ${nodeId}: ${lastErrorOf(e)}`, Failure.NodeRejected);
     }
   }
 
@@ -125,7 +126,7 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: gi
   /** Permanent node errors stop retries; transient ones are retried by the activity's policy. */
   const mapError = (err: unknown): unknown =>
     err instanceof NodeDriverError && !err.retryable
-      ? ApplicationFailure.nonRetryable(err.message, 'NodeRejected')
+      ? ApplicationFailure.nonRetryable(err.message, Failure.NodeRejected)
       : err;
 
   return {
