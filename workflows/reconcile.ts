@@ -2,18 +2,11 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createNodeActivities } from '../activities/nodes';
+import { nodeReconcile as nodes } from './activity-options';
 import { type ReconcileInput, type ReconcileOutcome, reconcileNowUpdate } from './reconcile-messages';
-
-// A few quick attempts per round; an unreachable node is tried again next round, not retried forever.
-const nodes = proxyActivities<ReturnType<typeof createNodeActivities>>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['NodeRejected'] },
-});
 
 const ROUNDS_BEFORE_CONTINUE = 200;
 
