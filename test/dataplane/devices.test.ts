@@ -11,9 +11,10 @@ describe('devices: one key per device on a real node', function () {
   this.timeout(90_000);
   let api: ApiHarness;
   let plane: DataPlane;
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
 
   before(async () => {
-    const db = await freshDatabase();
+    db = await freshDatabase();
     plane = await new DataPlane(db.orm).start(1);
     api = await startApi({ db, env: { PURCHASES_TASK_QUEUE: plane.queue, NODE_HEALTH_INTERVAL: '1h' } });
   });
@@ -98,6 +99,42 @@ describe('devices: one key per device on a real node', function () {
       assert.ok(!left.includes(email), `${email} is off the node`);
     for (const key of keys)
       assert.equal(await plane.works(key), false, 'a device key of a revoked access is dead');
+  });
+
+  it('an app sending x-hwid to /sub registers once and gets its own key; past the limit, a placeholder', async () => {
+    const user = await plane.activeAccess(plane.nodes[0], { deviceLimit: 2 });
+    const fetchSub = async (hwid?: string) => {
+      const res = await api.call('GET', `/sub/${user.token}?format=base64`, {
+        token: null,
+        headers: { 'user-agent': 'Happ/3.1', ...(hwid ? { 'x-hwid': hwid } : {}) },
+      });
+      assert.equal(res.status, 200, res.text);
+      return Buffer.from(res.text, 'base64').toString().trim();
+    };
+    const first = await fetchSub('hw-phone-1');
+    const uuid = new URL(first).username;
+    assert.notEqual(uuid, user.clientUuid, 'the hwid device has its own key');
+    assert.equal(await plane.works(first), true, 'and it carries traffic');
+    assert.equal(await fetchSub('hw-phone-1'), first, 'the same hardware gets the same key again');
+    const status = await api.call('GET', `/api/v1/subscriptions/${user.telegramId}/status`);
+    assert.equal(status.body.devices, 2);
+
+    const third = await fetchSub('hw-tablet-2');
+    assert.match(third, /00000000-0000-0000-0000-000000000000@0\.0\.0\.0:1/, 'one placeholder entry');
+    assert.match(decodeURIComponent(third), /Too many devices/);
+    assert.equal(new URL(await fetchSub()).username, user.clientUuid, 'no x-hwid: the access key, as before');
+
+    // With DEVICE_HWID_REQUIRED an app that sends none gets a placeholder naming the problem.
+    const strict = await startApi({
+      db,
+      env: { PURCHASES_TASK_QUEUE: plane.queue, DEVICE_HWID_REQUIRED: 'true' },
+    });
+    try {
+      const res = await strict.call('GET', `/sub/${user.token}?format=base64`, { token: null });
+      assert.match(decodeURIComponent(Buffer.from(res.text, 'base64').toString()), /sends no HWID/);
+    } finally {
+      await strict.close();
+    }
   });
 
   it('answers 404 without an active access and 422 for a bad name', async () => {

@@ -73,7 +73,13 @@ export class DataPlane {
   async activeAccess(
     node: { id: string; agent: LiveNode['agent'] },
     tariff: { deviceLimit?: number | null } = {},
-  ): Promise<{ telegramId: number; subscriptionId: string; clientUuid: string; tariffId: number }> {
+  ): Promise<{
+    telegramId: number;
+    subscriptionId: string;
+    clientUuid: string;
+    tariffId: number;
+    token: string;
+  }> {
     const conn = this.orm.em.getConnection();
     const telegramId = 700_000_000 + Math.floor(Math.random() * 100_000_000);
     const [user] = await conn.execute(
@@ -86,6 +92,7 @@ export class DataPlane {
     );
     const subscriptionId = randomUUID();
     const clientUuid = randomUUID();
+    const token = randomBytes(24).toString('base64url');
     await conn.execute(
       `insert into subscriptions (id, user_id, tariff_id, node_id, status, client_uuid, client_email, subscription_token, starts_at, expires_at)
        values (?, ?, ?, ?, 'active', ?, ?, ?, now(), now() + interval '30 days')`,
@@ -101,7 +108,7 @@ export class DataPlane {
     );
     const put = await node.agent.call('PUT', `/clients/${subscriptionId}`, { uuid: clientUuid });
     if (put.status >= 300) throw new Error(`agent PUT ${put.status}`);
-    return { telegramId, subscriptionId, clientUuid, tariffId: Number(t.id) };
+    return { telegramId, subscriptionId, clientUuid, tariffId: Number(t.id), token };
   }
 
   /** Does this vless:// link carry traffic, through a real Xray client? */
