@@ -3,4 +3,5 @@ export { purchaseWorkflow } from './purchase';
 export { subscriptionWorkflow } from './subscription';
 export { nodeHealthWorkflow } from './node-health';
 export { starsRefundWorkflow } from './stars-refund';
+export { cancelSubscriptionWorkflow, refundWorkflow } from './refunds';
 export { reconcileNodeWorkflow } from './reconcile';
