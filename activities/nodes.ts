@@ -7,6 +7,7 @@ import {
   NodeUnreachableError,
   createNodeDriver,
 } from '../infra/nodes';
+import { agedStrays, deviceEmailsOf, knownUnwanted, wantedClients } from '../infra/nodes/desired-state';
 import { mapNodeSecrets, type NodeSecrets, nodeSecretsFromEnv } from '../infra/nodes/secrets';
 import { Failure } from '../workflows/failures';
 
@@ -18,6 +19,20 @@ export interface NodeDeps {
   /** Decrypts agent tokens and SSH keys; by default from NODE_SECRETS_KEY / NODE_SECRETS_KEY_OLD. */
   secrets?: NodeSecrets;
 }
+
+/** What one reconcile round did on one node (also kept as a node_reconciles row). */
+export interface ReconcileResult {
+  /** False when the node row is gone or disabled: the per-node workflow then stops. */
+  exists: boolean;
+  desired: number;
+  added: number;
+  removed: number;
+  /** Unknown clients left on the node until their grace period is over. */
+  pendingStrays: number;
+}
+
+/** Unknown clients stay this long before the reconcile removes them (a purchase commits well within it). */
+export const DEFAULT_STRAY_GRACE_MS = 60 * 60_000;
 
 /** Per node and round: a node that accepts connections but never answers costs this long, no more. */
 export const DEFAULT_NODE_CHECK_TIMEOUT_MS = 10_000;
@@ -122,14 +137,70 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: gi
       });
     },
 
-    /** Removes, then reads the node's list back: access is only "gone" when the node says so. */
+    /**
+     * Removes, then reads the node's list back: access is only "gone" when the node says so. An access's
+     * devices go with its own key (a revoke revokes every device).
+     */
     async removeClient({ nodeId, email }: { nodeId: string; email: string }): Promise<void> {
       const d = await driver(nodeId);
       try {
-        await d.removeClient(email);
+        const emails = [email, ...(await deviceEmailsOf(orm, email))];
+        for (const e of emails) await d.removeClient(e);
         const left = await d.listClients();
-        if (left.some((c) => c.email === email))
-          throw new Error(`client ${email} is still on node ${nodeId}`);
+        const still = left.filter((c) => emails.includes(c.email));
+        if (still.length) throw new Error(`client ${still[0].email} is still on node ${nodeId}`);
+      } catch (e) {
+        throw mapError(e);
+      }
+    },
+
+    /**
+     * Makes the node's client list equal to the desired state: adds what is missing (or has another
+     * uuid), removes what we know must go at once and unknown strays after `strayGraceMs`. One round
+     * refills a node whose agent lost its store. Recorded as a node_reconciles row.
+     */
+    async reconcileNode({
+      nodeId,
+      strayGraceMs = DEFAULT_STRAY_GRACE_MS,
+    }: {
+      nodeId: string;
+      strayGraceMs?: number;
+    }): Promise<ReconcileResult> {
+      const conn = orm.em.getConnection();
+      const [node] = await conn.execute(`select status from vpn_nodes where id = ?`, [nodeId]);
+      if (!node || node.status === 'disabled')
+        return { exists: false, desired: 0, added: 0, removed: 0, pendingStrays: 0 };
+      const d = await driver(nodeId);
+      try {
+        const [wanted, present] = await Promise.all([wantedClients(orm, nodeId), d.listClients()]);
+        const have = new Map(present.map((c) => [c.email, c.uuid]));
+        const wantedEmails = new Set(wanted.map((c) => c.email));
+        let added = 0;
+        for (const c of wanted) {
+          if (have.get(c.email) === c.uuid) continue;
+          await d.addClient({ email: c.email, uuid: c.uuid, flow: 'xtls-rprx-vision' });
+          added++;
+        }
+        const strays = present.map((c) => c.email).filter((e) => !wantedEmails.has(e));
+        const unwanted = await knownUnwanted(orm, nodeId, strays);
+        const unknown = strays.filter((e) => !unwanted.has(e));
+        const aged = await agedStrays(orm, nodeId, unknown, strayGraceMs);
+        const remove = [...unwanted, ...aged];
+        for (const e of remove) await d.removeClient(e);
+        const result = {
+          exists: true,
+          desired: wanted.length,
+          added,
+          removed: remove.length,
+          pendingStrays: unknown.length - aged.size,
+        };
+        const after = new Set([...have.keys(), ...wantedEmails]).size - remove.length;
+        await conn.execute(`update vpn_nodes set client_count = ? where id = ?`, [after, nodeId]);
+        await conn.execute(
+          `insert into node_reconciles (node_id, added, removed, desired) values (?, ?, ?, ?)`,
+          [nodeId, added, remove.length, wanted.length],
+        );
+        return result;
       } catch (e) {
         throw mapError(e);
       }

@@ -32,6 +32,7 @@ import { paymentRoutes } from './routes/payments';
 import { promoRoutes } from './routes/promo';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
+import { deviceRoutes } from './routes/devices';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { tariffRoutes } from './routes/tariffs';
 import { trialRoutes } from './routes/trials';
@@ -57,6 +58,7 @@ const ROUTE_GROUPS = [
   referralRoutes,
   giftRoutes,
   cancelRoutes,
+  deviceRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
   adminStatsRoutes,

@@ -14,6 +14,12 @@ export const publicTariff = z.object({
   duration_days: z.number().describe('may be fractional for hourly or minute tariffs'),
   duration_seconds: z.number().int(),
   star_price: z.number().int().nullable(),
+  traffic_limit_bytes: z.number().int().nullable().describe('null = unlimited'),
+  traffic_reset: z.enum(['never', 'monthly', 'period']),
+  device_limit: z.number().int().nullable().describe('null = unlimited'),
+  locations: z.array(z.string()),
+  kind: z.enum(['subscription', 'traffic_pack']),
+  traffic_pack_bytes: z.number().int().nullable(),
 });
 
 /** What the operator sees. */
@@ -23,6 +29,8 @@ export const adminTariff = publicTariff.extend({
   display_order: z.number().int(),
   created_at: z.string(),
 });
+
+const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 export function tariffView(r: Row): z.infer<typeof adminTariff> {
   return {
@@ -35,6 +43,12 @@ export function tariffView(r: Row): z.infer<typeof adminTariff> {
     duration_days: r.duration_seconds / DAY_SECONDS,
     duration_seconds: Number(r.duration_seconds),
     star_price: r.star_price === null ? null : Number(r.star_price),
+    traffic_limit_bytes: nullableNumber(r.traffic_limit_bytes),
+    traffic_reset: r.traffic_reset ?? 'never',
+    device_limit: nullableNumber(r.device_limit),
+    locations: r.locations ?? [],
+    kind: r.kind ?? 'subscription',
+    traffic_pack_bytes: nullableNumber(r.traffic_pack_bytes),
     location: r.location ?? null,
     is_active: r.is_active,
     display_order: Number(r.display_order),

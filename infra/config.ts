@@ -65,6 +65,11 @@ const schema = z.object({
   WORKFLOW_BUNDLE_PATH: optional,
   WORKER_METRICS_PORT: port.default(9464),
   NODE_HEALTH_INTERVAL: duration.default('30s'),
+  // Devices (api/devices.ts): true = /sub serves keys only to apps that send x-hwid (one device each).
+  DEVICE_HWID_REQUIRED: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   // Subscription URL: how often clients re-fetch it, and the bot the page's Renew button opens.
   SUB_UPDATE_INTERVAL_HOURS: z.coerce.number().int().min(1).max(168).default(12),
   BOT_USERNAME: z

@@ -4,6 +4,7 @@ import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../infra/config';
 import { openOrm } from '../infra/db/orm';
+import { ensureReconcileForAllNodes } from '../infra/nodes/reconcile-start';
 import { createLogger } from '../infra/logger';
 import { createTelegramSender } from '../infra/telegram/sender';
 import { connectClient, connectWorker, registerSearchAttributes } from '../infra/temporal';
@@ -98,6 +99,11 @@ async function main(): Promise<void> {
     taskQueue: config.PURCHASES_TASK_QUEUE,
     args: [{ intervalMs: config.NODE_HEALTH_INTERVAL, failuresToDown: 3 }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+  // Each node's desired-state reconcile (`reconcile-<node id>`); new nodes get theirs from the admin API.
+  await ensureReconcileForAllNodes(orm, temporal, {
+    taskQueue: config.PURCHASES_TASK_QUEUE,
+    intervalMs: config.NODE_HEALTH_INTERVAL,
   });
   logger.info({ queues }, 'worker started');
   const stop = () => {

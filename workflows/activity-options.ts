@@ -120,6 +120,12 @@ export const revoke = proxyActivities<Pick<Nodes, 'removeClient'>>({
 
 // Only timeouts changed over time (no command order): histories replay unchanged. The activity
 // heartbeats about once a second, so a worker that died mid-round is noticed in 30 s, not 2 min.
+// One desired-state round on one node: a few quick attempts; an unreachable node waits for the next round.
+export const nodeReconcile = proxyActivities<Pick<Nodes, 'reconcileNode'>>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [Failure.NodeRejected] },
+});
+
 export const nodeHealth = proxyActivities<Pick<Nodes, 'checkNodes'>>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '30s',

@@ -9,3 +9,4 @@ export { adminAccessWorkflow, adminResendKeyWorkflow, adminRevokeWorkflow } from
 export { broadcastWorkflow } from './broadcast';
 export { cancelSubscriptionWorkflow, refundWorkflow } from './refunds';
 export { freeAccessWorkflow } from './trial';
+export { reconcileNodeWorkflow } from './reconcile';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { agentUrlProblem, normalizeCertFingerprint } from '../../infra/nodes/agent-url';
 import { nodeSecretsFromEnv } from '../../infra/nodes/secrets';
+import { ensureReconcile } from '../../infra/nodes/reconcile-start';
 import { isForeignKeyViolation, isUniqueViolation, type Row, sql, sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { HttpError, invalidField, notFound } from '../errors';
@@ -107,6 +108,7 @@ export function adminNodeRoutes(routes: RouteTable, deps: ApiDeps): void {
         `insert into vpn_nodes (${names.join(', ')}) values (${placeholders}) returning id`,
         Object.values(cols),
       );
+      await keepReconciled(deps, row.id);
       res.status(201).json(toNodeView(row));
     },
   );
@@ -145,6 +147,7 @@ export function adminNodeRoutes(routes: RouteTable, deps: ApiDeps): void {
         ...Object.values(cols),
         params.id,
       ]);
+      if (row.status !== 'disabled') await keepReconciled(deps, row.id);
       res.json(toNodeView(row));
     },
   );
@@ -192,6 +195,15 @@ export function adminNodeRoutes(routes: RouteTable, deps: ApiDeps): void {
       }
     },
   );
+}
+
+/** A new or re-enabled node gets its reconcile workflow; Temporal being down must not fail the write. */
+async function keepReconciled(deps: ApiDeps, nodeId: string): Promise<void> {
+  await ensureReconcile(deps.temporal, {
+    nodeId,
+    taskQueue: deps.config.PURCHASES_TASK_QUEUE,
+    intervalMs: deps.config.NODE_HEALTH_INTERVAL,
+  }).catch((err) => deps.logger.warn({ err, nodeId }, 'node reconcile workflow not started'));
 }
 
 const stripUndefined = (b: NodeInput) =>

@@ -5,6 +5,7 @@ import type { ApiDeps } from '../deps';
 import { HttpError, invalidField, notFound } from '../errors';
 import type { RouteTable } from '../route-table';
 import { currency, errorBody, numericIdParams, price } from '../schemas';
+import { planLimitColumns, planLimitFields } from '../tariff-limits';
 import { adminTariff, tariffView } from '../tariff-view';
 
 const tariffFields = z.object({
@@ -27,6 +28,7 @@ const tariffFields = z.object({
     .describe('ISO-8601 duration such as "P30D", "PT1H", "PT2M" (or "30d", "1h")'),
   star_price: z.number().int().positive().max(1_000_000).nullable().optional(),
   location: z.string().min(1).max(64).nullable().optional(),
+  ...planLimitFields,
   is_active: z.boolean().optional(),
   display_order: z.number().int().min(-1_000_000).max(1_000_000).optional(),
 });
@@ -62,12 +64,18 @@ function columns(body: TariffInput): Record<string, unknown> {
     currency: body.currency,
     duration_seconds: seconds,
     star_price: body.star_price,
-    location: body.location,
+    ...planLimitColumns(body),
     is_active: body.is_active,
     display_order: body.display_order,
   };
   return Object.fromEntries(Object.entries(map).filter(([, v]) => v !== undefined));
 }
+
+/** SQL placeholder of one column; arrays travel as JSON because the query builder would spread them. */
+const placeholder = (name: string) =>
+  name === 'locations' ? `array(select jsonb_array_elements_text(?::jsonb))` : '?';
+const bindings = (cols: Record<string, unknown>) =>
+  Object.entries(cols).map(([name, v]) => (name === 'locations' ? JSON.stringify(v) : v));
 
 async function write(run: () => Promise<Row[]>): Promise<Row> {
   try {
@@ -120,8 +128,8 @@ export function adminTariffRoutes(routes: RouteTable, deps: ApiDeps): void {
       const row = await write(() =>
         sql(
           deps.orm,
-          `insert into tariffs (${names.join(', ')}) values (${names.map(() => '?').join(', ')}) returning *`,
-          Object.values(cols),
+          `insert into tariffs (${names.join(', ')}) values (${names.map(placeholder).join(', ')}) returning *`,
+          bindings(cols),
         ),
       );
       res.status(201).json(tariffView(row));
@@ -150,8 +158,8 @@ export function adminTariffRoutes(routes: RouteTable, deps: ApiDeps): void {
         ? await write(() =>
             sql(
               deps.orm,
-              `update tariffs set ${names.map((n) => `${n} = ?`).join(', ')} where id = ? returning *`,
-              [...Object.values(cols), params.id],
+              `update tariffs set ${names.map((n) => `${n} = ${placeholder(n)}`).join(', ')} where id = ? returning *`,
+              [...bindings(cols), params.id],
             ),
           )
         : await sqlOne(deps.orm, `select * from tariffs where id = ?`, [params.id]);

@@ -10,6 +10,7 @@ import { ACCESS_SELECT, subscriptionUrl } from '../access';
 import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
+import { subDevice } from '../sub-device';
 import type { RouteTable } from '../route-table';
 
 const TOKEN = /^[\w-]{16,64}$/;
@@ -66,7 +67,13 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
       const renewUrl = deps.config.BOT_USERNAME ? `https://t.me/${deps.config.BOT_USERNAME}` : undefined;
       const supportUrl = deps.config.SUPPORT_URL;
       const language = languageFrom(req.get('accept-language')) ?? (await userLanguage(deps, row.id));
-      const view = accessViewFromRow(row, { now: new Date(), language, renewAt: renewUrl ?? supportUrl });
+      const device = await subDevice(deps, row, req.get('x-hwid'), req.get('user-agent'));
+      const view = accessViewFromRow(row, {
+        now: new Date(),
+        language,
+        renewAt: renewUrl ?? supportUrl,
+        ...device,
+      });
       const format = chooseFormat({
         format: query.format,
         userAgent: req.get('user-agent'),

@@ -4,6 +4,7 @@ import { ACCESS_SELECT, isLive, subscriptionUrl, vlessLinkFor } from '../access'
 import { iso, sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
+import { PLAN_STATUS_COLUMNS, planStatus, planStatusFields } from '../plan-status';
 import { requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
 import { errorBody, telegramIdParams } from '../schemas';
@@ -19,6 +20,7 @@ const statusBody = z.object({
   end_date: z.string().nullable(),
   auto_renewal: z.boolean(),
   last_payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']).nullable(),
+  ...planStatusFields,
 });
 const configBody = z.object({
   vless_url: z.string(),
@@ -44,7 +46,7 @@ export function subscriptionRoutes(routes: RouteTable, deps: ApiDeps): void {
       const user = await requireUser(deps.orm, params.telegram_id);
       const sub = await sqlOne(
         deps.orm,
-        `select s.id, s.status, s.expires_at, t.name as tariff_name from subscriptions s
+        `select s.id, s.status, s.expires_at, t.name as tariff_name, ${PLAN_STATUS_COLUMNS} from subscriptions s
            join tariffs t on t.id = s.tariff_id where s.user_id = ?
           order by (s.status = 'active') desc, s.expires_at desc limit 1`,
         [user.id],
@@ -65,6 +67,7 @@ export function subscriptionRoutes(routes: RouteTable, deps: ApiDeps): void {
         end_date: iso(sub?.expires_at),
         auto_renewal: false,
         last_payment_status: payment?.status ?? null,
+        ...(await planStatus(deps.orm, sub)),
       });
     },
   );

@@ -12,6 +12,7 @@ import { Migration20261202015000_referrals_gifts } from './migrations/Migration2
 import { Migration20261202015100_referral_clawback } from './migrations/Migration20261202015100_referral_clawback';
 import { Migration20261202020000_balance_ledger } from './migrations/Migration20261202020000_balance_ledger';
 import { Migration20261202020100_payment_refunds } from './migrations/Migration20261202020100_payment_refunds';
+import { Migration20261202030000_plan_limits_devices } from './migrations/Migration20261202030000_plan_limits_devices';
 import { Migration20261202040000_operator_console } from './migrations/Migration20261202040000_operator_console';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
@@ -27,6 +28,7 @@ export const migrationsList = [
   { name: 'Migration20261202015100_referral_clawback', class: Migration20261202015100_referral_clawback },
   { name: 'Migration20261202020000_balance_ledger', class: Migration20261202020000_balance_ledger },
   { name: 'Migration20261202020100_payment_refunds', class: Migration20261202020100_payment_refunds },
+  { name: 'Migration20261202030000_plan_limits_devices', class: Migration20261202030000_plan_limits_devices },
   { name: 'Migration20261202040000_operator_console', class: Migration20261202040000_operator_console },
 ];
 

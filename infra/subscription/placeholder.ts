@@ -12,12 +12,14 @@ const WHAT: Record<PageLanguage, Record<BlockedReason, string>> = {
     revoked: '⛔ Доступ отключён',
     suspended: '⛔ Трафик исчерпан',
     device_limit: '⛔ Слишком много устройств',
+    hwid_required: '⛔ Приложение не передаёт HWID, откройте подписку в Happ или v2RayTun',
   },
   en: {
     expired: '⛔ Subscription expired',
     revoked: '⛔ Access revoked',
     suspended: '⛔ Traffic limit reached',
     device_limit: '⛔ Too many devices',
+    hwid_required: '⛔ This app sends no HWID, open the subscription in Happ or v2RayTun',
   },
 };
 const RENEW: Record<PageLanguage, string> = { ru: 'продлить', en: 'renew' };

@@ -14,7 +14,7 @@ export interface SubscriptionNode {
 }
 
 /** Why an access gets a placeholder instead of its servers. */
-export type BlockedReason = 'expired' | 'revoked' | 'suspended' | 'device_limit';
+export type BlockedReason = 'expired' | 'revoked' | 'suspended' | 'device_limit' | 'hwid_required';
 
 export type AccessState = 'active' | BlockedReason;
 

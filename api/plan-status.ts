@@ -1,0 +1,40 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { type Row, sqlOne } from './db';
+import { deviceCount } from './devices';
+
+/** Plan-limit fields of GET /subscriptions/{telegram_id}/status (contract v2). */
+export const planStatusFields = {
+  traffic_used_bytes: z.number().int().describe('upload + download of the access so far'),
+  traffic_limit_bytes: z.number().int().nullable().describe('null = unlimited'),
+  suspended: z.boolean().describe('the traffic is used up: the access is paid but off the nodes'),
+  devices: z.number().int().describe('devices of the active access, its own key included; 0 without one'),
+  device_limit: z.number().int().nullable().describe('null = unlimited'),
+  locations: z.array(z.string()).describe('where the access has servers'),
+};
+
+/** Columns the status query adds (subscription s, tariff t). */
+export const PLAN_STATUS_COLUMNS = `s.upload_bytes, s.download_bytes, s.suspended_at, s.node_id,
+  t.traffic_limit_bytes, t.device_limit, t.locations as tariff_locations`;
+
+export async function planStatus(orm: MikroORM, sub: Row | undefined) {
+  if (!sub)
+    return {
+      traffic_used_bytes: 0,
+      traffic_limit_bytes: null,
+      suspended: false,
+      devices: 0,
+      device_limit: null,
+      locations: [],
+    };
+  const active = sub.status === 'active';
+  const node = await sqlOne(orm, `select location from vpn_nodes where id = ?`, [sub.node_id]);
+  return {
+    traffic_used_bytes: Number(sub.upload_bytes ?? 0) + Number(sub.download_bytes ?? 0),
+    traffic_limit_bytes: sub.traffic_limit_bytes === null ? null : Number(sub.traffic_limit_bytes),
+    suspended: active && sub.suspended_at !== null,
+    devices: active ? await deviceCount(orm, sub.id) : 0,
+    device_limit: sub.device_limit === null ? null : Number(sub.device_limit),
+    locations: node ? [String(node.location)] : [],
+  };
+}

@@ -1,0 +1,64 @@
+import { isLive } from './access';
+import { type Row, sqlOne } from './db';
+import type { ApiDeps } from './deps';
+import { deviceCount, registerDevice } from './devices';
+import { reconcileNow } from '../infra/nodes/reconcile-start';
+
+const HWID = /^[\w.:+-]{1,128}$/;
+
+export interface SubDevice {
+  device?: { uuid: string };
+  blocked?: 'device_limit' | 'hwid_required';
+  devices: number;
+  deviceLimit: number | null;
+}
+
+/**
+ * What a /sub request gets as a device. An app that sends `x-hwid` (Happ, v2RayTun…) registers as a device
+ * of the access (once per hwid) and is served that device's own key; past the tariff's device_limit it gets
+ * the "too many devices" placeholder. Without x-hwid it gets the access's own key, or with
+ * DEVICE_HWID_REQUIRED the "this app sends no HWID" placeholder.
+ */
+export async function subDevice(
+  deps: ApiDeps,
+  row: Row,
+  rawHwid: string | undefined,
+  userAgent?: string,
+): Promise<SubDevice> {
+  const tariff = await sqlOne(
+    deps.orm,
+    `select t.device_limit, s.node_id from subscriptions s join tariffs t on t.id = s.tariff_id where s.id = ?`,
+    [row.id],
+  );
+  const deviceLimit =
+    tariff?.device_limit === null || tariff === undefined ? null : Number(tariff.device_limit);
+  const base = { devices: await deviceCount(deps.orm, row.id), deviceLimit };
+  if (!isLive(row)) return base;
+  const hwid = rawHwid?.trim();
+  if (!hwid || !HWID.test(hwid))
+    return deps.config.DEVICE_HWID_REQUIRED ? { ...base, blocked: 'hwid_required' } : base;
+
+  const name = (userAgent ?? 'app').replace(/[^\w./ -]+/g, '').slice(0, 64) || 'app';
+  const got = await registerDevice(deps.orm, String(row.telegram_id), { name, hwid });
+  if (got.kind === 'no_access') return base;
+  if (got.kind === 'limit') return { ...base, blocked: 'device_limit' };
+  if (got.kind === 'added') {
+    // Wait briefly for the key to be on the node; if not, the periodic round adds it (the row is the truth).
+    const outcome = await reconcileNow(
+      deps.temporal,
+      {
+        nodeId: got.access.node_id,
+        taskQueue: deps.config.PURCHASES_TASK_QUEUE,
+        intervalMs: deps.config.NODE_HEALTH_INTERVAL,
+      },
+      10_000,
+    );
+    if (!outcome.ok)
+      deps.logger.warn({ nodeId: got.access.node_id, error: outcome.error }, 'hwid device not placed yet');
+  }
+  return {
+    device: { uuid: String(got.device.client_uuid) },
+    devices: await deviceCount(deps.orm, row.id),
+    deviceLimit,
+  };
+}
