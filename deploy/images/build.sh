@@ -3,8 +3,8 @@
 #   local/debian:bookworm  debootstrap minbase, imported           (replaces debian:bookworm)
 #   local/node:20          the host's own Node 20 on that base       (replaces node:20-bookworm-slim)
 #   local/postgres:15      Debian's postgresql-15 + entrypoint.sh    (replaces postgres:15)
-#   local/temporal:1.32.2  the real Temporal server + temporal-sql-tool, auto-setup style
-#                          (replaces temporalio/auto-setup; binaries from infra/local/temporal-server.ts)
+# The Temporal server image is not a stand-in: docker-compose.yml builds it from deploy/temporal/ on
+# top of BASE_IMAGE (debian:bookworm-slim; local/debian:bookworm here).
 # Idempotent: an image that exists is kept (FORCE=1 rebuilds). Prints one JSON line per image.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,21 +62,6 @@ build_postgres() {
   report $img built $((SECONDS - t0))
 }
 
-build_temporal() {
-  local img=local/temporal:1.32.2 t0=$SECONDS
-  if have $img; then report $img cached 0; return; fi
-  local ctx="$cache/temporal-ctx" dir
-  dir=$(cd "$here/../.." && npx tsx infra/local/temporal-server.ts --print-dir)
-  rm -rf "$ctx" && mkdir -p "$ctx/bin" "$ctx/schema"
-  cp "$dir/temporal-server" "$dir/temporal-sql-tool" "$ctx/bin/"
-  cp -a "$dir/schema/postgresql" "$ctx/schema/"
-  cp "$here/temporal.Dockerfile" "$ctx/Dockerfile"
-  cp "$here/temporal-entrypoint.sh" "$here/temporal-config.yaml" "$ctx/"
-  docker build --network host -q -t $img "$ctx" >/dev/null
-  rm -rf "$ctx"
-  report $img built $((SECONDS - t0))
-}
-
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(debian node postgres temporal)
+[ ${#targets[@]} -gt 0 ] || targets=(debian node postgres)
 for t in "${targets[@]}"; do "build_$t"; done

@@ -26,7 +26,8 @@ readonly DEFAULT_SNI=www.microsoft.com
 readonly DEFAULT_PORT=443
 readonly DEFAULT_AGENT_PORT=8444 # infra/agent/config.ts DEFAULT_AGENT_PORT
 readonly DEFAULT_CAPACITY=200
-readonly XRAY_API_LISTEN=127.0.0.1:10085 # infra/xray/server-config.ts DEFAULT_XRAY_API
+# infra/xray/server-config.ts DEFAULT_XRAY_API; NODE_XRAY_API moves it (two nodes on one host network).
+readonly XRAY_API_LISTEN=${NODE_XRAY_API:-127.0.0.1:10085}
 readonly INBOUND_TAG=vless-reality       # infra/xray/server-config.ts DEFAULT_INBOUND_TAG
 
 # Target layout (absolute paths on the node; --root DIR prefixes them).
@@ -90,6 +91,10 @@ Other:
   --node-version VERSION  Node.js 20 release to install, e.g. v20.19.5          [NODE_VERSION] (default: latest v20)
   --node-dist DIR         use this unpacked Node.js 20 distribution (bin/node, bin/npm; offline install)
                                                                                 [NODE_DIST]
+  --allow-private-destinations
+                          let clients reach private and loopback addresses through the node (labs and
+                          tests only: a production node must not open its own network to users)
+                                                                                [NODE_ALLOW_PRIVATE=1]
   --no-systemd            no systemd (containers, minimal VMs): write /usr/local/sbin/vpn-node-run, which
                           runs Xray and the agent and restarts either if it exits, and start it in the
                           background (logs in /var/log/vpn-node/). Make your init (or the container's
@@ -229,6 +234,7 @@ PLAIN_HTTP=0
 XRAY_ZIP=
 XRAY_BIN_SRC=
 NO_SYSTEMD=${NODE_NO_SYSTEMD:-0}
+ALLOW_PRIVATE=${NODE_ALLOW_PRIVATE:-0}
 NODE_DIST=${NODE_DIST:-}
 NODE_NAME=${NODE_NAME:-}
 NODE_HOST=${NODE_HOST:-}
@@ -260,7 +266,7 @@ parse_args() {
         val=${opt#*=}
         opt=${opt%%=*}
         ;;
-      --dry-run | --rotate-keys | --rotate-agent-token | --agent-tls-self-signed | --agent-plain-http | --no-systemd | -h | --help) ;;
+      --dry-run | --rotate-keys | --rotate-agent-token | --agent-tls-self-signed | --agent-plain-http | --no-systemd | --allow-private-destinations | -h | --help) ;;
       --host | --name | --port | --sni | --target | --location | --country | --capacity | --agent-port | \
         --agent-token | --agent-url | --agent-source | --agent-tls-cert | --agent-tls-key | --agent-allow-from | \
         --xray-version | --xray-method | --xray-zip | --xray-bin | --node-version | --node-dist | --api-url | --root)
@@ -297,6 +303,7 @@ parse_args() {
       --node-version) NODE_VERSION=$val ;;
       --node-dist) NODE_DIST=$val ;;
       --no-systemd) NO_SYSTEMD=1 ;;
+      --allow-private-destinations) ALLOW_PRIVATE=1 ;;
       --api-url) API_URL=$val ;;
       --rotate-keys) ROTATE_KEYS=1 ;;
       --rotate-agent-token) ROTATE_TOKEN=1 ;;
@@ -673,7 +680,7 @@ xray_config_json() {
     "domainStrategy": "IPIfNonMatch",
     "rules": [
       { "type": "field", "inboundTag": ["api"], "outboundTag": "api" },
-      { "type": "field", "ip": [$blocked], "outboundTag": "block" }
+      $(if ((ALLOW_PRIVATE)); then printf '{ "type": "field", "ip": ["0.0.0.0/8"], "outboundTag": "block" }'; else printf '{ "type": "field", "ip": [%s], "outboundTag": "block" }' "$blocked"; fi)
     ]
   }
 }

@@ -9,7 +9,9 @@
 //   startTemporalServer(opts)   schema setup, then `temporal-server start` with the embedded config
 //                               (configured by environment), then the namespace; resolves once it serves.
 //
-//   npx tsx infra/local/temporal-server.ts --print-dir    ensure, print the cache dir
+//   npx tsx infra/local/temporal-server.ts --print-dir           ensure, print the cache dir
+//   npx tsx infra/local/temporal-server.ts --copy-to DIR         ensure, stage the files into DIR (the
+//                                                                build context of deploy/temporal/Dockerfile)
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +24,7 @@ const execFileAsync = promisify(execFile);
 export const TEMPORAL_SERVER_VERSION = 'v1.32.2';
 const MODULE = 'go.temporal.io/server';
 /** The server needs a newer Go than the machine's; the go command fetches this toolchain itself. */
-const GO_TOOLCHAIN = process.env.TEMPORAL_GOTOOLCHAIN ?? 'go1.27.3';
+const GO_TOOLCHAIN = 'go1.27.3';
 
 export interface TemporalServerFiles {
   dir: string;
@@ -34,7 +36,7 @@ export interface TemporalServerFiles {
 }
 
 export function temporalServerCacheDir(version = TEMPORAL_SERVER_VERSION): string {
-  return path.join(process.env.VPN_TEMPORAL_SERVER_CACHE ?? path.join(os.homedir(), '.cache', 'vpn-temporal-server'), version);
+  return path.join(os.homedir(), '.cache', 'vpn-temporal-server', version);
 }
 
 function filesIn(dir: string): TemporalServerFiles {
@@ -52,13 +54,17 @@ export function ensureTemporalServer(log: (line: string) => void = () => undefin
   const dir = temporalServerCacheDir();
   const files = filesIn(dir);
   mkdirSync(dir, { recursive: true });
-  const env = { ...process.env, GOTOOLCHAIN: GO_TOOLCHAIN, GOFLAGS: '-mod=mod' };
+  const env = { ...process.env, GOTOOLCHAIN: GO_TOOLCHAIN };
   if (!existsSync(files.server) || !existsSync(files.sqlTool)) {
     const gobin = path.join(dir, '.gobin');
     log(`building ${MODULE} ${TEMPORAL_SERVER_VERSION} with go install (slow, once)…`);
     execFileSync(
       'go',
-      ['install', `${MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`, `${MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`],
+      [
+        'install',
+        `${MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`,
+        `${MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
+      ],
       { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, GOBIN: gobin }, cwd: os.tmpdir() },
     );
     renameSync(path.join(gobin, 'server'), files.server);
@@ -81,6 +87,16 @@ export function ensureTemporalServer(log: (line: string) => void = () => undefin
   return files;
 }
 
+/** Copies the server, sql tool, CLI and schemas into `dir` (bin/ of the Temporal image's context). */
+export function stageTemporalServer(dir: string, files = ensureTemporalServer()): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(files.server, path.join(dir, 'temporal-server'));
+  copyFileSync(files.sqlTool, path.join(dir, 'temporal-sql-tool'));
+  copyFileSync(files.cli, path.join(dir, 'temporal'));
+  cpSync(path.join(files.dir, 'schema'), path.join(dir, 'schema'), { recursive: true });
+}
+
 export interface PostgresTarget {
   host: string;
   port: number;
@@ -96,7 +112,18 @@ const DATABASES = [
 /** Creates temporal and temporal_visibility (if missing) and brings both schemas to the module's version. */
 export async function setupTemporalSchema(files: TemporalServerFiles, pg: PostgresTarget): Promise<void> {
   for (const { db, schema } of DATABASES) {
-    const base = ['--plugin', 'postgres12', '--ep', pg.host, '-p', String(pg.port), '-u', pg.user, '--db', db];
+    const base = [
+      '--plugin',
+      'postgres12',
+      '--ep',
+      pg.host,
+      '-p',
+      String(pg.port),
+      '-u',
+      pg.user,
+      '--db',
+      db,
+    ];
     const env = { ...process.env, SQL_PASSWORD: pg.password };
     const run = (args: string[]) => execFileAsync(files.sqlTool, [...base, ...args], { env });
     await run(['create-database']).catch((e: { stderr?: string; stdout?: string }) => {
@@ -162,23 +189,35 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   });
   const address = `127.0.0.1:${opts.port}`;
   const namespace = opts.namespace ?? 'default';
-  const cli = (args: string[]) => execFileAsync(files.cli, [...args, '--address', address], { timeout: 20_000 });
+  const cli = (args: string[]) =>
+    execFileAsync(files.cli, [...args, '--address', address], { timeout: 20_000 });
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`temporal-server exited with ${child.exitCode} (log: ${opts.logFile})`);
+    if (child.exitCode !== null)
+      throw new Error(`temporal-server exited with ${child.exitCode} (log: ${opts.logFile})`);
     try {
       await cli(['operator', 'namespace', 'describe', '--namespace', namespace]);
       break;
     } catch {
-      await cli(['operator', 'namespace', 'create', '--namespace', namespace, '--retention', '72h']).catch(() => {});
+      await cli(['operator', 'namespace', 'create', '--namespace', namespace, '--retention', '72h']).catch(
+        () => {},
+      );
     }
     if (Date.now() > deadline) throw new Error(`temporal-server did not serve ${address} within 120 s`);
     await new Promise((r) => setTimeout(r, 1000));
   }
   for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) {
-    await cli(['operator', 'search-attribute', 'create', '--namespace', namespace, '--name', name, '--type', type]).catch(
-      () => {},
-    );
+    await cli([
+      'operator',
+      'search-attribute',
+      'create',
+      '--namespace',
+      namespace,
+      '--name',
+      name,
+      '--type',
+      type,
+    ]).catch(() => {});
   }
   return {
     address,
@@ -195,6 +234,9 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
 if (require.main === module) {
   try {
     const files = ensureTemporalServer((l) => process.stderr.write(`${l}\n`));
+    const copyTo = process.argv.indexOf('--copy-to');
+    if (copyTo > 0)
+      stageTemporalServer(path.resolve(process.argv[copyTo + 1] ?? 'deploy/temporal/bin'), files);
     process.stdout.write(`${process.argv.includes('--print-dir') ? files.dir : JSON.stringify(files)}\n`);
   } catch (e) {
     process.stderr.write(`temporal-server: ${(e as Error).message}\n`);

@@ -12,9 +12,13 @@ const CACHE = path.join(os.homedir(), '.cache', 'vpn-deploy');
 
 export const COMPOSE_VERSION = 'v2.40.3';
 const COMPOSE_PLUGIN = path.join(os.homedir(), '.docker', 'cli-plugins', 'docker-compose');
-const GO_TOOLCHAIN = process.env.TEMPORAL_GOTOOLCHAIN ?? 'go1.27.3';
+/** Compose and the Temporal server need a newer Go than the machine's; the go command fetches it. */
+const GO_TOOLCHAIN = 'go1.27.3';
 
-export async function docker(args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<string> {
+export async function docker(
+  args: string[],
+  opts: { timeoutMs?: number; input?: string } = {},
+): Promise<string> {
   const { stdout } = await execFileAsync('docker', args, {
     timeout: opts.timeoutMs ?? 120_000,
     maxBuffer: 64 * 1024 * 1024,
@@ -38,7 +42,10 @@ export async function ensureDockerd(): Promise<'running' | 'started'> {
   }
   mkdirSync(CACHE, { recursive: true });
   const log = openSync(path.join(CACHE, 'dockerd.log'), 'a');
-  const child = spawn('dockerd', ['--bridge=none', '--iptables=false'], { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn('dockerd', ['--bridge=none', '--iptables=false'], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   child.unref();
   for (let i = 0; i < 60; i++) {
     if (await daemonUp()) return 'started';
@@ -52,7 +59,9 @@ export function ensureCompose(): 'cached' | 'built' {
   const cached = path.join(os.homedir(), '.cache', 'vpn-compose', `docker-compose-${COMPOSE_VERSION}`);
   const ok = () => {
     try {
-      return execFileSync('docker', ['compose', 'version', '--short'], { encoding: 'utf8' }).trim().includes(COMPOSE_VERSION.slice(1));
+      return execFileSync('docker', ['compose', 'version', '--short'], { encoding: 'utf8' })
+        .trim()
+        .includes(COMPOSE_VERSION.slice(1));
     } catch {
       return false;
     }
@@ -62,16 +71,24 @@ export function ensureCompose(): 'cached' | 'built' {
   if (!existsSync(cached)) {
     state = 'built';
     const env = { ...process.env, GOTOOLCHAIN: GO_TOOLCHAIN };
-    const json = execFileSync('go', ['mod', 'download', '-json', `github.com/docker/compose/v2@${COMPOSE_VERSION}`], {
-      env,
-      cwd: os.tmpdir(),
-      encoding: 'utf8',
-    });
+    const json = execFileSync(
+      'go',
+      ['mod', 'download', '-json', `github.com/docker/compose/v2@${COMPOSE_VERSION}`],
+      {
+        env,
+        cwd: os.tmpdir(),
+        encoding: 'utf8',
+      },
+    );
     const src = path.join(os.tmpdir(), `compose-src-${process.pid}`);
     execFileSync('cp', ['-r', (JSON.parse(json) as { Dir: string }).Dir, src]);
     execFileSync('chmod', ['-R', 'u+w', src]);
     // `go install` refuses the module's exclude directives; a build inside the module dir accepts them.
-    execFileSync('go', ['build', '-o', cached, './cmd'], { env, cwd: src, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('go', ['build', '-o', cached, './cmd'], {
+      env,
+      cwd: src,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     execFileSync('rm', ['-rf', src]);
   }
   mkdirSync(path.dirname(COMPOSE_PLUGIN), { recursive: true });
