@@ -13,7 +13,17 @@
 //   npx tsx infra/local/temporal-server.ts --copy-to DIR         ensure, stage the files into DIR (the
 //                                                                build context of deploy/temporal/Dockerfile)
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -83,8 +93,32 @@ export function ensureTemporalServer(log: (line: string) => void = () => undefin
     cpSync(path.join(moduleDir, 'schema', 'postgresql', 'v12'), files.schemaDir, { recursive: true });
     execFileSync('chmod', ['-R', 'u+w', path.join(dir, 'schema')]);
   }
-  if (!existsSync(files.cli)) copyFileSync(findOrInstallTemporalCli(log), files.cli);
+  if (!existsSync(files.cli)) copyFileSync(realCliBinary(findOrInstallTemporalCli(log)), files.cli);
   return files;
+}
+
+const isElf = (file: string): boolean => {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 0);
+    return head.toString('latin1') === '\x7fELF';
+  } finally {
+    closeSync(fd);
+  }
+};
+
+/** The CLI goes into an image, so it must be the binary itself, not a wrapper such as a pyenv shim. */
+function realCliBinary(found: string): string {
+  if (isElf(found)) return found;
+  const scripts = execFileSync('python3', ['-c', 'import sysconfig; print(sysconfig.get_path("scripts"))'], {
+    encoding: 'utf8',
+  }).trim();
+  const candidate = path.join(scripts, 'temporal');
+  if (existsSync(candidate) && isElf(candidate)) return candidate;
+  throw new Error(
+    `${found} is not the temporal CLI binary (a wrapper script?); set TEMPORAL_CLI to the binary`,
+  );
 }
 
 /** Copies the server, sql tool, CLI and schemas into `dir` (bin/ of the Temporal image's context). */
