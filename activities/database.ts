@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { PaymentNotice } from '../workflows/purchase-messages';
 import { newSubscriptionToken } from '../infra/xray/subscription';
 import { sameAmount } from '../infra/yookassa/amount';
+import { Failure } from '../workflows/failures';
 
 export interface DatabaseDeps {
   orm: MikroORM;
@@ -68,7 +69,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
       logger.error({ paymentId, subscriptionId: sub.id, ...sub }, 'paid tariff is for another location');
       throw ApplicationFailure.nonRetryable(
         `the active access is in ${sub.active_location}, the tariff is for ${sub.tariff_location}`,
-        'LocationMismatch',
+        Failure.LocationMismatch,
       );
     }
     // From the current end if still running, so a renewal never loses paid days.
@@ -104,7 +105,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
         paymentId,
       ]);
       if (!payment)
-        throw ApplicationFailure.nonRetryable(`payment ${paymentId} not found`, 'PaymentNotFound');
+        throw ApplicationFailure.nonRetryable(`payment ${paymentId} not found`, Failure.PaymentNotFound);
       if (!sameAmount(payment.amount, notice.amount) || payment.currency !== notice.currency) {
         logger.error(
           { paymentId, expected: payment, got: notice },
@@ -112,7 +113,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
         );
         throw ApplicationFailure.nonRetryable(
           `paid ${notice.amount} ${notice.currency}, expected ${payment.amount} ${payment.currency}`,
-          'AmountMismatch',
+          Failure.AmountMismatch,
         );
       }
       await sql().execute(

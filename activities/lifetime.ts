@@ -1,8 +1,13 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Failure } from '../workflows/failures';
 import { subscriptionWorkflowId } from '../workflows/purchase-messages';
-import { expiryChangedSignal, type SubscriptionInput } from '../workflows/subscription';
+import {
+  expiryChangedSignal,
+  SUBSCRIPTION_WORKFLOW_TYPE,
+  type SubscriptionInput,
+} from '../workflows/subscription-messages';
 
 export interface LifetimeDeps {
   orm: MikroORM;
@@ -19,6 +24,12 @@ export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: Life
            from subscriptions s join users u on u.id = s.user_id where s.id = ?`,
         [subscriptionId],
       );
+      // Retryable, as before: the grant that names it commits first, so a retry finds it.
+      if (!s)
+        throw ApplicationFailure.retryable(
+          `subscription ${subscriptionId} not found`,
+          Failure.SubscriptionNotFound,
+        );
       const expiresAt = new Date(s.expires_at).toISOString();
       const input: SubscriptionInput = {
         subscriptionId,
@@ -29,7 +40,7 @@ export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: Life
         remindBeforeMs,
       };
       // Atomic: signals the running lifetime, or starts one. A late duplicate finds the access gone and exits.
-      await temporal.workflow.signalWithStart('subscriptionWorkflow', {
+      await temporal.workflow.signalWithStart(SUBSCRIPTION_WORKFLOW_TYPE, {
         workflowId: subscriptionWorkflowId(subscriptionId),
         taskQueue: Context.current().info.taskQueue, // the queue this purchase runs on
         args: [input],

@@ -8,6 +8,7 @@ import {
   createNodeDriver,
 } from '../infra/nodes';
 import { mapNodeSecrets, type NodeSecrets, nodeSecretsFromEnv } from '../infra/nodes/secrets';
+import { Failure } from '../workflows/failures';
 
 export interface NodeDeps {
   orm: MikroORM;
@@ -86,12 +87,12 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: gi
     const [row] = await orm.em
       .getConnection()
       .execute(`select ${NODE_COLUMNS} from vpn_nodes where id = ?`, [nodeId]);
-    if (!row) throw ApplicationFailure.nonRetryable(`node ${nodeId} does not exist`, 'NodeRejected');
+    if (!row) throw ApplicationFailure.nonRetryable(`node ${nodeId} does not exist`, Failure.NodeRejected);
     try {
       return (driverFor ?? defaultDriver)(connectionOf(row, secrets));
     } catch (e) {
       // A record no driver can use (undecryptable secret, http agent_url) will not heal by retrying.
-      throw ApplicationFailure.nonRetryable(`node ${nodeId}: ${lastErrorOf(e)}`, 'NodeRejected');
+      throw ApplicationFailure.nonRetryable(`node ${nodeId}: ${lastErrorOf(e)}`, Failure.NodeRejected);
     }
   }
 
@@ -110,7 +111,7 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: gi
   /** Permanent node errors stop retries; transient ones are retried by the activity's policy. */
   const mapError = (err: unknown): unknown =>
     err instanceof NodeDriverError && !err.retryable
-      ? ApplicationFailure.nonRetryable(err.message, 'NodeRejected')
+      ? ApplicationFailure.nonRetryable(err.message, Failure.NodeRejected)
       : err;
 
   return {

@@ -7,7 +7,13 @@ import { paymentNotice } from '../infra/yookassa/notice';
 import { YooKassaRejectedError } from '../infra/yookassa/errors';
 import { TelegramRejectedError } from '../infra/telegram/errors';
 import type { StarTransaction, TelegramSender } from '../infra/telegram/sender';
-import type { PaymentLink, PaymentNotice, PurchaseInput } from '../workflows/purchase-messages';
+import {
+  type PaymentLink,
+  type PaymentNotice,
+  type PurchaseInput,
+  purchaseWorkflowId,
+} from '../workflows/purchase-messages';
+import { Failure } from '../workflows/failures';
 
 /** What Telegram's transaction list says about a claimed Stars charge. */
 export interface StarChargeCheck {
@@ -36,7 +42,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
     if (yookassa) return yookassa;
     throw ApplicationFailure.nonRetryable(
       'YooKassa is not configured (YOOKASSA_SHOP_ID)',
-      'PaymentProviderUnavailable',
+      Failure.PaymentProviderUnavailable,
     );
   };
   const requireTelegram = (): TelegramSender => {
@@ -85,7 +91,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
     async createPayment(input: PurchaseInput): Promise<PaymentLink> {
       const stars = input.provider === 'stars';
       if (stars && !input.tariff.starPrice)
-        throw ApplicationFailure.nonRetryable('tariff has no Stars price', 'PaymentRejected');
+        throw ApplicationFailure.nonRetryable('tariff has no Stars price', Failure.PaymentRejected);
       const amount = stars ? `${input.tariff.starPrice}.00` : input.tariff.price;
       const currency = stars ? 'XTR' : input.tariff.currency;
       await sql().execute(
@@ -100,7 +106,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           amount,
           currency,
           input.paymentTimeoutMs / 1000,
-          JSON.stringify({ workflow_id: `purchase-${input.paymentId}`, telegram_id: input.telegramId }),
+          JSON.stringify({ workflow_id: purchaseWorkflowId(input.paymentId), telegram_id: input.telegramId }),
         ],
       );
       const [row] = await sql().execute(`select * from payments where id = ?`, [input.paymentId]);
@@ -127,7 +133,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           returnUrl,
         })
         .catch((err) => {
-          throw rejected(err, 'PaymentRejected');
+          throw rejected(err, Failure.PaymentRejected);
         });
       const url = payment.confirmation?.confirmation_url ?? null;
       await sql().execute(`update payments set provider_payment_id = ?, confirmation_url = ? where id = ?`, [
@@ -219,7 +225,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         if (err instanceof TelegramRejectedError && CHARGE_NOT_FOUND.test(err.description))
           throw ApplicationFailure.nonRetryable(
             `Telegram knows no charge ${chargeId} of user ${telegramId}`,
-            'StarChargeNotFound',
+            Failure.StarChargeNotFound,
           );
         throw err;
       }

@@ -10,7 +10,9 @@ import {
   TelegramRejectedError,
 } from '../infra/telegram/errors';
 import { qrPng } from '../infra/xray/qr';
-import { notificationCallbacks as buttons } from '../bot/callbacks';
+import { notificationCallbacks as buttons } from '../infra/telegram/callbacks';
+import { Failure } from '../workflows/failures';
+import type { Notification } from '../workflows/notification-messages';
 
 export interface TelegramDeps {
   orm: MikroORM;
@@ -20,17 +22,7 @@ export interface TelegramDeps {
   onSendError?: (code: string) => void;
 }
 
-export interface Notification {
-  kind: 'activated' | 'extended' | 'payment_failed' | 'payment_expired' | 'reminder' | 'expired' | 'refunded';
-  telegramId: string;
-  language: string;
-  paymentId?: string;
-  subscriptionId?: string;
-  reason?: string | null;
-  expiresAt?: string;
-  /** Reminders only: which REMIND_BEFORE offset this is, so `72h,24h` sends two messages, each once. */
-  remindBeforeMs?: number;
-}
+export type { Notification };
 
 /** One row per message in `notifications`: the same key is never sent twice. */
 export function dedupeKey(n: Notification): string {
@@ -69,7 +61,7 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
         if (!access)
           throw ApplicationFailure.nonRetryable(
             `subscription ${n.subscriptionId} not found`,
-            'TelegramRejected',
+            Failure.TelegramRejected,
           );
         if (n.kind === 'extended') return { text: m.notifications.renewed({ expiresAt: access.expiresAt }) };
         return {
@@ -176,7 +168,7 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
         n.telegramId,
       ]);
       logger.warn({ telegramId: n.telegramId, kind: n.kind }, 'user blocked the bot; no more messages');
-      throw ApplicationFailure.nonRetryable(err.message, 'TelegramBlocked');
+      throw ApplicationFailure.nonRetryable(err.message, Failure.TelegramBlocked);
     }
     await release('failed');
     if (err instanceof TelegramRateLimitedError) {
@@ -189,7 +181,7 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
     }
     if (err instanceof TelegramRejectedError) {
       onSendError?.('400');
-      throw ApplicationFailure.nonRetryable(err.message, 'TelegramRejected');
+      throw ApplicationFailure.nonRetryable(err.message, Failure.TelegramRejected);
     }
     onSendError?.('5xx');
     throw err;

@@ -1,13 +1,12 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { sameAmount } from '../infra/yookassa/amount';
 import { paymentNotice } from '../infra/yookassa/notice';
 import { YooKassaRejectedError, YooKassaUnavailableError } from '../infra/yookassa/errors';
 import type { Payment } from '../infra/yookassa/types';
-import { paymentNoticeSignal, purchaseWorkflowId } from '../workflows/purchase-messages';
 import { type Row, sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
+import { raiseMoneyAlarm, signalPurchase } from './purchase-signal';
 
 /** No NUL (PostgreSQL text cannot hold it); a pattern, so the OpenAPI document says so too. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what it refuses.
@@ -85,14 +84,13 @@ export async function handleYooKassaNotification(
     return 'not_final';
   }
   const notice = paymentNotice(actual);
-  try {
-    await deps.temporal.workflow.getHandle(purchaseWorkflowId(ours.id)).signal(paymentNoticeSignal, notice);
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  if ((await signalPurchase(deps, ours.id, notice)) === 'closed') {
     const unpaid = actual.status === 'succeeded' && !['succeeded', 'refunded'].includes(ours.status);
     if (unpaid) {
-      deps.metrics.paymentsOrphaned.inc({ provider: 'yookassa' });
-      log.error(
+      raiseMoneyAlarm(
+        deps,
+        log,
+        'yookassa',
         { paymentId: ours.id, status: ours.status },
         'MONEY ALARM: paid but the purchase is over; refund by hand',
       );

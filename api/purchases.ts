@@ -10,11 +10,13 @@ import {
   type Provider,
   type PurchaseInput,
   paymentLinkUpdate,
+  PURCHASE_WORKFLOW_TYPE,
   purchaseWorkflowId,
 } from '../workflows/purchase-messages';
 import { type Row, sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError, invalidField, notFound } from './errors';
+import { Failure } from '../workflows/failures';
 
 /** The purchase workflow answers with the payment link within about a second; past this we stop waiting. */
 export const PAYMENT_LINK_WAIT_MS = 15_000;
@@ -83,19 +85,22 @@ export async function startPurchase(
     remindBeforeMs: deps.config.REMIND_BEFORE,
     nodeWaitLimitMs: deps.config.NODE_WAIT_LIMIT,
   };
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>('purchaseWorkflow', {
-    workflowId,
-    taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
-    args: [input],
-    workflowIdConflictPolicy: attach ? 'USE_EXISTING' : 'FAIL',
-    ...(attach ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.TelegramId, value: input.telegramId },
-      { key: SEARCH_ATTRIBUTES.PaymentId, value: paymentId },
-      { key: SEARCH_ATTRIBUTES.PurchaseStage, value: 'CREATING_PAYMENT' },
-      { key: SEARCH_ATTRIBUTES.StageEnteredAt, value: new Date() },
-    ],
-  });
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>(
+    PURCHASE_WORKFLOW_TYPE,
+    {
+      workflowId,
+      taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
+      args: [input],
+      workflowIdConflictPolicy: attach ? 'USE_EXISTING' : 'FAIL',
+      ...(attach ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.TelegramId, value: input.telegramId },
+        { key: SEARCH_ATTRIBUTES.PaymentId, value: paymentId },
+        { key: SEARCH_ATTRIBUTES.PurchaseStage, value: 'CREATING_PAYMENT' },
+        { key: SEARCH_ATTRIBUTES.StageEnteredAt, value: new Date() },
+      ],
+    },
+  );
   const link = await withDeadline(
     deps.temporal.workflow.executeUpdateWithStart(paymentLinkUpdate, { startWorkflowOperation }),
     PAYMENT_LINK_WAIT_MS,
@@ -129,7 +134,7 @@ function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: strin
     );
   }
   const failure = failureInChain(err);
-  if (failure?.type === 'PaymentProviderUnavailable') {
+  if (failure?.type === Failure.PaymentProviderUnavailable) {
     deps.logger.warn({ workflowId, err: failure.message }, 'payment provider unavailable');
     return new HttpError(
       503,
@@ -137,7 +142,7 @@ function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: strin
       'the payment provider is not answering, try again later',
     );
   }
-  if (failure?.type === 'PaymentRejected') {
+  if (failure?.type === Failure.PaymentRejected) {
     deps.logger.error({ workflowId, err: failure.message }, 'payment provider rejected the payment');
     return new HttpError(502, 'payment_rejected', 'the payment provider refused to create the payment');
   }

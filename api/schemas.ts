@@ -67,4 +67,3 @@ export const errorBody = z.object({
 });
 
 export const isoDate = z.string().datetime({ offset: true });
-export const nullableIso = isoDate.nullable();

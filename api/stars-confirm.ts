@@ -1,11 +1,10 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { z } from 'zod';
 import { TASK_QUEUES } from '../infra/temporal';
 import { toAmountString, toMinorUnits } from '../infra/yookassa/amount';
 import {
   type PaymentNotice,
-  paymentNoticeSignal,
-  purchaseWorkflowId,
+  STARS_REFUND_WORKFLOW_TYPE,
   type StarsRefundInput,
   starsRefundWorkflowId,
 } from '../workflows/purchase-messages';
@@ -13,6 +12,7 @@ import type { starsRefundWorkflow } from '../workflows/stars-refund';
 import { sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
+import { raiseMoneyAlarm, signalPurchase } from './purchase-signal';
 import { telegramId } from './schemas';
 
 export const starsConfirmBody = z.object({
@@ -92,14 +92,9 @@ export async function confirmStarsPayment(
     currency: 'XTR',
     telegramChargeId: c.telegram_payment_charge_id,
   };
-  try {
-    await deps.temporal.workflow
-      .getHandle(purchaseWorkflowId(payment.id))
-      .signal(paymentNoticeSignal, notice);
+  if ((await signalPurchase(deps, payment.id, notice)) === 'signalled') {
     log.info('stars payment claim handed to its purchase');
     return { status: 'accepted' };
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
   // The purchase closed: re-read, since it may have closed just now after booking this very charge.
   const now = await sqlOne(deps.orm, PAYMENT, [payment.id]);
@@ -107,8 +102,13 @@ export async function confirmStarsPayment(
     log.info('stars payment repeated after its purchase finished');
     return { status: 'accepted' };
   }
-  deps.metrics.paymentsOrphaned.inc({ provider: 'stars' });
-  log.error({ status: now?.status }, 'stars paid but the purchase is closed: refunding the charge');
+  raiseMoneyAlarm(
+    deps,
+    log,
+    'stars',
+    { status: now?.status },
+    'stars paid but the purchase is closed: refunding the charge',
+  );
   await refund('the purchase was closed when the charge arrived');
   return { status: 'refunding' };
 }
@@ -116,7 +116,7 @@ export async function confirmStarsPayment(
 /** Durable and once per charge: the workflow id is the charge id. */
 async function startStarsRefund(deps: Deps, input: StarsRefundInput): Promise<void> {
   try {
-    await deps.temporal.workflow.start<typeof starsRefundWorkflow>('starsRefundWorkflow', {
+    await deps.temporal.workflow.start<typeof starsRefundWorkflow>(STARS_REFUND_WORKFLOW_TYPE, {
       workflowId: starsRefundWorkflowId(input.chargeId),
       taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
       args: [input],

@@ -3,7 +3,7 @@ import { type Context, TelegramError } from 'telegraf';
 import { message } from 'telegraf/filters';
 import { type ApiClient, ApiUnavailableError } from './api-client';
 import { isRateLimited } from './api-refusals';
-import { type CallbackAction, decodeCallback } from './callbacks';
+import { type CallbackAction, decodeCallback } from '../infra/telegram/callbacks';
 import { DispatchingBot } from './dispatching-bot';
 import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
 import { showGuide, showGuides } from './handlers/guides';

@@ -3,7 +3,7 @@ import { type Context, TelegramError } from 'telegraf';
 import type { InlineKeyboardButton } from 'telegraf/types';
 import { langFor, type Messages, PARSE_MODE, t } from '../infra/i18n';
 import type { ApiClient } from './api-client';
-import { type CallbackAction, encodeCallback } from './callbacks';
+import { type CallbackAction, encodeCallback } from '../infra/telegram/callbacks';
 
 /** What every handler needs; built once in createBot. */
 export interface BotDeps {

@@ -23,10 +23,3 @@ export function parseDurationList(text: string): number[] {
   const list = text.split(',').map((p) => parseDuration(p));
   return [...new Set(list)].sort((a, b) => b - a);
 }
-
-export function formatDuration(ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${Math.round(ms / 1000)}s`;
-}

@@ -1,5 +1,5 @@
-import { continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
-import type { createNodeActivities } from '../activities/nodes';
+import { continueAsNew, sleep } from '@temporalio/workflow';
+import { nodeHealth as nodes } from './activity-options';
 
 export interface NodeHealthInput {
   intervalMs: number;
@@ -8,14 +8,6 @@ export interface NodeHealthInput {
   /** Deadline of one node's check within a round (default 10 s); the others go on meanwhile. */
   perNodeTimeoutMs?: number;
 }
-
-// Only timeouts changed over time (no command order): histories replay unchanged. The activity
-// heartbeats about once a second, so a worker that died mid-round is noticed in 30 s, not 2 min.
-const nodes = proxyActivities<ReturnType<typeof createNodeActivities>>({
-  startToCloseTimeout: '2m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '5s', maximumAttempts: 3 },
-});
 
 export const NODE_HEALTH_WORKFLOW_ID = 'node-health';
 

@@ -77,6 +77,10 @@ export const paymentLinkUpdate = defineUpdate<PaymentLink>('paymentLink');
 export const paymentNoticeSignal = defineSignal<[PaymentNotice]>('paymentNotice');
 export const purchaseStatusQuery = defineQuery<PurchaseStatus>('status');
 
+/** Workflow type names, for clients that start a workflow without importing its code. */
+export const PURCHASE_WORKFLOW_TYPE = 'purchaseWorkflow';
+export const STARS_REFUND_WORKFLOW_TYPE = 'starsRefundWorkflow';
+
 export const purchaseWorkflowId = (paymentId: string) => `purchase-${paymentId}`;
 export const subscriptionWorkflowId = (subscriptionId: string) => `subscription-${subscriptionId}`;
 

@@ -2,154 +2,164 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createDatabaseActivities } from '../activities/database';
-import type { createNodeActivities } from '../activities/nodes';
-import type { Notification } from '../activities/telegram';
+import { database as db, revoke as nodes, telegram } from './activity-options';
+import type { Notification } from './notification-messages';
 import { stageAttributes } from './stage';
-import { telegramActivities } from './telegram-queue';
+import {
+  expiryChangedSignal,
+  type SubscriptionInput,
+  type SubscriptionState,
+  subscriptionStatusQuery,
+} from './subscription-messages';
 
-export interface SubscriptionInput {
-  subscriptionId: string;
-  telegramId: string;
-  language: string;
-  nodeId: string;
-  expiresAt: string;
-  remindBeforeMs: number[];
-  /** Reminders already sent, as "<expiresAt ms>:<offset ms>", carried across continue-as-new. */
-  reminded?: string[];
+export * from './subscription-messages';
+
+// The life of one access, in order: remind before the end → wait for the end → revoke; a renewal moves the end
+// (expiryChangedSignal) and the cycle starts again. The steps below appear in that order; subscriptionWorkflow at
+// the end runs them. Replay: every step issues the same commands in the same order as before.
+
+/** Everything one lifetime knows; each step reads and moves it. */
+interface Lifetime {
+  readonly input: SubscriptionInput;
+  readonly state: SubscriptionState;
+  /** The current end (ms); only ever moves later. */
+  expiresAt: number;
 }
 
-export interface SubscriptionState {
-  stage: 'ACTIVE' | 'REVOKING' | 'EXPIRED' | 'CLOSED';
-  expiresAt: string;
-  reminded: string[];
+function setStage(l: Lifetime, stage: SubscriptionState['stage']): void {
+  l.state.stage = stage;
+  upsertSearchAttributes(stageAttributes(stage, { telegramId: l.input.telegramId, nodeId: l.input.nodeId }));
 }
 
-export const expiryChangedSignal = defineSignal<[{ expiresAt: string }]>('expiryChanged');
-export const subscriptionStatusQuery = defineQuery<SubscriptionState>('status');
+function snapshot(l: Lifetime): SubscriptionState {
+  return { ...l.state, expiresAt: new Date(l.expiresAt).toISOString() };
+}
 
-const db = proxyActivities<ReturnType<typeof createDatabaseActivities>>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-// Revocation must happen: keep retrying a dead node (ops see the stage REVOKING) rather than give up.
-const nodes = proxyActivities<ReturnType<typeof createNodeActivities>>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
-});
+function listen(l: Lifetime): void {
+  setHandler(subscriptionStatusQuery, () => snapshot(l));
+  setHandler(expiryChangedSignal, ({ expiresAt: next }) => {
+    l.expiresAt = Math.max(l.expiresAt, Date.parse(next)); // an end never moves back
+  });
+}
+
+async function notify(message: Notification): Promise<void> {
+  await telegram()
+    .notify(message)
+    .catch(() => undefined); // a blocked user still loses access on time
+}
+
+/** Waits until `at` unless the end moves first; true when it moved. */
+async function endMovedBefore(l: Lifetime, end: number, at: number): Promise<boolean> {
+  return Date.now() < at && (await condition(() => l.expiresAt !== end, at - Date.now()));
+}
+
+/** Step 1. One reminder per offset before `end`, furthest first; a late one gives way to the next, closer one. */
+async function remind(l: Lifetime, end: number): Promise<void> {
+  const offsets = [...l.input.remindBeforeMs].sort((a, b) => b - a);
+  for (const [i, before] of offsets.entries()) {
+    const key = `${end}:${before}`;
+    if (l.state.reminded.includes(key) || l.expiresAt !== end) continue;
+    if (await endMovedBefore(l, end, end - before)) return;
+    if (Date.now() >= end) return; // back after a long outage: no reminder for an access already over
+    const laterRemindAt = i + 1 < offsets.length ? end - offsets[i + 1] : Number.POSITIVE_INFINITY;
+    if (Date.now() >= laterRemindAt) {
+      l.state.reminded.push(key); // late: the next, closer reminder replaces this one
+      continue;
+    }
+    await notify({
+      kind: 'reminder',
+      telegramId: l.input.telegramId,
+      language: l.input.language,
+      subscriptionId: l.input.subscriptionId,
+      expiresAt: new Date(end).toISOString(),
+      remindBeforeMs: before,
+    });
+    l.state.reminded.push(key);
+  }
+}
+
+/** Step 2. Until the end; true when a renewal moved it first. */
+async function awaitEnd(l: Lifetime, end: number): Promise<boolean> {
+  return l.expiresAt !== end || (await endMovedBefore(l, end, end));
+}
+
+/** A renewal: reminders of ends now past are forgotten; a long history starts afresh so years stay small. */
+async function renew(l: Lifetime): Promise<void> {
+  l.state.reminded = l.state.reminded.filter((k) => Number(k.split(':')[0]) >= l.expiresAt);
+  if (workflowInfo().historyLength < 200 && !workflowInfo().continueAsNewSuggested) return;
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof subscriptionWorkflow>({
+    ...l.input,
+    expiresAt: new Date(l.expiresAt).toISOString(),
+    reminded: l.state.reminded,
+  });
+}
+
+/** A node that refuses or is gone must not leave paid-up access running forever: alert and keep trying. */
+async function removeUntilGone(l: Lifetime, nodeId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await nodes.removeClient({ nodeId, email: l.input.subscriptionId });
+    } catch (err) {
+      await db.raiseOpsAlert({
+        kind: 'revoke_failed',
+        detail: `subscription ${l.input.subscriptionId} on node ${nodeId}: ${String(err)}`,
+      });
+      await sleep(Math.min(attempt * 60_000, 30 * 60_000));
+    }
+  }
+}
+
+/**
+ * Step 3. The end has come: the client leaves its node and the user is told. False when the database knows of a
+ * later end (a renewal whose signal has not arrived yet): then the lifetime goes on.
+ */
+async function revoke(l: Lifetime): Promise<boolean> {
+  setStage(l, 'REVOKING');
+  const decision = await db.beginRevoke({ subscriptionId: l.input.subscriptionId });
+  if (decision.kind === 'not_due') {
+    l.expiresAt = Math.max(l.expiresAt, Date.parse(decision.expiresAt));
+    setStage(l, 'ACTIVE');
+    return false;
+  }
+  if (decision.kind === 'revoke') {
+    await removeUntilGone(l, decision.nodeId);
+    await db.finishRevoke({ subscriptionId: l.input.subscriptionId });
+    await notify({
+      kind: 'expired',
+      telegramId: l.input.telegramId,
+      language: l.input.language,
+      subscriptionId: l.input.subscriptionId,
+      expiresAt: new Date(l.expiresAt).toISOString(),
+    });
+  }
+  setStage(l, decision.kind === 'revoke' ? 'EXPIRED' : 'CLOSED');
+  return true;
+}
 
 /** The life of one access: remind before the end, revoke at the end; renewals move the end. */
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionState> {
-  const state: SubscriptionState = {
-    stage: 'ACTIVE',
-    expiresAt: input.expiresAt,
-    reminded: [...(input.reminded ?? [])],
+  const l: Lifetime = {
+    input,
+    state: { stage: 'ACTIVE', expiresAt: input.expiresAt, reminded: [...(input.reminded ?? [])] },
+    expiresAt: Date.parse(input.expiresAt),
   };
-  let expiresAt = Date.parse(input.expiresAt);
-  const setStage = (stage: SubscriptionState['stage']) => {
-    state.stage = stage;
-    upsertSearchAttributes(stageAttributes(stage, { telegramId: input.telegramId, nodeId: input.nodeId }));
-  };
-  setHandler(subscriptionStatusQuery, () => ({ ...state, expiresAt: new Date(expiresAt).toISOString() }));
-  setHandler(expiryChangedSignal, ({ expiresAt: next }) => {
-    expiresAt = Math.max(expiresAt, Date.parse(next)); // an end never moves back
-  });
-  const notify = (message: Notification) =>
-    telegramActivities()
-      .notify(message)
-      .catch(() => undefined); // a blocked user still loses access on time
-  const movedFrom = (end: number) => () => expiresAt !== end;
-
-  setStage('ACTIVE');
+  listen(l);
+  setStage(l, 'ACTIVE');
   for (;;) {
-    const end = expiresAt;
-    const offsets = [...input.remindBeforeMs].sort((a, b) => b - a);
-    for (const [i, before] of offsets.entries()) {
-      const key = `${end}:${before}`;
-      if (state.reminded.includes(key) || expiresAt !== end) continue;
-      const remindAt = end - before;
-      if (Date.now() < remindAt && (await condition(movedFrom(end), remindAt - Date.now()))) break;
-      if (Date.now() >= end) break; // back after a long outage: no reminder for an access already over
-      const laterRemindAt = i + 1 < offsets.length ? end - offsets[i + 1] : Number.POSITIVE_INFINITY;
-      if (Date.now() >= laterRemindAt) {
-        state.reminded.push(key); // late: the next, closer reminder replaces this one
-        continue;
-      }
-      await notify({
-        kind: 'reminder',
-        telegramId: input.telegramId,
-        language: input.language,
-        subscriptionId: input.subscriptionId,
-        expiresAt: new Date(end).toISOString(),
-        remindBeforeMs: before,
-      });
-      state.reminded.push(key);
-    }
-    if (expiresAt !== end) {
-      await renewCycle();
+    const end = l.expiresAt;
+    await remind(l, end);
+    if (await awaitEnd(l, end)) {
+      await renew(l);
       continue;
     }
-    if (Date.now() < end && (await condition(movedFrom(end), end - Date.now()))) {
-      await renewCycle();
-      continue;
-    }
-
-    setStage('REVOKING');
-    const revoke = await db.beginRevoke({ subscriptionId: input.subscriptionId });
-    if (revoke.kind === 'not_due') {
-      // The database knows of a later end (a renewal whose signal has not arrived yet).
-      expiresAt = Math.max(expiresAt, Date.parse(revoke.expiresAt));
-      setStage('ACTIVE');
-      continue;
-    }
-    if (revoke.kind === 'revoke') {
-      await removeUntilGone(revoke.nodeId);
-      await db.finishRevoke({ subscriptionId: input.subscriptionId });
-      await notify({
-        kind: 'expired',
-        telegramId: input.telegramId,
-        language: input.language,
-        subscriptionId: input.subscriptionId,
-        expiresAt: new Date(expiresAt).toISOString(),
-      });
-    }
-    setStage(revoke.kind === 'revoke' ? 'EXPIRED' : 'CLOSED');
-    await condition(allHandlersFinished);
-    return { ...state, expiresAt: new Date(expiresAt).toISOString() };
+    if (await revoke(l)) break;
   }
-
-  /** A node that refuses or is gone must not leave paid-up access running forever: alert and keep trying. */
-  async function removeUntilGone(nodeId: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await nodes.removeClient({ nodeId, email: input.subscriptionId });
-      } catch (err) {
-        await db.raiseOpsAlert({
-          kind: 'revoke_failed',
-          detail: `subscription ${input.subscriptionId} on node ${nodeId}: ${String(err)}`,
-        });
-        await sleep(Math.min(attempt * 60_000, 30 * 60_000));
-      }
-    }
-  }
-
-  /** Each renewal starts a fresh history, so a subscription renewed for years stays small. */
-  async function renewCycle(): Promise<void> {
-    state.reminded = state.reminded.filter((k) => Number(k.split(':')[0]) >= expiresAt);
-    if (workflowInfo().historyLength < 200 && !workflowInfo().continueAsNewSuggested) return;
-    await condition(allHandlersFinished);
-    await continueAsNew<typeof subscriptionWorkflow>({
-      ...input,
-      expiresAt: new Date(expiresAt).toISOString(),
-      reminded: state.reminded,
-    });
-  }
+  await condition(allHandlersFinished);
+  return snapshot(l);
 }

@@ -1,5 +1,5 @@
 import type { Context, Telegraf } from 'telegraf';
-import type { AdminView } from '../callbacks';
+import type { AdminView } from '../../infra/telegram/callbacks';
 import { type BotDeps, cb, show, textsFor } from '../ui';
 import { renderFields, renderList, renderStats } from './admin-render';
 

@@ -63,6 +63,3 @@ export class HostKeyMismatchError extends NodeRejectedError {
     );
   }
 }
-
-/** Error names that Temporal retry policies should list as non-retryable. */
-export const NON_RETRYABLE_NODE_ERRORS = ['NodeRejectedError', 'HostKeyMismatchError'];

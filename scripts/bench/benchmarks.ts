@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { purchaseWorkflowId, subscriptionWorkflowId } from '../../workflows/purchase-messages';
 import type { PurchaseResult } from '../../workflows/purchase';
-import type { SubscriptionInput } from '../../workflows/subscription';
+import { SUBSCRIPTION_WORKFLOW_TYPE, type SubscriptionInput } from '../../workflows/subscription-messages';
 import { checkMoney } from './money';
 import { type Figure, note } from './report';
 import { type Stack, telegramIds } from './stack';
@@ -279,7 +279,7 @@ export async function remindersDelivery({ stack, scale }: BenchContext): Promise
   const dueAt = t0 + 5_000 + n * 30; // time to start them all first, so the burst is real
   const expiresAt = dueAt + 10 * 60_000; // no revoke while we watch
   const handles = await pool(subs, 100, (s) =>
-    sys.client.workflow.start('subscriptionWorkflow', {
+    sys.client.workflow.start(SUBSCRIPTION_WORKFLOW_TYPE, {
       workflowId: subscriptionWorkflowId(s.id),
       taskQueue: sys.queue,
       args: [

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { subscriptionWorkflowId } from '../../workflows/purchase-messages';
-import type { SubscriptionInput } from '../../workflows/subscription';
+import { SUBSCRIPTION_WORKFLOW_TYPE, type SubscriptionInput } from '../../workflows/subscription-messages';
 import { PurchaseSystem } from '../../test/support/system';
 import { spawnWorker } from '../../test/support/worker-process';
 import type { Figure } from './report';
@@ -84,7 +84,7 @@ export async function workerRss({ scale }: { scale: number }): Promise<Figure[]>
     const expiresAt = new Date(Date.now() + 2 * 3_600_000).toISOString();
     const t0 = Date.now();
     const handles = await pool(subs, 50, (s) =>
-      sys.client.workflow.start('subscriptionWorkflow', {
+      sys.client.workflow.start(SUBSCRIPTION_WORKFLOW_TYPE, {
         workflowId: subscriptionWorkflowId(s.id),
         taskQueue: sys.queue,
         args: [
@@ -100,7 +100,7 @@ export async function workerRss({ scale }: { scale: number }): Promise<Figure[]>
       }),
     );
     // Sleeping = its first workflow task ran (it set PurchaseStage=ACTIVE) and it waits on a timer.
-    const query = `WorkflowType = 'subscriptionWorkflow' AND TaskQueue = '${sys.queue}' AND PurchaseStage = 'ACTIVE' AND ExecutionStatus = 'Running'`;
+    const query = `WorkflowType = '${SUBSCRIPTION_WORKFLOW_TYPE}' AND TaskQueue = '${sys.queue}' AND PurchaseStage = 'ACTIVE' AND ExecutionStatus = 'Running'`;
     const settled = await until(
       async () => (await sys.client.workflow.count(query)).count >= n,
       180_000,

@@ -16,7 +16,7 @@ export async function startDevPostgres(sup: Supervisor, dir: string, database: s
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
     step(`postgres: initdb ${dir}`);
     ensurePgDataDir(dir, 'max_connections = 200\n');
-  } else if (isRunning(runPg, dir)) {
+  } else if (isRunning(dir)) {
     step('postgres: a server from a previous run still uses the data dir; stopping it');
     runPg('pg_ctl', ['-D', dir, 'stop', '-m', 'fast', '-w', '-t', '30']);
   }
@@ -38,7 +38,7 @@ export async function startDevPostgres(sup: Supervisor, dir: string, database: s
   return `postgresql://postgres@127.0.0.1:${port}/${database}`;
 }
 
-function isRunning(run: (name: string, args: string[]) => Buffer, dir: string): boolean {
+function isRunning(dir: string): boolean {
   if (!existsSync(path.join(dir, 'postmaster.pid'))) return false;
   try {
     runPg('pg_ctl', ['-D', dir, 'status']);

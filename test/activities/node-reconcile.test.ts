@@ -8,6 +8,7 @@ import { createLogger } from '../../infra/logger';
 import { freshDatabase } from '../support/services';
 import { type Closeable, killAllStarted, startTlsTarget } from '../support/xray';
 import { insertNode, type LiveNode, nodeRow, startLiveNode } from './node-fixture';
+import { Failure } from '../../workflows/failures';
 
 const FAILURES_TO_DOWN = 3;
 
@@ -257,7 +258,7 @@ describe('node health and reconcile on two real nodes', function () {
     }
     await assert.rejects(
       nodes.addClient({ nodeId: randomUUID(), email: 'x', uuid: randomUUID() }),
-      (e: unknown) => e instanceof ApplicationFailure && e.nonRetryable && e.type === 'NodeRejected',
+      (e: unknown) => e instanceof ApplicationFailure && e.nonRetryable && e.type === Failure.NodeRejected,
     );
   });
 });

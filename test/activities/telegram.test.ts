@@ -6,6 +6,7 @@ import { createLogger } from '../../infra/logger';
 import { createTelegramSender } from '../../infra/telegram/sender';
 import { freshDatabase } from '../support/services';
 import { type TelegramEmulator, startTelegramEmulator } from '../support/telegram-emulator';
+import { Failure } from '../../workflows/failures';
 
 describe('notification activities against the Bot API emulator', () => {
   let orm: MikroORM;
@@ -66,7 +67,7 @@ describe('notification activities against the Bot API emulator', () => {
     const err = await failure(
       notify({ kind: 'payment_expired', telegramId: '802', language: 'ru', paymentId: 'p-3' }),
     );
-    assert.equal(err.type, 'TelegramBlocked');
+    assert.equal(err.type, Failure.TelegramBlocked);
     assert.equal(err.nonRetryable, true);
     const [u] = await orm.em.getConnection().execute(`select is_blocked from users where telegram_id = 802`);
     assert.equal(u.is_blocked, true);

@@ -5,9 +5,9 @@ import {
   encodeCallback,
   MAX_CALLBACK_BYTES,
   notificationCallbacks,
-} from '../../bot/callbacks';
+} from '../../infra/telegram/callbacks';
 
-describe('bot/callbacks', () => {
+describe('infra/telegram/callbacks', () => {
   const uuid = '8f14e45f-ceea-467a-9f1b-6ad4c7e2b1a3';
   const actions: CallbackAction[] = [
     { type: 'menu' },

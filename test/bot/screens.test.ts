@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import QRCode from 'qrcode';
-import { MAX_CALLBACK_BYTES } from '../../bot/callbacks';
+import { MAX_CALLBACK_BYTES } from '../../infra/telegram/callbacks';
 import { type BotHarness, startBotHarness } from './harness';
 
 type Keyboard = { inline_keyboard: Array<Array<{ text: string; callback_data?: string; url?: string }>> };

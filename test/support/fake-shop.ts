@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Grant, RevokeDecision } from '../../activities/database';
-import type { Notification } from '../../activities/telegram';
+import type { Notification } from '../../workflows/notification-messages';
 import type { PaymentLink, PaymentNotice, PurchaseInput } from '../../workflows/purchase-messages';
 import { subscriptionWorkflowId } from '../../workflows/purchase-messages';
 import {
@@ -10,6 +10,7 @@ import {
   subscriptionWorkflow,
 } from '../../workflows/subscription';
 import { HOUR, Journal, type UnitActivities } from './time-skipping';
+import { Failure } from '../../workflows/failures';
 
 // The outside world of the workflows for the fast layer: the payment provider, our database, the VPN nodes
 // and Telegram, as plain async functions with just enough state to answer like the real ones. Every call lands
@@ -72,7 +73,7 @@ export class FakeShop {
           this.language = input.language;
           this.telegramId = input.telegramId;
           if (this.createPaymentFails)
-            throw ApplicationFailure.nonRetryable('provider refused the payment', 'PaymentRejected');
+            throw ApplicationFailure.nonRetryable('provider refused the payment', Failure.PaymentRejected);
           const at = new Date(this.now());
           return {
             paymentId: input.paymentId,
@@ -139,7 +140,10 @@ export class FakeShop {
         activateSubscription: async (args): Promise<Grant> => {
           j.record('activateSubscription', args);
           if (this.activateFails)
-            throw ApplicationFailure.nonRetryable('paid amount differs from the tariff', 'AmountMismatch');
+            throw ApplicationFailure.nonRetryable(
+              'paid amount differs from the tariff',
+              Failure.AmountMismatch,
+            );
           const expiresAt = this.now() + this.tariffMs;
           this.subscriptions.set(args.subscriptionId, { nodeId: args.nodeId, expiresAt, status: 'active' });
           this.activeSubscriptionId = args.subscriptionId;
@@ -157,7 +161,10 @@ export class FakeShop {
           j.record('addClient', args);
           const fails = this.addClientFails[args.nodeId];
           if (fails === 'permanent')
-            throw ApplicationFailure.nonRetryable(`node ${args.nodeId} refused the client`, 'NodeRejected');
+            throw ApplicationFailure.nonRetryable(
+              `node ${args.nodeId} refused the client`,
+              Failure.NodeRejected,
+            );
           if (typeof fails === 'number' && fails > 0) {
             this.addClientFails[args.nodeId] = fails - 1;
             throw new Error(`node ${args.nodeId} timed out`);
@@ -168,7 +175,7 @@ export class FakeShop {
           const refusals = this.removeClientRefusals[args.nodeId] ?? 0;
           if (refusals > 0) {
             this.removeClientRefusals[args.nodeId] = refusals - 1;
-            throw ApplicationFailure.nonRetryable(`node ${args.nodeId} is gone`, 'NodeRejected');
+            throw ApplicationFailure.nonRetryable(`node ${args.nodeId} is gone`, Failure.NodeRejected);
           }
         },
         raiseOpsAlert: async (args) => {
@@ -223,7 +230,7 @@ export class FakeShop {
           if (this.blockedUser)
             throw ApplicationFailure.nonRetryable(
               'Forbidden: bot was blocked by the user',
-              'TelegramBlocked',
+              Failure.TelegramBlocked,
             );
           return 'sent';
         },

@@ -12,6 +12,7 @@ import {
 } from '../../workflows/purchase-messages';
 import { FakeShop } from '../support/fake-shop';
 import { DAY, type UnitWorkers, sleeping, withWorkers } from '../support/time-skipping';
+import { Failure } from '../../workflows/failures';
 
 // Every branch of one purchase, on the real workflow code with time skipping: what the user is told, whether
 // money is kept, granted or refunded, and what the operator sees (stage, alerts).
@@ -220,7 +221,7 @@ describe('purchase workflow (unit, time-skipping)', function () {
       });
       assert.equal(result.outcome, 'not_created');
       assert.equal(shop.journal.first('recordPaymentCanceled').args.reason, 'provider_unavailable');
-      assert.equal(linkError?.cause?.type, 'PaymentProviderUnavailable');
+      assert.equal(linkError?.cause?.type, Failure.PaymentProviderUnavailable);
       assert.deepEqual(shop.journal.notifications(), []);
     });
   });

@@ -12,6 +12,7 @@ import { buildReceipt, receiptSettingsFrom } from '../../../infra/yookassa/recei
 import type { PurchaseInput } from '../../../workflows/purchase-messages';
 import { insertTariff, insertUser, uniqueTelegramId } from '../../api/fixtures';
 import { freshDatabase } from '../../support/services';
+import { Failure } from '../../../workflows/failures';
 
 const SHOP_ID = '100500';
 const SECRET = 'test_receipts_secret_key_0123456789';
@@ -82,7 +83,7 @@ describe('YooKassa 54-FZ receipts (shop with fiscalisation on)', () => {
     const activities = activitiesWith(env(emulator));
     const err = await activities.createPayment(await purchaseInput()).catch((e: unknown) => e);
     assert.ok(err instanceof ApplicationFailure, String(err));
-    assert.equal(err.type, 'PaymentRejected');
+    assert.equal(err.type, Failure.PaymentRejected);
     assert.equal(err.nonRetryable, true);
     assert.match(err.message, /400 invalid_request \(parameter receipt\)/);
   });

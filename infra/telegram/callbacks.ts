@@ -1,4 +1,4 @@
-import type { GuideOs } from '../infra/i18n';
+import type { GuideOs } from '../i18n';
 
 /**
  * Compact callback_data: "<code>[:<arg>]", e.g. "pc:<tariff id>". Telegram allows 1-64 bytes, so every

@@ -1,0 +1,147 @@
+import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { createDatabaseActivities } from '../activities/database';
+import type { createLifetimeActivities } from '../activities/lifetime';
+import type { createNodeActivities } from '../activities/nodes';
+import type { createPaymentActivities } from '../activities/payments';
+import type { createTelegramActivities } from '../activities/telegram';
+import { Failure } from './failures';
+import { telegramQueueFor } from './telegram-queue';
+
+// Every activity policy of every workflow, each named for its purpose. Timeouts and retries are not part of
+// a workflow's history, so they may be tuned here without breaking replay.
+
+type Payments = ReturnType<typeof createPaymentActivities>;
+type Database = ReturnType<typeof createDatabaseActivities>;
+type Nodes = ReturnType<typeof createNodeActivities>;
+type Lifetime = ReturnType<typeof createLifetimeActivities>;
+type Telegram = ReturnType<typeof createTelegramActivities>;
+
+// The payment link must reach the user quickly: few, fast attempts while the API waits.
+export const paymentCreation = proxyActivities<Pick<Payments, 'createPayment'>>({
+  startToCloseTimeout: '10s',
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [Failure.PaymentRejected],
+  },
+});
+
+// A poll is one of many: give up on it quickly and let the next one try (a failed poll is a missed poll).
+export const polling = proxyActivities<Pick<Payments, 'getPaymentState'>>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+// At the deadline the provider may need a while to settle a payment: ask until it is final.
+export const settlement = proxyActivities<Pick<Payments, 'cancelOrGetFinalState'>>({
+  startToCloseTimeout: '20s',
+  scheduleToCloseTimeout: '25h',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m' },
+});
+
+// Telegram must confirm a claimed Stars charge before it buys anything; its outages are waited out.
+export const starsCheck = proxyActivities<Pick<Payments, 'verifyStarCharge'>>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+// Refunds are money owed to a user: keep trying until an operator intervenes.
+export const refunds = proxyActivities<Pick<Payments, 'refundPayment' | 'refundStarCharge'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10m' },
+});
+
+// A Stars refund of a charge that found no purchase: keep trying until Telegram answers (a made-up charge id
+// is not retried).
+export const starsRefunds = proxyActivities<Pick<Payments, 'refundStarCharge'>>({
+  startToCloseTimeout: '30s',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '10m',
+    nonRetryableErrorTypes: [Failure.StarChargeNotFound],
+  },
+});
+
+// Our own database during a purchase: transient failures heal, so retry without a cap; bugs surface as
+// non-retryable types.
+export const purchaseDatabase = proxyActivities<
+  Pick<
+    Database,
+    | 'recordPaymentSucceeded'
+    | 'recordPaymentCanceled'
+    | 'recordPaymentExpired'
+    | 'extendActiveSubscription'
+    | 'activateSubscription'
+    | 'selectNode'
+    | 'raiseOpsAlert'
+    | 'observeKeyDelivered'
+  >
+>({
+  startToCloseTimeout: '15s',
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: [Failure.AmountMismatch],
+  },
+});
+
+// Our own database for the lifetime and refunds: transient failures heal, so retry without a cap.
+export const database = proxyActivities<Pick<Database, 'beginRevoke' | 'finishRevoke' | 'raiseOpsAlert'>>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+// Provisioning on a node: a few tries, then the purchase sets the node aside and tries another.
+export const nodes = proxyActivities<Pick<Nodes, 'addClient' | 'removeClient'>>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
+});
+
+// A spare client left on a node costs nothing but a slot: a few quick tries, then the background loop.
+export const spareRemoval = proxyActivities<Pick<Nodes, 'removeClient'>>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+});
+
+// Revocation must happen: keep retrying a dead node (ops see the stage REVOKING) rather than give up.
+export const revoke = proxyActivities<Pick<Nodes, 'removeClient'>>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+});
+
+// Only timeouts changed over time (no command order): histories replay unchanged. The activity
+// heartbeats about once a second, so a worker that died mid-round is noticed in 30 s, not 2 min.
+export const nodeHealth = proxyActivities<Pick<Nodes, 'checkNodes'>>({
+  startToCloseTimeout: '2m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '5s', maximumAttempts: 3 },
+});
+
+// Handing an access's end to its lifetime workflow: Temporal heals, so retry without a cap.
+export const lifetime = proxyActivities<Pick<Lifetime, 'scheduleLifetime'>>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+// Messages wait out Telegram's outages and rate limits for an hour; a blocked user or a refused message is final.
+const telegramOptions: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1h',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: [Failure.TelegramBlocked, Failure.TelegramRejected],
+  },
+};
+
+/** Notification activities on the rate-limited telegram queue that pairs with this workflow's queue. */
+export function telegram(): Pick<Telegram, 'notify'> {
+  return proxyActivities<Pick<Telegram, 'notify'>>({
+    ...telegramOptions,
+    taskQueue: telegramQueueFor(workflowInfo().taskQueue),
+  });
+}

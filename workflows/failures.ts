@@ -1,0 +1,28 @@
+// The one catalogue of failure types: activities throw them (ApplicationFailure types), workflows list the
+// non-retryable ones (nonRetryableErrorTypes) and the API maps them to answers. Plain data: safe in workflows.
+export const Failure = {
+  /** The provider cannot be reached or is not configured: the payment link could not be made. */
+  PaymentProviderUnavailable: 'PaymentProviderUnavailable',
+  /** The provider refused the payment for good (bad receipt, no Stars price, ...). */
+  PaymentRejected: 'PaymentRejected',
+  /** Our database has no such payment. */
+  PaymentNotFound: 'PaymentNotFound',
+  /** The provider's amount differs from what the tariff costs: never granted, ops look. */
+  AmountMismatch: 'AmountMismatch',
+  /** The paid tariff is for another location than the user's active access: refunded, never extended. */
+  LocationMismatch: 'LocationMismatch',
+  /** Telegram knows no such Stars charge of that user. */
+  StarChargeNotFound: 'StarChargeNotFound',
+  /** Our database has no such subscription (yet): retried until it is committed. */
+  SubscriptionNotFound: 'SubscriptionNotFound',
+  /** A node refused the call or does not exist. */
+  NodeRejected: 'NodeRejected',
+  /** No healthy node with free capacity within the wait limit. */
+  NoNodeAvailable: 'NoNodeAvailable',
+  /** The user blocked the bot. */
+  TelegramBlocked: 'TelegramBlocked',
+  /** Telegram refused the request for good. */
+  TelegramRejected: 'TelegramRejected',
+} as const;
+
+export type FailureType = (typeof Failure)[keyof typeof Failure];

@@ -1,0 +1,14 @@
+// What a workflow asks the telegram queue to tell a user: shared by workflows, activities and tests.
+
+/** One message to one user; its kind picks the text. */
+export interface Notification {
+  kind: 'activated' | 'extended' | 'payment_failed' | 'payment_expired' | 'reminder' | 'expired' | 'refunded';
+  telegramId: string;
+  language: string;
+  paymentId?: string;
+  subscriptionId?: string;
+  reason?: string | null;
+  expiresAt?: string;
+  /** Reminders only: which REMIND_BEFORE offset this is, so `72h,24h` sends two messages, each once. */
+  remindBeforeMs?: number;
+}

@@ -1,0 +1,26 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+// The lifetime workflow's contract, shared by the workflow, the activity that starts it and the tests.
+
+/** The workflow type name the `purchases` queue registers (workflows/index.ts exports subscriptionWorkflow). */
+export const SUBSCRIPTION_WORKFLOW_TYPE = 'subscriptionWorkflow';
+
+export interface SubscriptionInput {
+  subscriptionId: string;
+  telegramId: string;
+  language: string;
+  nodeId: string;
+  expiresAt: string;
+  remindBeforeMs: number[];
+  /** Reminders already sent, as "<expiresAt ms>:<offset ms>", carried across continue-as-new. */
+  reminded?: string[];
+}
+
+export interface SubscriptionState {
+  stage: 'ACTIVE' | 'REVOKING' | 'EXPIRED' | 'CLOSED';
+  expiresAt: string;
+  reminded: string[];
+}
+
+export const expiryChangedSignal = defineSignal<[{ expiresAt: string }]>('expiryChanged');
+export const subscriptionStatusQuery = defineQuery<SubscriptionState>('status');
