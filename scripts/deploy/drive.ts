@@ -176,7 +176,9 @@ export async function auditGrants(
         where u.telegram_id = any($1::bigint[]) group by p.status`,
       [ids],
     );
-    const byStatus = Object.fromEntries(payments.rows.map((r) => [r.status, r.n as number]));
+    const byStatus: Record<string, number> = Object.fromEntries(
+      payments.rows.map((r) => [String(r.status), Number(r.n)]),
+    );
     const subs = await client.query(
       `select u.telegram_id, count(s.id)::int as subs,
               max(extract(epoch from (s.expires_at - s.starts_at)))::float as seconds
