@@ -66,4 +66,4 @@ register_namespace() {
 }
 register_namespace &
 
-exec temporal-server start --allow-no-auth
+exec temporal-server --allow-no-auth start

@@ -217,7 +217,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   const files = ensureTemporalServer();
   await setupTemporalSchema(files, opts.postgres);
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
-  const child = spawn(files.server, ['start', '--allow-no-auth'], {
+  const child = spawn(files.server, ['--allow-no-auth', 'start'], {
     env: { ...process.env, ...temporalServerEnv(opts) },
     stdio: ['ignore', out, out],
   });
