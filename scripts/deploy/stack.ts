@@ -17,10 +17,14 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A block of `size` consecutive free ports in [20000, 60000), so Temporal's offsets are free too. */
+/**
+ * A block of `size` consecutive free ports in [20000, 32000), so Temporal's offsets are free too. Below
+ * 32768 because Temporal stores membership ports in a PostgreSQL smallint (a port of 58827 made the
+ * server fail its cluster_membership upsert in a test:deploy run).
+ */
 export async function freeBlock(size: number): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * 4000) * 10;
+    const base = 20_000 + Math.floor(Math.random() * 1190) * 10;
     const all = await Promise.all(Array.from({ length: size }, (_, i) => portFree(base + i)));
     if (all.every(Boolean)) return base;
   }
