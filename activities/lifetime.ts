@@ -18,7 +18,14 @@ export interface LifetimeDeps {
 /** Temporal itself: hands an access's end date to its lifetime workflow (started if not running). */
 export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: LifetimeDeps) {
   return {
-    async scheduleLifetime({ subscriptionId }: { subscriptionId: string }): Promise<void> {
+    /** `endMovedBack`: a cancel or a refund ended the access earlier; the lifetime takes the earlier end. */
+    async scheduleLifetime({
+      subscriptionId,
+      endMovedBack,
+    }: {
+      subscriptionId: string;
+      endMovedBack?: boolean;
+    }): Promise<void> {
       const [s] = await orm.em.getConnection().execute(
         `select s.id, s.node_id, s.expires_at, u.telegram_id, u.language
            from subscriptions s join users u on u.id = s.user_id where s.id = ?`,
@@ -45,7 +52,7 @@ export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: Life
         taskQueue: Context.current().info.taskQueue, // the queue this purchase runs on
         args: [input],
         signal: expiryChangedSignal,
-        signalArgs: [{ expiresAt }],
+        signalArgs: [endMovedBack ? { expiresAt, movedBack: true } : { expiresAt }],
       });
     },
   };

@@ -14,6 +14,7 @@ import {
   purchaseWorkflowId,
 } from '../workflows/purchase-messages';
 import { Failure } from '../workflows/failures';
+import { inTransaction, payFromBalance, refundToBalance } from './balance';
 
 /** What Telegram's transaction list says about a claimed Stars charge. */
 export interface StarChargeCheck {
@@ -89,24 +90,31 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
   return {
     /** Records our payment row, then asks the provider; a retry finds the row and repeats the same request. */
     async createPayment(input: PurchaseInput): Promise<PaymentLink> {
+      if (input.provider === 'balance') return payFromBalance(orm, logger, input);
       const stars = input.provider === 'stars';
       if (stars && !input.tariff.starPrice)
         throw ApplicationFailure.nonRetryable('tariff has no Stars price', Failure.PaymentRejected);
-      const amount = stars ? `${input.tariff.starPrice}.00` : input.tariff.price;
+      const topUp = input.purpose === 'topup';
+      const amount = stars
+        ? `${input.tariff.starPrice}.00`
+        : topUp
+          ? (input.amount ?? '')
+          : input.tariff.price;
       const currency = stars ? 'XTR' : input.tariff.currency;
       await sql().execute(
-        `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata)
-         values (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?) on conflict (id) do nothing`,
+        `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata, purpose)
+         values (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?, ?) on conflict (id) do nothing`,
         [
           input.paymentId,
           input.userId,
-          input.tariff.id,
+          topUp ? null : input.tariff.id,
           input.provider,
           stars ? input.paymentId : null,
           amount,
           currency,
           input.paymentTimeoutMs / 1000,
           JSON.stringify({ workflow_id: purchaseWorkflowId(input.paymentId), telegram_id: input.telegramId }),
+          input.purpose ?? 'subscription',
         ],
       );
       const [row] = await sql().execute(`select * from payments where id = ?`, [input.paymentId]);
@@ -128,7 +136,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           idempotenceKey: input.paymentId,
           amount,
           currency,
-          description: `VPN: ${input.tariff.name}`.slice(0, 128),
+          description: (topUp ? 'VPN: balance top-up' : `VPN: ${input.tariff.name}`).slice(0, 128),
           metadata: { purchase_id: input.paymentId, telegram_id: input.telegramId },
           returnUrl,
         })
@@ -239,6 +247,22 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       );
       if (!p || p.status === 'refunded') return;
       let refundId: string;
+      if (p.provider === 'balance') {
+        // Money from the balance goes back to it, booked with the status change in one transaction.
+        await inTransaction(orm, async (q) => {
+          const reference = await refundToBalance(q, p);
+          await q(
+            `update payments set status = 'refunded', refund_id = ?, refunded_at = now(), refunded_amount = amount where id = ? and status <> 'refunded'`,
+            [reference, paymentId],
+          );
+          await q(`insert into subscription_events (payment_id, type, data) values (?, 'refunded', ?)`, [
+            paymentId,
+            JSON.stringify({ refund_id: reference, reason, to: 'balance' }),
+          ]);
+        });
+        logger.warn({ paymentId, reason }, 'balance payment refunded to the balance');
+        return;
+      }
       if (p.provider === 'stars') {
         if (!telegram)
           throw ApplicationFailure.nonRetryable(
@@ -267,7 +291,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         await em
           .getConnection()
           .execute(
-            `update payments set status = 'refunded', refund_id = ?, refunded_at = now() where id = ?`,
+            `update payments set status = 'refunded', refund_id = ?, refunded_at = now(), refunded_amount = amount where id = ?`,
             [refundId, paymentId],
             'run',
             ctx,

@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { loadAccess } from '../infra/access';
 import { t } from '../infra/i18n';
+import { fitsCaption } from '../infra/telegram/caption';
 import type { InlineButton, TelegramSender } from '../infra/telegram/sender';
 import {
   TelegramBlockedError,
@@ -90,6 +91,10 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
       }
       case 'expired':
         return { text: m.notifications.expired, buttons: renew };
+      case 'balance_topped_up':
+        return {
+          text: m.balance.toppedUp({ amount: n.amount ?? '', balance: n.balance ?? '', currency: 'RUB' }),
+        };
       case 'refunded': {
         const [p] = await sql().execute(`select amount, currency from payments where id = ?`, [n.paymentId]);
         return { text: m.notifications.refundDone({ amount: p?.amount ?? '', currency: p?.currency ?? '' }) };
@@ -106,18 +111,19 @@ export function createTelegramActivities({ orm, sender, publicBaseUrl, logger, o
       if (user?.is_blocked) return 'blocked';
       const message = await compose(n);
       const chatId = Number(n.telegramId);
-      // Each part is claimed on its own: a retry after the text went out sends only the QR photo.
-      const parts: Array<{ key: string; send: () => Promise<unknown> }> = [
-        {
-          key,
-          send: () =>
-            sender.sendMessage(chatId, message.text, { buttons: message.buttons, parseMode: 'HTML' }),
-        },
-      ];
       const photo = message.photo;
-      if (photo) {
-        const caption = t(n.language).notifications.activationQrCaption;
-        parts.push({ key: `${key}:qr`, send: () => sender.sendPhoto(chatId, photo, caption) });
+      const textOptions = { buttons: message.buttons, parseMode: 'HTML' as const };
+      // Each part is claimed on its own: a retry after the text went out sends only the QR photo.
+      const parts: Array<{ key: string; send: () => Promise<unknown> }> = [];
+      if (photo && fitsCaption(message.text)) {
+        // One send for the key and its QR (half the cost against Telegram's budget): the text is the caption.
+        parts.push({ key, send: () => sender.sendPhoto(chatId, photo, message.text, textOptions) });
+      } else {
+        parts.push({ key, send: () => sender.sendMessage(chatId, message.text, textOptions) });
+        if (photo) {
+          const caption = t(n.language).notifications.activationQrCaption;
+          parts.push({ key: `${key}:qr`, send: () => sender.sendPhoto(chatId, photo, caption) });
+        }
       }
       const done = await sql().execute(
         `select dedupe_key from notifications where dedupe_key in (?) and status = 'sent'`,

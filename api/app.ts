@@ -17,6 +17,9 @@ import { adminUserRoutes } from './routes/admin-users';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
+import { adminRefundRoutes } from './routes/admin-refunds';
+import { balanceRoutes } from './routes/balance';
+import { cancelRoutes } from './routes/cancel';
 import { paymentRoutes } from './routes/payments';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
@@ -35,14 +38,17 @@ const ROUTE_GROUPS = [
   webhookRoutes,
   starsRoutes,
   userRoutes,
+  balanceRoutes,
   tariffRoutes,
   paymentRoutes,
   subscriptionRoutes,
+  cancelRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
   adminStatsRoutes,
   adminUserRoutes,
   adminPurchaseRoutes,
+  adminRefundRoutes,
   openApiRoutes,
 ];
 

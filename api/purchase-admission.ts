@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Response } from 'express';
-import type { Provider } from '../workflows/purchase-messages';
+import type { PaymentPurpose, Provider } from '../workflows/purchase-messages';
 import type { Row } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
@@ -22,6 +22,9 @@ export interface AdmissionRequest {
   requestHash?: string;
   /** Answer an open payment for the same user, tariff and provider instead of starting another one. */
   reuseOpen: boolean;
+  /** Top-ups: what the payment buys and its amount (passed to startPurchase). */
+  purpose?: PaymentPurpose;
+  amount?: string;
   /** Runs only before a new workflow starts (not for a replay or a reused payment), e.g. the provider gate. */
   beforeStart?: () => Promise<void>;
 }
@@ -207,6 +210,8 @@ export async function admitAndStart(
       paymentId: admission.paymentId,
       // Also for a new id: a concurrent duplicate (same key) may have started its workflow a moment earlier.
       attach: true,
+      purpose: r.purpose,
+      amount: r.amount,
     });
     if (r.idempotencyKey) await rememberAnswer(deps.orm, admission.requestId, body);
     return { body, reused: admission.kind === 'existing' };

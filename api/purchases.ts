@@ -7,6 +7,7 @@ import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../infra/temporal';
 import type { purchaseWorkflow } from '../workflows/purchase';
 import {
   type PaymentLink,
+  type PaymentPurpose,
   type Provider,
   type PurchaseInput,
   paymentLinkUpdate,
@@ -27,13 +28,17 @@ export const paymentCreated = z.object({
     .string()
     .nullable()
     .describe('YooKassa checkout page; null for Telegram Stars (send an invoice)'),
-  payment_status: z.literal('pending'),
+  payment_status: z
+    .enum(['pending', 'succeeded'])
+    .describe(
+      '`succeeded` when paid at once (from the balance): no confirmation_url, the key follows by message',
+    ),
   amount: z.string(),
   currency: z.string(),
   created_at: z.string(),
   expires_at: z.string(),
   workflow_id: z.string(),
-  provider: z.enum(['yookassa', 'stars']),
+  provider: z.enum(['yookassa', 'stars', 'balance']),
 });
 export type PaymentCreated = z.infer<typeof paymentCreated>;
 
@@ -47,6 +52,9 @@ export interface StartPurchaseArgs {
   paymentId?: string;
   /** That purchase may already run: attach to it instead of failing (never restart a closed one). */
   attach?: boolean;
+  /** What it buys (default `subscription`); a `topup` pays `amount` and needs no real tariff. */
+  purpose?: PaymentPurpose;
+  amount?: string;
 }
 
 export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'logger'>;
@@ -54,7 +62,7 @@ export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'l
 /** One new purchase = one new workflow, started with the Update that waits for its payment link. */
 export async function startPurchase(
   deps: PurchaseDeps,
-  { user, tariff, provider, paymentId = randomUUID(), attach = false }: StartPurchaseArgs,
+  { user, tariff, provider, paymentId = randomUUID(), attach = false, purpose, amount }: StartPurchaseArgs,
 ): Promise<PaymentCreated> {
   if (provider === 'stars' && !tariff.star_price) {
     throw invalidField(
@@ -84,6 +92,8 @@ export async function startPurchase(
     paymentTimeoutMs: deps.config.PAYMENT_TIMEOUT,
     remindBeforeMs: deps.config.REMIND_BEFORE,
     nodeWaitLimitMs: deps.config.NODE_WAIT_LIMIT,
+    ...(purpose && purpose !== 'subscription' ? { purpose } : {}),
+    ...(amount ? { amount } : {}),
   };
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>(
     PURCHASE_WORKFLOW_TYPE,
@@ -114,7 +124,7 @@ function paymentBody(link: PaymentLink, workflowId: string, provider: Provider):
   return {
     payment_id: link.paymentId,
     confirmation_url: link.confirmationUrl,
-    payment_status: 'pending',
+    payment_status: link.status,
     amount: link.amount,
     currency: link.currency,
     created_at: link.createdAt,
@@ -140,6 +150,13 @@ function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: strin
       503,
       'payment_provider_unavailable',
       'the payment provider is not answering, try again later',
+    );
+  }
+  if (failure?.type === Failure.InsufficientBalance) {
+    return new HttpError(
+      409,
+      'insufficient_balance',
+      'the balance does not cover this tariff; top it up or pay by card',
     );
   }
   if (failure?.type === Failure.PaymentRejected) {

@@ -37,8 +37,8 @@ export const price = z
   });
 
 export const currency = z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO currency code such as RUB');
-export const provider = z.enum(['yookassa', 'stars'], {
-  errorMap: () => ({ message: 'must be "yookassa" or "stars"' }),
+export const provider = z.enum(['yookassa', 'stars', 'balance'], {
+  errorMap: () => ({ message: 'must be "yookassa", "stars" or "balance"' }),
 });
 
 /** Every stage of the purchase workflow; the Record makes the compiler insist the list is complete. */

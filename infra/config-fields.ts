@@ -15,5 +15,7 @@ function parsed<T>(parse: (text: string) => T) {
 
 /** "30s", "15m", "24h", "7d", "P30D" → milliseconds. */
 export const durationField = parsed(parseDuration);
+/** Like durationField, and "0" means off (0 ms). */
+export const durationOrOffField = parsed((v) => (v.trim() === '0' ? 0 : parseDuration(v)));
 /** "72h,24h" → milliseconds, longest first. */
 export const durationListField = parsed(parseDurationList);

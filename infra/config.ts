@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_YOOKASSA_CIDRS } from './net/allowlist';
-import { durationField, durationListField } from './config-fields';
+import { durationField, durationListField, durationOrOffField } from './config-fields';
 import { parseSecretsKey, SECRETS_KEY_HINT } from './nodes/secrets';
 import { receiptCustomerField } from './yookassa/receipt';
 
@@ -51,6 +51,9 @@ const schema = z.object({
   REMIND_BEFORE: durationList.default('24h'),
   PAYMENT_TIMEOUT: duration.default('1h'),
   NODE_WAIT_LIMIT: duration.default('30m'),
+  // Revenue: a cancel within REFUND_WINDOW of a payment refunds it by REFUND_POLICY ("0" = no refunds on cancel).
+  REFUND_WINDOW: durationOrOffField.default('0'),
+  REFUND_POLICY: z.enum(['prorated', 'full', 'none']).default('prorated'),
   TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().default(15),
   DATA_DIR: z.string().default('.data'),
   PURCHASES_TASK_QUEUE: z

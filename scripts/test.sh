@@ -4,6 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The wall time of this run goes to .data/last-test-wall.json, which `npm run bench` reports (P7).
+started_ms=$(($(date +%s%N) / 1000000))
+record_wall() {
+  local code=$?
+  mkdir -p .data
+  local ms=$(($(date +%s%N) / 1000000 - started_ms))
+  printf '{"wall_s":%d.%d,"exit_code":%d,"finished_at":"%s","commit":"%s"}\n' \
+    $((ms / 1000)) $((ms % 1000 / 100)) "$code" "$(date -u +%FT%TZ)" \
+    "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" >.data/last-test-wall.json
+}
+trap record_wall EXIT
+
 echo "== lint (biome) and type check (tsc)"
 npx biome check .
 npx tsc --noEmit -p tsconfig.json

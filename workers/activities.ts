@@ -1,10 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { createBalanceActivities } from '../activities/balance';
 import { createDatabaseActivities } from '../activities/database';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
 import { createPaymentActivities } from '../activities/payments';
+import { createRefundActivities } from '../activities/refunds';
 import { createTelegramActivities } from '../activities/telegram';
 import type { TelegramSender } from '../infra/telegram/sender';
 import type { YooKassaClient } from '../infra/yookassa/client';
@@ -43,6 +45,8 @@ export function purchaseActivities(d: WorkerDeps) {
       onKeyDelivered: d.metrics?.keyDelivered,
     }),
     ...createNodeActivities({ orm: d.orm, driverFor: d.driverFor }),
+    ...createBalanceActivities({ orm: d.orm, logger: d.logger }),
+    ...createRefundActivities({ orm: d.orm, yookassa: d.yookassa, telegram: d.telegram, logger: d.logger }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
   };
 }

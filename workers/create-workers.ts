@@ -1,6 +1,7 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { TASK_QUEUES } from '../infra/temporal';
 import { type WorkerDeps, purchaseActivities, telegramActivities } from './activities';
+import { PURCHASES_WORKER_SETTINGS, telegramWorkerSettings } from './worker-settings';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -23,21 +24,14 @@ export async function createWorkers(setup: WorkerSetup, deps: WorkerDeps): Promi
     ...setup.workflows,
     taskQueue: queues.purchases,
     activities: purchaseActivities(deps),
-    // Sleeping subscriptions need not stay in memory; the cache holds the busy ones.
-    maxCachedWorkflows: 500,
-    maxConcurrentActivityTaskExecutions: 50,
-    maxConcurrentWorkflowTaskExecutions: 20,
+    ...PURCHASES_WORKER_SETTINGS,
   });
   if (!deps.telegram) return [purchases];
   const telegram = await Worker.create({
     ...common,
     taskQueue: queues.telegram,
     activities: telegramActivities({ ...deps, telegram: deps.telegram }),
-    // Telegram's global limit is enforced by the Temporal server across all workers of this queue.
-    maxTaskQueueActivitiesPerSecond: setup.telegramRatePerSecond,
-    // The same limit per worker smooths the burst the server-side limiter lets through after an idle spell.
-    maxActivitiesPerSecond: setup.telegramRatePerSecond,
-    maxConcurrentActivityTaskExecutions: 50,
+    ...telegramWorkerSettings(setup.telegramRatePerSecond),
   });
   return [purchases, telegram];
 }

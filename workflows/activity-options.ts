@@ -1,8 +1,10 @@
 import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { createBalanceActivities } from '../activities/balance';
 import type { createDatabaseActivities } from '../activities/database';
 import type { createLifetimeActivities } from '../activities/lifetime';
 import type { createNodeActivities } from '../activities/nodes';
 import type { createPaymentActivities } from '../activities/payments';
+import type { createRefundActivities } from '../activities/refunds';
 import type { createTelegramActivities } from '../activities/telegram';
 import { Failure } from './failures';
 import { telegramQueueFor } from './telegram-queue';
@@ -118,6 +120,36 @@ export const nodeHealth = proxyActivities<Pick<Nodes, 'checkNodes'>>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '30s',
   retry: { initialInterval: '5s', maximumAttempts: 3 },
+});
+
+// The balance is our own database: retry like it; a top-up of the wrong amount is a bug, not a glitch.
+export const balance = proxyActivities<Pick<ReturnType<typeof createBalanceActivities>, 'creditTopUp'>>({
+  startToCloseTimeout: '15s',
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: [Failure.AmountMismatch, Failure.PaymentNotFound],
+  },
+});
+
+// Cancel and refund bookkeeping in our database: transient failures heal, retry without a cap.
+export const refundBooks = proxyActivities<Pick<ReturnType<typeof createRefundActivities>, 'prepareCancel'>>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+// A booked refund is money owed to a user: keep trying (the provider's idempotence key makes each try the same).
+export const refundPayouts = proxyActivities<
+  Pick<ReturnType<typeof createRefundActivities>, 'executeRefund'>
+>({
+  startToCloseTimeout: '30s',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '10m',
+    nonRetryableErrorTypes: [Failure.RefundNotFound],
+  },
 });
 
 // Handing an access's end to its lifetime workflow: Temporal heals, so retry without a cap.

@@ -23,6 +23,12 @@ export const Failure = {
   TelegramBlocked: 'TelegramBlocked',
   /** Telegram refused the request for good. */
   TelegramRejected: 'TelegramRejected',
+  /** Provider `balance`: the user's balance does not cover the price (the API answers 409). */
+  InsufficientBalance: 'InsufficientBalance',
+  /** Our database has no such booked refund. */
+  RefundNotFound: 'RefundNotFound',
+  /** The provider that took the money cannot be reached from this worker (not configured): retried. */
+  RefundImpossible: 'RefundImpossible',
 } as const;
 
 export type FailureType = (typeof Failure)[keyof typeof Failure];

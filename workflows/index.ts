@@ -3,3 +3,4 @@ export { purchaseWorkflow } from './purchase';
 export { subscriptionWorkflow } from './subscription';
 export { nodeHealthWorkflow } from './node-health';
 export { starsRefundWorkflow } from './stars-refund';
+export { cancelSubscriptionWorkflow, refundWorkflow } from './refunds';

@@ -2,7 +2,15 @@
 
 /** One message to one user; its kind picks the text. */
 export interface Notification {
-  kind: 'activated' | 'extended' | 'payment_failed' | 'payment_expired' | 'reminder' | 'expired' | 'refunded';
+  kind:
+    | 'activated'
+    | 'extended'
+    | 'payment_failed'
+    | 'payment_expired'
+    | 'reminder'
+    | 'expired'
+    | 'refunded'
+    | 'balance_topped_up';
   telegramId: string;
   language: string;
   paymentId?: string;
@@ -11,4 +19,7 @@ export interface Notification {
   expiresAt?: string;
   /** Reminders only: which REMIND_BEFORE offset this is, so `72h,24h` sends two messages, each once. */
   remindBeforeMs?: number;
+  /** balance_topped_up: what was credited and the balance after it. */
+  amount?: string;
+  balance?: string;
 }

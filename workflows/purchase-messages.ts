@@ -2,7 +2,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 // Shared by the workflow, the API and the tests: names here are part of the operator contract.
 
-export type Provider = 'yookassa' | 'stars';
+/** `balance`: paid from the user's own ledger (activities/balance.ts), settled the moment it is created. */
+export type Provider = 'yookassa' | 'stars' | 'balance';
 /** What a payment buys (payments.purpose). Only `subscription` is sold today; the others arrive with their features. */
 export type PaymentPurpose = 'subscription' | 'topup' | 'gift' | 'traffic_pack' | 'upgrade';
 
@@ -38,6 +39,10 @@ export interface PurchaseInput {
   paymentTimeoutMs: number;
   remindBeforeMs: number[];
   nodeWaitLimitMs: number;
+  /** What the payment buys; absent (histories before purposes) means `subscription`. */
+  purpose?: PaymentPurpose;
+  /** Top-ups: the amount asked (the tariff snapshot is a placeholder then). */
+  amount?: string;
 }
 
 /** What the API hands the bot: where to pay. */
@@ -49,7 +54,8 @@ export interface PaymentLink {
   currency: string;
   createdAt: string;
   expiresAt: string;
-  status: 'pending';
+  /** `succeeded` for a payment settled at creation (from the balance). */
+  status: 'pending' | 'succeeded';
 }
 
 /** A provider's state, as re-read from the provider (never trusted from a webhook body). */

@@ -18,6 +18,7 @@ import {
 import { Failure } from './failures';
 import { placeClient, removeSpare, removeSpareInBackground } from './purchase/placement';
 import { checkStarClaims, listenForLateStars, refundStrayCharges } from './purchase/stars';
+import { acceptBalancePayment, creditTopUp, failureType } from './purchase/balance';
 import { accept, enterStage, errorMessage, newPurchase, notify, type Purchase } from './purchase/state';
 import {
   type PaymentNotice,
@@ -41,7 +42,7 @@ export const POLL_INTERVALS_MS = [5_000, 10_000, 20_000, 40_000, 60_000, 90_000,
 const PROVIDER_SETTLE_LIMIT_MS = 25 * 3_600_000;
 
 export interface PurchaseResult {
-  outcome: 'granted' | 'extended' | 'canceled' | 'expired' | 'refunded' | 'not_created';
+  outcome: 'granted' | 'extended' | 'canceled' | 'expired' | 'refunded' | 'not_created' | 'topped_up';
   subscriptionId?: string;
   expiresAt?: string;
 }
@@ -56,7 +57,7 @@ function listen(p: Purchase): void {
     await condition(() => p.link !== undefined || p.linkError !== undefined);
     if (!p.link)
       throw ApplicationFailure.create({
-        type: Failure.PaymentProviderUnavailable,
+        type: p.linkErrorType ?? Failure.PaymentProviderUnavailable,
         message: p.linkError,
         nonRetryable: true,
       });
@@ -74,6 +75,8 @@ async function createPayment(p: Purchase): Promise<boolean> {
   } catch (err) {
     p.linkError = errorMessage(err);
     p.status.lastError = p.linkError;
+    // A balance that does not cover the price is the user's answer (409), not a provider outage (503).
+    if (failureType(err) === Failure.InsufficientBalance) p.linkErrorType = Failure.InsufficientBalance;
     await db.recordPaymentCanceled({ paymentId: p.input.paymentId, reason: 'provider_unavailable' });
     enterStage(p, 'FAILED');
     return false;
@@ -276,12 +279,15 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
     await condition(allHandlersFinished);
     return { outcome: 'not_created' };
   }
+  // Paid from the balance: the debit happened with the payment row, nothing to wait for.
+  if (input.provider === 'balance') acceptBalancePayment(p);
   await awaitPayment(p, deadline);
   const providerStillOpen = p.settled ? false : await settleAtDeadline(p);
 
   let result: PurchaseResult;
   if (!p.settled) result = await expire(p, providerStillOpen);
   else if (p.settled.status === 'canceled') result = await cancel(p, p.settled);
+  else if (input.purpose === 'topup') result = await creditTopUp(p);
   else result = await grantAccess(p);
   await close(p);
   return result;

@@ -22,5 +22,7 @@ export interface SubscriptionState {
   reminded: string[];
 }
 
-export const expiryChangedSignal = defineSignal<[{ expiresAt: string }]>('expiryChanged');
+/** `movedBack`: a cancel or a refund ended the access earlier (otherwise an end never moves back). */
+export const expiryChangedSignal =
+  defineSignal<[{ expiresAt: string; movedBack?: boolean }]>('expiryChanged');
 export const subscriptionStatusQuery = defineQuery<SubscriptionState>('status');

@@ -27,7 +27,7 @@ export * from './subscription-messages';
 interface Lifetime {
   readonly input: SubscriptionInput;
   readonly state: SubscriptionState;
-  /** The current end (ms); only ever moves later. */
+  /** The current end (ms); moves later on a renewal, earlier only on a cancel or refund (`movedBack`). */
   expiresAt: number;
 }
 
@@ -42,8 +42,9 @@ function snapshot(l: Lifetime): SubscriptionState {
 
 function listen(l: Lifetime): void {
   setHandler(subscriptionStatusQuery, () => snapshot(l));
-  setHandler(expiryChangedSignal, ({ expiresAt: next }) => {
-    l.expiresAt = Math.max(l.expiresAt, Date.parse(next)); // an end never moves back
+  setHandler(expiryChangedSignal, ({ expiresAt: next, movedBack }) => {
+    // A renewal never moves the end back; only a cancel or a refund does (the revoke re-checks the database).
+    l.expiresAt = movedBack ? Date.parse(next) : Math.max(l.expiresAt, Date.parse(next));
   });
 }
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
-import { notFound } from '../errors';
+import { invalidField, notFound } from '../errors';
 import { refuseOtherLocation } from '../location-check';
 import { RETRY_AFTER } from '../openapi/document';
 import { requireProviderAvailable } from '../provider-gate';
+import { startTopUp, topUpFields } from '../balance-topup';
 import { admitAndStart, requestHash, setRetryAfter } from '../purchase-admission';
 import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
@@ -29,8 +30,16 @@ const createBody = z
       .optional(),
     tariff_slug: z.string().min(1).max(64).optional(),
     provider: provider.default('yookassa'),
+    ...topUpFields,
   })
   .superRefine((b, ctx) => {
+    if (b.purpose === 'topup') return; // a top-up buys no tariff (checked in startTopUp)
+    if (b.amount !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message: 'amount is for top-ups (purpose "topup") only',
+      });
     if (b.tariff_id === undefined && b.tariff_slug === undefined) {
       ctx.addIssue({ code: 'custom', path: ['tariff_id'], message: 'tariff_id or tariff_slug is required' });
     }
@@ -56,11 +65,11 @@ const limitDoc = {
 const paymentView = z.object({
   payment_id: z.string().uuid(),
   telegram_id: z.number().int(),
-  provider: z.enum(['yookassa', 'stars']),
+  provider: z.enum(['yookassa', 'stars', 'balance']),
   payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']),
   amount: z.string(),
   currency: z.string(),
-  tariff_id: z.number().int(),
+  tariff_id: z.number().int().nullable().describe('null for a balance top-up'),
   created_at: z.string(),
   expires_at: z.string().nullable(),
 });
@@ -80,13 +89,16 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: {
         201: {
           description:
-            'Pending payment: a new one, the open one for the same user, tariff and provider, or the one this Idempotency-Key made',
+            'Pending payment: a new one, the open one for the same user, tariff and provider, or the one this Idempotency-Key made. ' +
+            'Provider `balance`: `payment_status: "succeeded"` (paid from the balance at once, the key follows by message). ' +
+            'Purpose `topup`: a card payment of `amount` that credits the balance once paid',
           schema: paymentCreated,
         },
         404: { description: 'Unknown user or tariff (inactive tariffs are not on sale)', schema: errorBody },
         409: {
           description:
             '`location_mismatch`: the user has an active access in another location (one access per user); ' +
+            '`insufficient_balance`: provider `balance` and the balance does not cover the tariff; ' +
             "`idempotency_key_reused`: the key came with another body; `purchase_closed`: the key's purchase has finished",
           schema: errorBody,
         },
@@ -101,16 +113,23 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ body, headers }, _req, res) => {
       const user = await requireUser(deps.orm, body.telegram_id);
+      const idempotencyKey = headers['idempotency-key'] as string | undefined;
+      if (body.purpose === 'topup') {
+        const topUp = await startTopUp(deps, res, { user, ...body, idempotencyKey, body });
+        return void res.status(201).json(topUp);
+      }
+      if (body.purpose && body.purpose !== 'subscription')
+        throw invalidField('purpose', `purpose "${body.purpose}" is not sold through this route`);
       const tariff = await requireActiveTariff(deps.orm, { id: body.tariff_id, slug: body.tariff_slug });
       await refuseOtherLocation(deps.orm, user, tariff);
-      const idempotencyKey = headers['idempotency-key'] as string | undefined;
       const { body: payment } = await admitAndStart(deps, {
         user,
         tariff,
         provider: body.provider,
         idempotencyKey,
         requestHash: idempotencyKey ? requestHash(body) : undefined,
-        reuseOpen: true,
+        // A balance payment is settled at once: nothing open to reuse, each tap (key) is its own purchase.
+        reuseOpen: body.provider !== 'balance',
         beforeStart: () => requireProviderAvailable(deps, body.provider),
       }).catch((err) => {
         setRetryAfter(res, err);
@@ -144,6 +163,16 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       const old = await sqlOne(deps.orm, PAYMENT_SELECT, [params.payment_id]);
       if (!old) throw notFound('payment_not_found');
       const user = await requireUser(deps.orm, String(old.telegram_id));
+      if (old.purpose === 'topup') {
+        // A failed top-up's Retry: a new top-up of the same amount.
+        const topUp = await startTopUp(deps, res, {
+          user,
+          amount: String(old.amount),
+          provider: old.provider,
+          body: {},
+        });
+        return void res.status(200).json(topUp);
+      }
       const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
       await refuseOtherLocation(deps.orm, user, tariff);
       // An explicit retry asks for a new payment, but the per-user limits still apply.
@@ -184,7 +213,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         payment_status: p.status,
         amount: p.amount,
         currency: p.currency,
-        tariff_id: Number(p.tariff_id),
+        tariff_id: p.tariff_id === null ? null : Number(p.tariff_id),
         created_at: new Date(p.created_at).toISOString(),
         expires_at: p.expires_at ? new Date(p.expires_at).toISOString() : null,
       });

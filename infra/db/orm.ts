@@ -7,6 +7,8 @@ import { Migration20261201003000_node_agent_tls } from './migrations/Migration20
 import { Migration20261201004000_circuit_breakers } from './migrations/Migration20261201004000_circuit_breakers';
 import { Migration20261202000000_admin_actions } from './migrations/Migration20261202000000_admin_actions';
 import { Migration20261202000100_payment_purpose } from './migrations/Migration20261202000100_payment_purpose';
+import { Migration20261202020000_balance_ledger } from './migrations/Migration20261202020000_balance_ledger';
+import { Migration20261202020100_payment_refunds } from './migrations/Migration20261202020100_payment_refunds';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
 export const migrationsList = [
@@ -16,6 +18,8 @@ export const migrationsList = [
   { name: 'Migration20261201004000_circuit_breakers', class: Migration20261201004000_circuit_breakers },
   { name: 'Migration20261202000000_admin_actions', class: Migration20261202000000_admin_actions },
   { name: 'Migration20261202000100_payment_purpose', class: Migration20261202000100_payment_purpose },
+  { name: 'Migration20261202020000_balance_ledger', class: Migration20261202020000_balance_ledger },
+  { name: 'Migration20261202020100_payment_refunds', class: Migration20261202020100_payment_refunds },
 ];
 
 export async function openOrm(databaseUrl: string, opts: { pool?: number } = {}): Promise<MikroORM> {

@@ -60,6 +60,15 @@ const paymentStatuses: Record<string, string> = {
   refunded: 'refunded',
 };
 
+const balanceReasons: Record<string, string> = {
+  topup: 'top-up',
+  purchase: 'subscription payment',
+  refund: 'refund',
+  cancel_refund: 'refund for a cancellation',
+  admin_refund: 'refund by an operator',
+  adjustment: 'adjustment',
+};
+
 export const en: Messages = {
   buttons: {
     tariffs: '💳 Plans',
@@ -228,6 +237,23 @@ export const en: Messages = {
       `↩️ Your refund of ${formatPrice(p.amount, p.currency)} is done. The money goes back the way you paid.`,
     renewed: (p) =>
       `✅ Your subscription is extended until ${date(p.expiresAt)}. Your key and subscription URL stay the same.`,
+  },
+  balance: {
+    toppedUp: (p) =>
+      `💰 Your balance was topped up by ${formatPrice(p.amount, p.currency)}. It is now ${formatPrice(p.balance, p.currency)}.`,
+    screen: (p) =>
+      `💰 <b>Balance: ${formatPrice(p.balance, p.currency)}</b>\n\nYou can pay for a subscription from it in one tap.`,
+    entriesTitle: 'Latest entries:',
+    entry: (p) =>
+      `${date(p.createdAt)} · ${p.amount.startsWith('-') ? '' : '+'}${formatPrice(p.amount, p.currency)} · ${balanceReasons[p.reason] ?? h(p.reason)}`,
+    noEntries: 'No entries yet.',
+    topUpButton: '➕ Top up',
+    topUpPrompt: 'How much would you like to add? You pay by card.',
+    topUpLink: (p) =>
+      `Top-up of ${formatPrice(p.amount, p.currency)}: pay with the button below. The money is on your balance as soon as it is paid.`,
+    payFromBalance: (p) => `💰 From balance (${formatPrice(p.balance, p.currency)})`,
+    insufficient: 'Your balance does not cover this tariff. Top it up or pay by card.',
+    paidFromBalance: 'Paid from your balance. Your key follows in the next message.',
   },
   duration,
   paymentStatus: (status) => paymentStatuses[status] ?? h(status),

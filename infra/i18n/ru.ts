@@ -70,6 +70,15 @@ const paymentStatuses: Record<string, string> = {
   refunded: 'возвращён',
 };
 
+const balanceReasons: Record<string, string> = {
+  topup: 'пополнение',
+  purchase: 'оплата подписки',
+  refund: 'возврат',
+  cancel_refund: 'возврат за отмену',
+  admin_refund: 'возврат оператором',
+  adjustment: 'корректировка',
+};
+
 export const ru = {
   buttons: {
     tariffs: '💳 Тарифы',
@@ -242,6 +251,25 @@ export const ru = {
       `↩️ Возврат ${formatPrice(p.amount, p.currency)} выполнен. Деньги вернутся тем же способом, которым вы платили.`,
     renewed: (p: { expiresAt: Date | string }) =>
       `✅ Подписка продлена до ${date(p.expiresAt)}. Ключ и ссылка-подписка прежние.`,
+  },
+  /** The user's balance (revenue): its screen, its top-up and the message after one. */
+  balance: {
+    toppedUp: (p: { amount: string; balance: string; currency: string }) =>
+      `💰 Баланс пополнен на ${formatPrice(p.amount, p.currency)}. Сейчас на балансе ${formatPrice(p.balance, p.currency)}.`,
+    screen: (p: { balance: string; currency: string }) =>
+      `💰 <b>Баланс: ${formatPrice(p.balance, p.currency)}</b>\n\nС баланса можно оплатить подписку в один тап.`,
+    entriesTitle: 'Последние операции:',
+    entry: (p: { amount: string; currency: string; reason: string; createdAt: string }) =>
+      `${date(p.createdAt)} · ${p.amount.startsWith('-') ? '' : '+'}${formatPrice(p.amount, p.currency)} · ${balanceReasons[p.reason] ?? h(p.reason)}`,
+    noEntries: 'Операций пока нет.',
+    topUpButton: '➕ Пополнить',
+    topUpPrompt: 'На какую сумму пополнить баланс? Оплата картой.',
+    topUpLink: (p: { amount: string; currency: string }) =>
+      `Пополнение на ${formatPrice(p.amount, p.currency)}: оплатите по кнопке ниже. Деньги появятся на балансе сразу после оплаты.`,
+    payFromBalance: (p: { balance: string; currency: string }) =>
+      `💰 С баланса (${formatPrice(p.balance, p.currency)})`,
+    insufficient: 'На балансе недостаточно средств для этого тарифа. Пополните баланс или оплатите картой.',
+    paidFromBalance: 'Оплачено с баланса. Ключ придёт следующим сообщением.',
   },
   duration,
   paymentStatus: (status: string) => paymentStatuses[status] ?? h(status),

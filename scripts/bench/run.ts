@@ -1,42 +1,68 @@
 import {
   type BenchContext,
-  terminatePending,
+  httpThroughput,
   paymentLinkLatency,
   paymentToKey,
   purchasesThroughput,
   remindersDelivery,
+  telegramBudget,
+  terminatePending,
   webhookHandler,
+  workerStartup,
 } from './benchmarks';
+import { NoopShape } from './noop-shape';
 import { type Column, type Figure, Reporter, note } from './report';
 import { startStack } from './stack';
+import { testWallTime } from './test-wall';
 import { workerRss } from './worker-rss';
 
 export const BENCHMARKS = [
   'payment_link_latency_ms',
   'payment_to_key_ms',
   'webhook_handler_ms',
+  'http_throughput_rps',
   'purchases_throughput_per_s',
   'reminders_delivery',
+  'telegram_budget_sweep',
+  'worker_startup_ms',
   'worker_rss_mb',
+  'npm_test_wall_s',
 ] as const;
 export type BenchName = (typeof BENCHMARKS)[number];
 
-const ON_STACK: Record<Exclude<BenchName, 'worker_rss_mb'>, (ctx: BenchContext) => Promise<Figure[]>> = {
+type OnStack = Exclude<BenchName, 'worker_rss_mb' | 'npm_test_wall_s'>;
+const ON_STACK: Record<OnStack, (ctx: BenchContext) => Promise<Figure[]>> = {
   payment_link_latency_ms: paymentLinkLatency,
   payment_to_key_ms: paymentToKey,
   webhook_handler_ms: webhookHandler,
+  http_throughput_rps: httpThroughput,
   purchases_throughput_per_s: purchasesThroughput,
   reminders_delivery: remindersDelivery,
+  telegram_budget_sweep: telegramBudget,
+  worker_startup_ms: workerStartup,
 };
 
+/** The telegram queue's limit the bench's workers run with: the product default unless BENCH_TELEGRAM_RATE says. */
+export function benchTelegramRate(): number {
+  const rate = Number(process.env.BENCH_TELEGRAM_RATE ?? 15);
+  if (!(rate > 0))
+    throw new Error(
+      `BENCH_TELEGRAM_RATE must be a positive number, got "${process.env.BENCH_TELEGRAM_RATE}"`,
+    );
+  return rate;
+}
+
 export const BENCH_COLUMNS: Column[] = [
+  { header: 'id', value: (f) => f.id },
   { header: 'benchmark', value: (f) => f.name },
   { header: 'mode', value: (f) => f.mode },
   { header: 'n', value: (f) => f.n },
   { header: 'p50', value: (f) => f.p50 },
   { header: 'p95', value: (f) => f.p95 },
-  { header: 'max', value: (f) => f.max },
   { header: 'value', value: (f) => f.value },
+  { header: 'baseline', value: (f) => f.baseline },
+  { header: 'base p95/value', value: (f) => f.baseline_p95 ?? f.baseline_value },
+  { header: 'ratio', value: (f) => f.ratio_p95 ?? f.ratio },
   { header: 'target', value: (f) => f.target },
   { header: 'ok', value: (f) => f.ok ?? (f.error ? false : undefined) },
   { header: 'notes', value: (f) => f.error ?? notes(f) },
@@ -47,17 +73,21 @@ function notes(f: Figure): string {
     'errors',
     'failed',
     'lost',
+    'undelivered_in_window',
     'completed',
     'elapsed_s',
     'delivered',
     'deliver_all_s',
     'peak_per_s',
     'create_503_retried',
+    'status_503',
     'telegram_429',
+    'out_of_order_share',
     'money_violations',
     'idle_mb',
     'delta_mb',
-    'per_workflow_kb',
+    'slope_kb_per_workflow',
+    'temporal_db_bytes_per_subscription',
   ];
   return keys
     .filter((k) => f[k] !== undefined)
@@ -91,21 +121,29 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
   const stackBenches = BENCHMARKS.filter((b): b is keyof typeof ON_STACK => b in ON_STACK && wanted.has(b));
   if (stackBenches.length) {
     note('starting PostgreSQL, Temporal, emulators, Xray node, workers and API');
-    const stack = await startStack({ nodeCapacity: 1_000_000 });
+    const telegramRate = benchTelegramRate();
+    const stack = await startStack({
+      nodeCapacity: 1_000_000,
+      system: { telegramRatePerSecond: telegramRate },
+    });
+    const noop = await new NoopShape(stack.sys, telegramRate).start();
     try {
       for (const name of stackBenches) {
-        await guarded(name, () => ON_STACK[name]({ stack, scale }));
+        await guarded(name, () => ON_STACK[name]({ stack, scale, noop, telegramRate }));
         await terminatePending(stack).catch(() => undefined);
       }
     } finally {
+      await noop.stop();
       await stack.stop();
     }
   }
   if (wanted.has('worker_rss_mb')) await guarded('worker_rss_mb', () => workerRss({ scale }));
+  if (wanted.has('npm_test_wall_s')) await guarded('npm_test_wall_s', async () => testWallTime());
   reporter.finish(`npm run bench — summary (BENCH_SCALE=${scale})`, BENCH_COLUMNS, {
     setup:
       'one process hosts the API, the in-process workers, both emulators and the load generator; ' +
-      'PostgreSQL, the Temporal dev server, Xray and worker_rss_mb’s worker run as separate processes on the same machine',
+      'PostgreSQL, the Temporal dev server, Xray and worker_rss_mb’s worker run as separate processes on the same machine; ' +
+      'baselines (no-op purchase shape, bare express, Telegram budget) are measured in the same run, beside each figure',
   });
   return reporter.figures;
 }

@@ -213,7 +213,12 @@ export class TelegramLog {
     this.okSends.push(call.at);
     c.sends.push(call.at);
     if (call.method === 'sendPhoto') c.photos.push(call.at);
-    if (call.method === 'sendMessage' && ACTIVATION.test(String(call.params.text ?? ''))) {
+    // The key arrives as a text, or (since the one-send activation) as the QR photo's caption.
+    const text = call.method === 'sendPhoto' ? call.params.caption : call.params.text;
+    if (
+      (call.method === 'sendMessage' || call.method === 'sendPhoto') &&
+      ACTIVATION.test(String(text ?? ''))
+    ) {
       c.activations.push(call.at);
     }
   }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ApplicationFailure } from '@temporalio/activity';
 import { createTelegramActivities } from '../../activities/telegram';
+import { seedTariffs } from '../../infra/db/seed';
 import { createLogger } from '../../infra/logger';
+import { fitsCaption, telegramTextLength } from '../../infra/telegram/caption';
 import { createTelegramSender } from '../../infra/telegram/sender';
 import { freshDatabase } from '../support/services';
 import { type TelegramEmulator, startTelegramEmulator } from '../support/telegram-emulator';
@@ -107,5 +109,95 @@ describe('notification activities against the Bot API emulator', () => {
     assert.equal(await notify(reminder(24 * 3_600_000)), 'sent', 'the 24h reminder is its own message');
     assert.equal(await notify(reminder(24 * 3_600_000)), 'skipped');
     assert.equal(tg.sentTo(804).filter((c) => /ends in/.test(String(c.params.text))).length, 2);
+  });
+
+  describe('the activation: key and QR code', () => {
+    /** An active subscription on a registered node, as the purchase leaves it; returns its id. */
+    async function activeSubscription(telegramId: number): Promise<string> {
+      const conn = orm.em.getConnection();
+      const [user] = await conn.execute(
+        `insert into users (telegram_id, language) values (?, 'en') returning id`,
+        [telegramId],
+      );
+      const [node] = await conn.execute(
+        `insert into vpn_nodes (name, host, port, location, country_code, capacity, driver, agent_url, agent_token,
+           reality_public_key, reality_short_id, reality_server_name)
+         values (?, '203.0.113.7', 443, 'nl', 'NL', 10, 'agent', 'http://127.0.0.1:1', 'x',
+                 'c2VjcmV0LXB1YmxpYy1rZXktZm9yLXRlc3RzLW9ubHk', 'a1b2', 'www.example.com')
+         returning id`,
+        [`caption-${telegramId}`],
+      );
+      const [tariff] = await conn.execute(`select id from tariffs order by id limit 1`);
+      const [sub] = await conn.execute(
+        `insert into subscriptions (id, user_id, tariff_id, node_id, status, client_uuid, client_email,
+                                    subscription_token, starts_at, expires_at)
+         values (gen_random_uuid(), ?, ?, ?, 'active', gen_random_uuid(), ?, md5(random()::text), now(),
+                 now() + interval '30 days')
+         returning id`,
+        [user.id, tariff.id, node.id, `caption-${telegramId}`],
+      );
+      return sub.id;
+    }
+
+    const activation = (telegramId: number, subscriptionId: string) => ({
+      kind: 'activated' as const,
+      telegramId: String(telegramId),
+      language: 'en',
+      paymentId: `pay-${telegramId}`,
+      subscriptionId,
+    });
+
+    before(async () => {
+      const [tariff] = await orm.em.getConnection().execute(`select id from tariffs limit 1`);
+      if (!tariff) await seedTariffs(orm);
+    });
+
+    it('one sendPhoto carries the key in its caption (one message against the budget, not two)', async () => {
+      const sub = await activeSubscription(811);
+      assert.equal(await notify(activation(811, sub)), 'sent');
+      const sent = tg.sentTo(811);
+      assert.deepEqual(
+        sent.map((c) => c.method),
+        ['sendPhoto'],
+        'a single send',
+      );
+      const caption = String(sent[0].params.caption);
+      assert.match(caption, /Your subscription is active until/);
+      assert.match(caption, /vless:\/\/[0-9a-f-]{36}@203\.0\.113\.7:443/, 'the key itself');
+      assert.match(caption, /http:\/\/vpn\.test\/sub\//, 'and the subscription URL');
+      assert.equal(sent[0].params.parse_mode, 'HTML');
+      assert.match(JSON.stringify(sent[0].params.reply_markup), /Setup guide/, 'with the setup guide button');
+      assert.equal(await notify(activation(811, sub)), 'skipped', 'a retry sends nothing again');
+      assert.equal(tg.sentTo(811).length, 1);
+    });
+
+    it('a key text longer than the 1024-character caption limit goes as a message, then the QR photo', async () => {
+      const longBase = `http://vpn.test/${'x'.repeat(900)}`;
+      const sender = createTelegramSender({ apiRoot: tg.url, botToken: tg.token });
+      const { notify: notifyLong } = createTelegramActivities({
+        orm,
+        sender,
+        publicBaseUrl: longBase,
+        logger: createLogger('t'),
+      });
+      const sub = await activeSubscription(812);
+      assert.equal(await notifyLong(activation(812, sub)), 'sent');
+      const sent = tg.sentTo(812);
+      assert.deepEqual(
+        sent.map((c) => c.method),
+        ['sendMessage', 'sendPhoto'],
+      );
+      assert.match(String(sent[0].params.text), /vless:\/\//);
+      assert.match(String(sent[1].params.caption), /QR code/);
+      const refused = tg.calls().filter((c) => Number(c.params.chat_id) === 812 && c.error);
+      assert.deepEqual(refused, [], 'Telegram refused nothing (no caption too long)');
+    });
+
+    it('counts the caption as Telegram does: tags dropped, entities one character', () => {
+      assert.equal(telegramTextLength('<b>a&amp;b</b> <code>&lt;x&gt;</code>'), 7);
+      assert.equal(telegramTextLength('&#128512;'), 2, 'an emoji is two UTF-16 units');
+      assert.equal(fitsCaption('x'.repeat(1024)), true);
+      assert.equal(fitsCaption(`<b>${'x'.repeat(1025)}</b>`), false);
+    });
   });
 });

@@ -23,13 +23,66 @@ function split(text: string): { figures: Array<Record<string, unknown>>; rest: s
 }
 
 const BENCH_KEYS: Record<string, string[]> = {
-  payment_link_latency_ms: ['mode', 'n', 'p50', 'p95', 'max', 'errors', 'target', 'ok'],
-  payment_to_key_ms: ['n', 'p50', 'p95', 'max', 'failed', 'target', 'ok'],
+  payment_link_latency_ms: ['id', 'mode', 'n', 'p50', 'p95', 'max', 'errors', 'status_503', 'ok'],
+  payment_to_key_ms: ['id', 'n', 'p50', 'p95', 'failed', 'baseline', 'baseline_p95', 'ratio_p95', 'ok'],
   webhook_handler_ms: ['mode', 'n', 'p50', 'p95', 'max', 'errors'],
-  purchases_throughput_per_s: ['n', 'completed', 'lost', 'value', 'elapsed_s', 'money_violations', 'ok'],
-  reminders_delivery: ['n', 'delivered', 'deliver_all_s', 'peak_per_s', 'telegram_429', 'ok'],
-  worker_rss_mb: ['n', 'idle_mb', 'value', 'delta_mb', 'per_workflow_kb'],
+  http_throughput_rps: ['id', 'mode', 'n', 'value', 'p95', 'statuses'],
+  purchases_throughput_per_s: [
+    'id',
+    'n',
+    'completed',
+    'lost',
+    'value',
+    'baseline_value',
+    'ratio',
+    'money_violations',
+  ],
+  burst_key_messages: ['id', 'n', 'value', 'baseline_value', 'ratio', 'telegram_429', 'out_of_order_share'],
+  reminders_delivery: [
+    'id',
+    'n',
+    'delivered',
+    'undelivered_in_window',
+    'value',
+    'baseline_value',
+    'ratio',
+    'telegram_429',
+    'ok',
+  ],
+  telegram_budget_sweep: ['mode', 'n', 'delivered', 'value', 'baseline_value', 'ratio', 'telegram_429'],
+  worker_startup_ms: ['mode', 'value'],
+  worker_rss_mb: [
+    'id',
+    'n',
+    'idle_mb',
+    'value',
+    'slope_kb_per_workflow',
+    'temporal_db_bytes_per_subscription',
+  ],
+  npm_test_wall_s: ['id', 'value', 'source'],
 };
+
+/** Figures measured against a baseline of the same run carry it, and the ratio, beside their value. */
+function assertBaselines(figures: Array<Record<string, unknown>>): void {
+  const withBaseline = figures.filter((f) => f.baseline !== undefined);
+  const kinds = new Set(withBaseline.map((f) => f.baseline));
+  for (const kind of ['noop_shape', 'bare_express', 'telegram_budget', 'configured_rate']) {
+    assert.ok(kinds.has(kind), `a figure against the ${kind} baseline`);
+  }
+  for (const f of withBaseline) {
+    const base = f.baseline_p95 ?? f.baseline_value;
+    assert.equal(typeof base, 'number', `${f.name}/${f.mode}: the baseline's own figure`);
+    assert.ok('ratio' in f || 'ratio_p95' in f, `${f.name}/${f.mode}: the ratio`);
+  }
+  const http = figures.filter((f) => f.name === 'http_throughput_rps').map((f) => f.mode);
+  assert.deepEqual(http, ['bare_express_hello', 'duplicate_webhook', 'sub']);
+  const rss = figures.filter((f) => f.name === 'worker_rss_mb');
+  assert.ok(rss.length >= 2, 'P5 at two Ns at least, for the slope');
+  assert.ok(
+    rss.every((f) => (f.temporal_db_bytes_per_subscription as number) > 0),
+    'the Temporal database grows per sleeping subscription',
+  );
+}
 
 function assertTail(rest: string, title: RegExp): void {
   assert.match(rest, title);
@@ -56,20 +109,28 @@ describe('scripts: bench and chaos (smoke, tiny scale)', function () {
 
   it('npm run bench: one JSON line per figure, every benchmark, then the table and the machine', async () => {
     const c = capture();
-    const returned = await runBench({ scale: 0.05, out: c.out });
+    // One Telegram rate in the sweep keeps the smoke run short; the figures' shape is the same.
+    process.env.BENCH_TELEGRAM_RATES = '30';
+    const returned = await runBench({ scale: 0.005, out: c.out }).finally(() => {
+      delete process.env.BENCH_TELEGRAM_RATES;
+    });
     const { figures, rest } = split(c.text());
     assert.deepEqual(figures, JSON.parse(JSON.stringify(returned)));
     for (const f of figures) {
       assert.equal(f.error, undefined, `${f.name} failed: ${f.error}`);
-      assert.equal(f.scale, 0.05);
+      assert.equal(f.scale, 0.005);
     }
-    assert.deepEqual([...new Set(figures.map((f) => f.name))], [...BENCHMARKS]);
+    const names = new Set(figures.map((f) => f.name as string));
+    for (const b of BENCHMARKS) assert.ok(names.has(b), `${b} printed`);
+    assert.ok(names.has('burst_key_messages'), 'P2b beside P2');
     for (const f of figures) {
       for (const key of BENCH_KEYS[f.name as string]) assert.ok(key in f, `${f.name} lacks ${key}`);
     }
     const throughput = figures.find((f) => f.name === 'purchases_throughput_per_s')!;
     assert.equal(throughput.money_violations, 0);
     assert.equal(throughput.lost, 0);
+    assertBaselines(figures);
+    assert.match(rest, /load average \(1\/5\/15 min\): [\d.]+/, 'the load the figures were measured under');
     assertTail(rest, /npm run bench — summary/);
   });
 

@@ -185,14 +185,14 @@ export class Journey {
   next(
     chatId: number,
     since: number,
-    where: { method?: string; text?: RegExp } = {},
+    where: { method?: string | string[]; text?: RegExp } = {},
     timeoutMs = 10_000,
   ): Promise<RecordedCall> {
     return this.emu.waitFor(
       (c, i) =>
         i >= since &&
         !c.error &&
-        (where.method ? c.method === where.method : SCREEN_METHODS.has(c.method)) &&
+        (where.method ? [where.method].flat().includes(c.method) : SCREEN_METHODS.has(c.method)) &&
         Number(c.params.chat_id) === chatId &&
         (!where.text || where.text.test(textOf(c))),
       timeoutMs,
@@ -327,9 +327,9 @@ export class JourneyUser {
     return this.emu.sentTo(this.id);
   }
 
-  /** Waits for a message (after `since`) whose text matches. */
+  /** Waits for a message (after `since`) whose text matches: a text message, or a photo's caption (the key). */
   waitMessage(text: RegExp, since = 0, timeoutMs = 20_000): Promise<RecordedCall> {
-    return this.journey.next(this.id, since, { method: 'sendMessage', text }, timeoutMs);
+    return this.journey.next(this.id, since, { method: ['sendMessage', 'sendPhoto'], text }, timeoutMs);
   }
 
   /**

@@ -44,6 +44,8 @@ export interface SystemOptions {
   withNode?: boolean;
   /** Wraps the workers' YooKassa client, e.g. to feed the circuit breakers as workers/main.ts does. */
   wrapYooKassa?: (client: YooKassaClient, orm: MikroORM) => YooKassaClient;
+  /** The telegram queue's limit (TELEGRAM_RATE_PER_SECOND); 15, the product's default, unless a bench sweeps it. */
+  telegramRatePerSecond?: number;
 }
 
 /**
@@ -129,7 +131,7 @@ export class PurchaseSystem {
         connection: this.connection,
         namespace: 'default',
         workflows: { workflowBundle: { codePath: await workflowBundle() } },
-        telegramRatePerSecond: 15,
+        telegramRatePerSecond: this.options.telegramRatePerSecond ?? 15,
         taskQueues: { purchases: this.queue, telegram: telegramQueueFor(this.queue) },
       },
       {

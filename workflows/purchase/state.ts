@@ -24,6 +24,8 @@ export interface Purchase {
   readonly status: PurchaseStatus;
   link?: PaymentLink;
   linkError?: string;
+  /** The failure type the API gets for a link that could not be made (default: provider unavailable). */
+  linkErrorType?: string;
   /** The first final payment state (succeeded or canceled); nothing changes it after. */
   settled?: PaymentNotice;
   /** Stars: the bot's word is a claim; Telegram's transaction list is the proof (see ./stars.ts). */

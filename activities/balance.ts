@@ -1,0 +1,201 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { Failure } from '../workflows/failures';
+import { sameAmount } from '../infra/yookassa/amount';
+import type { PaymentLink, PaymentNotice, PurchaseInput } from '../workflows/purchase-messages';
+
+// biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
+type Row = Record<string, any>;
+export type Query = (query: string, params?: unknown[]) => Promise<Row[]>;
+
+/** Why a ledger entry exists (balance_entries.reason). */
+export type BalanceReason = 'topup' | 'purchase' | 'refund' | 'cancel_refund' | 'admin_refund' | 'adjustment';
+
+export interface LedgerEntry {
+  userId: string;
+  /** Signed decimal string: "+" credits, "-" debits. */
+  amount: string;
+  currency?: string;
+  reason: BalanceReason;
+  /** Unique per reason: the payment id for a top-up or a purchase, a refund id for a refund. */
+  reference: string;
+  paymentId?: string | null;
+}
+
+const queryIn =
+  (em: EntityManager): Query =>
+  (query, params = []) =>
+    em.getConnection().execute(query, params, 'all', em.getTransactionContext());
+
+/** True when PostgreSQL refused the entry because the balance would go below zero. */
+export function isOverdraft(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  return (
+    e?.code === '23514' &&
+    (e.constraint === 'balances_not_negative' || /balances_not_negative/.test(e.message ?? ''))
+  );
+}
+
+/**
+ * Appends one entry (the trigger moves the balance in the same statement). False when this reason +
+ * reference was booked before: a retried step never books twice. Throws on an overdraft.
+ */
+export async function appendEntry(q: Query, e: LedgerEntry): Promise<boolean> {
+  const rows = await q(
+    `insert into balance_entries (user_id, amount, currency, reason, reference, payment_id)
+     values (?, ?, ?, ?, ?, ?) on conflict (reason, reference) do nothing returning id`,
+    [e.userId, e.amount, e.currency ?? 'RUB', e.reason, e.reference, e.paymentId ?? null],
+  );
+  return rows.length > 0;
+}
+
+/** Runs fn in one transaction of its own. */
+export function inTransaction<T>(orm: MikroORM, fn: (q: Query) => Promise<T>): Promise<T> {
+  return orm.em.fork().transactional((em) => fn(queryIn(em)));
+}
+
+export async function balanceOf(q: Query, userId: string): Promise<string> {
+  const [row] = await q(`select balance from balances where user_id = ?`, [userId]);
+  return row ? String(row.balance) : '0.00';
+}
+
+export interface BalanceDeps {
+  orm: MikroORM;
+  logger: Logger;
+}
+
+/** The user's balance as the purchase workflow uses it: credit a paid top-up, debit a purchase, refund one. */
+export function createBalanceActivities({ orm, logger }: BalanceDeps) {
+  return {
+    /**
+     * A top-up the provider confirmed: the payment is marked succeeded and its amount credited, in one
+     * transaction and once per payment (a retry, a second webhook or a second poll changes nothing).
+     */
+    async creditTopUp({
+      paymentId,
+      notice,
+    }: {
+      paymentId: string;
+      notice: PaymentNotice;
+    }): Promise<{ balance: string; amount: string; currency: string }> {
+      return inTransaction(orm, async (q) => {
+        const [p] = await q(
+          `select user_id, amount, currency, purpose, status from payments where id = ? for update`,
+          [paymentId],
+        );
+        if (!p || p.purpose !== 'topup')
+          throw ApplicationFailure.nonRetryable(
+            `payment ${paymentId} is not a top-up`,
+            Failure.PaymentNotFound,
+          );
+        if (!sameAmount(p.amount, notice.amount) || p.currency !== notice.currency) {
+          logger.error(
+            { paymentId, expected: p, got: notice },
+            'top-up paid amount differs from the amount asked',
+          );
+          throw ApplicationFailure.nonRetryable(
+            `paid ${notice.amount} ${notice.currency}, expected ${p.amount} ${p.currency}`,
+            Failure.AmountMismatch,
+          );
+        }
+        await q(
+          `update payments set status = 'succeeded', paid_at = coalesce(paid_at, now())
+            where id = ? and status in ('pending', 'expired', 'canceled')`,
+          [paymentId],
+        );
+        const booked = await appendEntry(q, {
+          userId: p.user_id,
+          amount: String(p.amount),
+          currency: p.currency,
+          reason: 'topup',
+          reference: paymentId,
+          paymentId,
+        });
+        if (booked) logger.info({ paymentId, amount: p.amount }, 'balance topped up');
+        return { balance: await balanceOf(q, p.user_id), amount: String(p.amount), currency: p.currency };
+      });
+    },
+  };
+}
+
+/**
+ * A purchase paid from the balance: the payment row (already succeeded) and its debit in one transaction, so
+ * concurrent purchases can never spend more than the balance holds (the check on balances refuses the
+ * overdraft and the whole transaction rolls back, payment row included). A retry finds the row and books nothing.
+ */
+export async function payFromBalance(
+  orm: MikroORM,
+  logger: Logger,
+  input: PurchaseInput,
+): Promise<PaymentLink> {
+  const amount = input.tariff.price;
+  const currency = input.tariff.currency;
+  const row = await inTransaction(orm, async (q) => {
+    const inserted = await q(
+      `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, status, amount, currency, purpose,
+          list_price, paid_at, expires_at, metadata)
+       values (?, ?, ?, 'balance', ?, 'succeeded', ?, ?, ?, ?, now(), now(), ?) on conflict (id) do nothing returning id`,
+      [
+        input.paymentId,
+        input.userId,
+        input.tariff.id,
+        input.paymentId,
+        amount,
+        currency,
+        input.purpose ?? 'subscription',
+        input.tariff.price,
+        JSON.stringify({ workflow_id: `purchase-${input.paymentId}`, telegram_id: input.telegramId }),
+      ],
+    );
+    if (inserted.length > 0) {
+      try {
+        await appendEntry(q, {
+          userId: input.userId,
+          amount: `-${amount}`,
+          currency,
+          reason: 'purchase',
+          reference: input.paymentId,
+          paymentId: input.paymentId,
+        });
+      } catch (err) {
+        if (!isOverdraft(err)) throw err;
+        throw ApplicationFailure.nonRetryable(
+          `the balance does not cover ${amount} ${currency}`,
+          Failure.InsufficientBalance,
+        );
+      }
+      logger.info({ paymentId: input.paymentId, amount }, 'purchase paid from the balance');
+    }
+    const [p] = await q(`select * from payments where id = ?`, [input.paymentId]);
+    return p;
+  });
+  return {
+    paymentId: input.paymentId,
+    providerPaymentId: input.paymentId,
+    confirmationUrl: null,
+    amount,
+    currency,
+    createdAt: new Date(row.created_at).toISOString(),
+    expiresAt: new Date(row.expires_at).toISOString(),
+    status: 'succeeded',
+  };
+}
+
+/** Returns a balance payment to the balance (the purchase could not provision it). Once per payment. */
+export async function refundToBalance(
+  q: Query,
+  p: Row,
+  reason: BalanceReason = 'refund',
+  reference = `refund-${p.id}`,
+): Promise<string> {
+  await appendEntry(q, {
+    userId: p.user_id,
+    amount: String(p.amount),
+    currency: p.currency,
+    reason,
+    reference,
+    paymentId: p.id,
+  });
+  return reference;
+}

@@ -1,0 +1,78 @@
+import type { Response } from 'express';
+import { z } from 'zod';
+import type { Row } from './db';
+import type { ApiDeps } from './deps';
+import { invalidField } from './errors';
+import { requireProviderAvailable } from './provider-gate';
+import { admitAndStart, requestHash, setRetryAfter } from './purchase-admission';
+import type { PaymentCreated } from './purchases';
+
+/** The balance currency: tariffs are sold in roubles, so the balance is kept in roubles too. */
+export const BALANCE_CURRENCY = 'RUB';
+/** One top-up is at least this much (a card payment below it costs more in fees than it brings). */
+export const TOPUP_MIN = 10;
+/** And at most this much: a balance is for a few renewals, not a wallet. */
+export const TOPUP_MAX = 100_000;
+
+/** payments/create fields of a top-up (purpose `topup`), checked once the body is otherwise valid. */
+export const topUpFields = {
+  purpose: z
+    .enum(['subscription', 'topup', 'gift', 'traffic_pack', 'upgrade'])
+    .optional()
+    .describe('what the payment buys (default `subscription`); `topup` credits `amount` to the balance'),
+  amount: z
+    .string()
+    .regex(/^\d{1,6}(\.\d{1,2})?$/, 'must be an amount like "500" or "500.00"')
+    .or(z.number().positive().max(TOPUP_MAX))
+    .transform((v) => Number(v).toFixed(2))
+    .optional()
+    .describe(`top-ups only: the amount in ${BALANCE_CURRENCY}, ${TOPUP_MIN}–${TOPUP_MAX}`),
+};
+
+/** The tariff-shaped placeholder a top-up's workflow carries (it buys no tariff; payments.tariff_id stays null). */
+const topUpTariff = (amount: string): Row => ({
+  id: null,
+  slug: 'topup',
+  name: 'Balance top-up',
+  price: amount,
+  currency: BALANCE_CURRENCY,
+  duration_seconds: 0,
+  star_price: null,
+  location: null,
+});
+
+/** A card payment whose success credits the balance, through the same purchase workflow (purpose `topup`). */
+export async function startTopUp(
+  deps: ApiDeps,
+  res: Response,
+  args: {
+    user: Row;
+    amount?: string;
+    provider: string;
+    idempotencyKey?: string;
+    body: Record<string, unknown>;
+  },
+): Promise<PaymentCreated> {
+  if (args.provider !== 'yookassa') throw invalidField('provider', 'a top-up is paid by card ("yookassa")');
+  const amount = Number(args.amount);
+  if (!args.amount || !(amount >= TOPUP_MIN && amount <= TOPUP_MAX))
+    throw invalidField(
+      'amount',
+      `a top-up needs an amount from ${TOPUP_MIN} to ${TOPUP_MAX} ${BALANCE_CURRENCY}`,
+    );
+  const { body } = await admitAndStart(deps, {
+    user: args.user,
+    tariff: topUpTariff(args.amount),
+    provider: 'yookassa',
+    purpose: 'topup',
+    amount: args.amount,
+    idempotencyKey: args.idempotencyKey,
+    requestHash: args.idempotencyKey ? requestHash(args.body) : undefined,
+    reuseOpen: false,
+    beforeStart: () => requireProviderAvailable(deps, 'yookassa'),
+  }).catch((err) => {
+    setRetryAfter(res, err);
+    throw err;
+  });
+  return body;
+}
