@@ -277,7 +277,8 @@ export class ChatUser {
 
   /** The activation message (with the vless:// key) and the QR photo, after `since`. */
   async keyAndQr(since: number, timeoutMs = 90_000): Promise<{ vless: string; png: Buffer }> {
-    const text = await this.next(since, { method: 'sendMessage', text: /vless:\/\// }, timeoutMs);
+    // The key may come as a message, an edit of the invoice screen or the QR photo's caption.
+    const text = await this.next(since, { text: /vless:\/\// }, timeoutMs);
     const photo = await this.next(since, { method: 'sendPhoto' }, 30_000);
     const vless = /vless:\/\/[^\s<]+/.exec(textOf(text))?.[0];
     assert.ok(vless, 'the activation message carries the vless:// key');
