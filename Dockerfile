@@ -1,7 +1,9 @@
-# syntax=docker/dockerfile:1
 # vpn-seller image: one image, four processes (docker-compose.yml picks one per service):
 #   node dist/api/main.js (default) | node dist/workers/main.js | node dist/bot/main.js | node dist/infra/db/migrate.js
 # The VPN node agent is not deployed with this image; see infra/deploy/install-node.sh.
+# No `# syntax=` line: it would make BuildKit pull a frontend image; the daemon's built-in Dockerfile
+# frontend already handles the cache mounts below. `--build-arg NODE_IMAGE=...` swaps the base (tests
+# use a local stand-in, deploy/images/node.Dockerfile).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 

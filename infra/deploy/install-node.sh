@@ -8,6 +8,8 @@
 # /etc/vpn-node/, so running it again (to upgrade Xray or the agent, or to change a setting) keeps the
 # node's identity; services are restarted only when something they use changed.
 # --dry-run prints every action and writes, downloads and starts nothing.
+# --no-systemd (machines or containers without systemd) writes a supervisor script instead of units and
+# starts it in the background; the container or init system runs it at boot (see --help).
 # At the end it prints the admin API call that registers the node.
 #
 # Example:
@@ -24,7 +26,8 @@ readonly DEFAULT_SNI=www.microsoft.com
 readonly DEFAULT_PORT=443
 readonly DEFAULT_AGENT_PORT=8444 # infra/agent/config.ts DEFAULT_AGENT_PORT
 readonly DEFAULT_CAPACITY=200
-readonly XRAY_API_LISTEN=127.0.0.1:10085 # infra/xray/server-config.ts DEFAULT_XRAY_API
+# infra/xray/server-config.ts DEFAULT_XRAY_API; NODE_XRAY_API moves it (two nodes on one host network).
+readonly XRAY_API_LISTEN=${NODE_XRAY_API:-127.0.0.1:10085}
 readonly INBOUND_TAG=vless-reality       # infra/xray/server-config.ts DEFAULT_INBOUND_TAG
 
 # Target layout (absolute paths on the node; --root DIR prefixes them).
@@ -86,6 +89,16 @@ Xray:
 
 Other:
   --node-version VERSION  Node.js 20 release to install, e.g. v20.19.5          [NODE_VERSION] (default: latest v20)
+  --node-dist DIR         use this unpacked Node.js 20 distribution (bin/node, bin/npm; offline install)
+                                                                                [NODE_DIST]
+  --allow-private-destinations
+                          let clients reach private and loopback addresses through the node (labs and
+                          tests only: a production node must not open its own network to users)
+                                                                                [NODE_ALLOW_PRIVATE=1]
+  --no-systemd            no systemd (containers, minimal VMs): write /usr/local/sbin/vpn-node-run, which
+                          runs Xray and the agent and restarts either if it exits, and start it in the
+                          background (logs in /var/log/vpn-node/). Make your init (or the container's
+                          command) run it at boot.                              [NODE_NO_SYSTEMD=1]
   --api-url URL           the API's public URL, used in the printed registration call [API_URL]
   --rotate-keys           generate new Reality keys and short id (then PATCH the node in the API)
   --rotate-agent-token    generate a new agent token (then PATCH the node in the API)
@@ -220,6 +233,9 @@ TLS_SELF_SIGNED=0
 PLAIN_HTTP=0
 XRAY_ZIP=
 XRAY_BIN_SRC=
+NO_SYSTEMD=${NODE_NO_SYSTEMD:-0}
+ALLOW_PRIVATE=${NODE_ALLOW_PRIVATE:-0}
+NODE_DIST=${NODE_DIST:-}
 NODE_NAME=${NODE_NAME:-}
 NODE_HOST=${NODE_HOST:-}
 NODE_PORT=${NODE_PORT:-}
@@ -250,10 +266,10 @@ parse_args() {
         val=${opt#*=}
         opt=${opt%%=*}
         ;;
-      --dry-run | --rotate-keys | --rotate-agent-token | --agent-tls-self-signed | --agent-plain-http | -h | --help) ;;
+      --dry-run | --rotate-keys | --rotate-agent-token | --agent-tls-self-signed | --agent-plain-http | --no-systemd | --allow-private-destinations | -h | --help) ;;
       --host | --name | --port | --sni | --target | --location | --country | --capacity | --agent-port | \
         --agent-token | --agent-url | --agent-source | --agent-tls-cert | --agent-tls-key | --agent-allow-from | \
-        --xray-version | --xray-method | --xray-zip | --xray-bin | --node-version | --api-url | --root)
+        --xray-version | --xray-method | --xray-zip | --xray-bin | --node-version | --node-dist | --api-url | --root)
         (($# >= 2)) || die "$opt needs a value"
         val=$2
         shift
@@ -285,6 +301,9 @@ parse_args() {
       --xray-zip) XRAY_ZIP=$val ;;
       --xray-bin) XRAY_BIN_SRC=$val ;;
       --node-version) NODE_VERSION=$val ;;
+      --node-dist) NODE_DIST=$val ;;
+      --no-systemd) NO_SYSTEMD=1 ;;
+      --allow-private-destinations) ALLOW_PRIVATE=1 ;;
       --api-url) API_URL=$val ;;
       --rotate-keys) ROTATE_KEYS=1 ;;
       --rotate-agent-token) ROTATE_TOKEN=1 ;;
@@ -414,9 +433,10 @@ preflight() {
       *) [[ -n $ROOT ]] || ((DRY_RUN)) || die "this installer supports Debian and Ubuntu (found '$id')" ;;
     esac
   fi
-  if ! command -v systemctl >/dev/null 2>&1 && [[ -z $ROOT ]] && ((!DRY_RUN)); then
-    die "systemd is required"
+  if ! command -v systemctl >/dev/null 2>&1 && [[ -z $ROOT ]] && ((!DRY_RUN)) && ((!NO_SYSTEMD)); then
+    die "systemd is required (or use --no-systemd)"
   fi
+  [[ -z $NODE_DIST || -x $NODE_DIST/bin/node ]] || die "--node-dist $NODE_DIST has no bin/node"
   case $(uname -m) in
     x86_64 | amd64)
       XRAY_ASSET=Xray-linux-64.zip
@@ -660,7 +680,7 @@ xray_config_json() {
     "domainStrategy": "IPIfNonMatch",
     "rules": [
       { "type": "field", "inboundTag": ["api"], "outboundTag": "api" },
-      { "type": "field", "ip": [$blocked], "outboundTag": "block" }
+      $(if ((ALLOW_PRIVATE)); then printf '{ "type": "field", "ip": ["0.0.0.0/8"], "outboundTag": "block" }'; else printf '{ "type": "field", "ip": [%s], "outboundTag": "block" }' "$blocked"; fi)
     ]
   }
 }
@@ -688,6 +708,21 @@ install_node_runtime() {
   NODE_BIN=$ours
   if [[ -x $(p "$ours") ]] && [[ -z $NODE_VERSION || $("$(p "$ours")" -v) == "$NODE_VERSION" ]]; then
     note "$("$(p "$ours")" -v) at $NODE_RUNTIME_DIR"
+    return 0
+  fi
+  if [[ -n $NODE_DIST ]]; then
+    (($(node_major "$NODE_DIST/bin/node") >= 20)) || die "--node-dist $NODE_DIST is not Node.js 20 or newer"
+    if [[ -n $ROOT ]]; then
+      printf '[root mode] skipped: copy Node.js from %s\n' "$NODE_DIST"
+      return 0
+    fi
+    run mkdir -p "$(dirname "$NODE_RUNTIME_DIR")"
+    run rm -rf "$NODE_RUNTIME_DIR.new"
+    run cp -a "$NODE_DIST/." "$NODE_RUNTIME_DIR.new"
+    run rm -rf "$NODE_RUNTIME_DIR"
+    run mv "$NODE_RUNTIME_DIR.new" "$NODE_RUNTIME_DIR"
+    AGENT_CHANGED=1
+    note "Node.js $("$NODE_DIST/bin/node" -v) copied from $NODE_DIST"
     return 0
   fi
   local system_node
@@ -939,7 +974,83 @@ XRAY_VERSION=$XRAY_VERSION
 EOF
 }
 
+readonly RUNNER_PATH=/usr/local/sbin/vpn-node-run
+readonly RUNNER_PID=/run/vpn-node-run.pid
+readonly RUNNER_LOG_DIR=/var/log/vpn-node
+
+# --no-systemd: one script runs both services in the foreground and restarts whichever exits, as the
+# units below would (Restart=). The container's command, or the machine's init, runs it at boot.
+write_runner() {
+  say "supervisor script (no systemd)"
+  ensure_dir "$AGENT_DATA_DIR" 0700 "$AGENT_USER:$AGENT_USER"
+  ensure_dir "$RUNNER_LOG_DIR" 0755 root:root
+  local node_bin=${NODE_BIN:-$NODE_RUNTIME_DIR/bin/node}
+  write_file "$RUNNER_PATH" 0755 root:root <<EOF
+#!/usr/bin/env bash
+# Written by vpn-seller infra/deploy/install-node.sh --no-systemd. Runs Xray and the node agent, each
+# restarted 2 s after it exits; SIGTERM stops both. Logs: $RUNNER_LOG_DIR/{xray,agent}.log
+set -u
+echo \$\$ >$RUNNER_PID
+trap 'trap - TERM INT; kill 0; exit 0' TERM INT
+keep_running() { # keep_running NAME COMMAND...
+  local name=\$1 rc
+  shift
+  while true; do
+    "\$@" >>"$RUNNER_LOG_DIR/\$name.log" 2>&1
+    rc=\$?
+    echo "\$(date -u +%FT%TZ) \$name exited with \$rc; restarting in 2 s" >>"$RUNNER_LOG_DIR/\$name.log"
+    sleep 2
+  done
+}
+agent() {
+  local line
+  while IFS= read -r line; do
+    [[ -z \$line || \$line == '#'* ]] || export "\$line"
+  done <$AGENT_ENV
+  cd $AGENT_HOME/current || return 1
+  # shellcheck disable=SC2086 # the entry may be "--import tsx infra/agent/main.ts"
+  exec runuser -u $AGENT_USER -- $node_bin $AGENT_ENTRY
+}
+$XRAY_BIN_PATH run -test -config $XRAY_CONFIG_PATH >/dev/null || exit 23
+keep_running xray runuser -u $XRAY_USER -- env XRAY_LOCATION_ASSET=$XRAY_ASSET_DIR $XRAY_BIN_PATH run -config $XRAY_CONFIG_PATH &
+keep_running agent agent &
+wait
+EOF
+  if ((FILE_CHANGED)); then
+    XRAY_CHANGED=1
+    AGENT_CHANGED=1
+  fi
+}
+
+start_runner() {
+  say "services (no systemd)"
+  local pid=
+  [[ -r $RUNNER_PID ]] && pid=$(<"$RUNNER_PID")
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+    if ((!XRAY_CHANGED && !AGENT_CHANGED)); then
+      note "vpn-node-run is running (pid $pid)"
+      return 0
+    fi
+    run kill -TERM -- "-$pid"
+    local i
+    for i in $(seq 1 20); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+  fi
+  if ((DRY_RUN)); then
+    printf '[dry-run] setsid %s (in the background)\n' "$RUNNER_PATH"
+    return 0
+  fi
+  setsid "$RUNNER_PATH" </dev/null >/dev/null 2>&1 &
+  note "started $RUNNER_PATH (logs in $RUNNER_LOG_DIR)"
+}
+
 write_units() {
+  if ((NO_SYSTEMD)); then
+    write_runner
+    return 0
+  fi
   say "systemd units"
   write_file "$UNIT_DIR/xray.service" 0644 root:root <<EOF
 # Written by vpn-seller infra/deploy/install-node.sh
@@ -1036,6 +1147,11 @@ firewall() {
 }
 
 start_services() {
+  if ((NO_SYSTEMD)); then
+    [[ -z $ROOT ]] || return 0
+    start_runner
+    return 0
+  fi
   say "services"
   if ((UNITS_CHANGED)); then system_run systemctl daemon-reload; fi
   system_run systemctl enable xray.service vpn-agent.service
@@ -1058,6 +1174,10 @@ verify() {
     note "waiting for the agent ($i/30)"
     sleep 1
   done
+  if ((NO_SYSTEMD)); then
+    tail -n 30 "$RUNNER_LOG_DIR/xray.log" "$RUNNER_LOG_DIR/agent.log" >&2 || true
+    die "the agent did not answer on port $AGENT_PORT; see $RUNNER_LOG_DIR/"
+  fi
   systemctl --no-pager status xray.service vpn-agent.service || true
   die "the agent did not answer on port $AGENT_PORT; see: journalctl -u vpn-agent -u xray -n 100"
 }

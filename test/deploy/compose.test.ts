@@ -74,6 +74,14 @@ function words(x: string | string[] | undefined): string {
   return Array.isArray(x) ? x.join(' ') : (x ?? '');
 }
 const sorted = (xs: Iterable<string>) => [...xs].sort();
+/** Compose's merge tags (!reset, !override) as plain values. */
+const resetTags = ['!reset', '!override'].flatMap((tag) =>
+  (['seq', 'map', 'scalar'] as const).map((collection) => ({
+    tag,
+    collection: collection === 'scalar' ? undefined : collection,
+    resolve: (v: unknown) => v,
+  })),
+) as never;
 
 describe('deployment: docker-compose.yml', () => {
   it('has postgres, temporal, temporal-ui, migrate, worker, api and bot', () => {
@@ -130,20 +138,43 @@ describe('deployment: docker-compose.yml', () => {
     }
   });
 
-  it('runs temporal (auto-setup) on that postgres, after it is healthy', () => {
+  it('runs the real Temporal server (image from deploy/temporal) on that postgres, after it is healthy', () => {
     const t = services.temporal;
-    assert.match(t.image ?? '', /^temporalio\/auto-setup:/);
+    assert.match(t.image ?? '', /^vpn-seller-temporal:1\.32\./);
+    const build = t.build as { context?: string } | undefined;
+    assert.equal(build?.context, 'deploy/temporal');
+    assert.ok(existsSync(path.join(ROOT, 'deploy/temporal/Dockerfile')));
+    const entry = read('deploy/temporal/entrypoint.sh');
+    assert.match(entry, /temporal-sql-tool/, 'the entrypoint sets up the schemas');
+    assert.match(entry, /update-schema -d "\$schema\/\$2\/versioned"/, 'and upgrades them on every start');
+    assert.match(entry, /operator namespace create/, 'and registers the namespace');
     const e = env(t);
     assert.equal(e.DB, 'postgres12');
     assert.equal(e.POSTGRES_SEEDS, 'postgres');
     assert.equal(e.DB_PORT, '5432');
     assert.ok(e.POSTGRES_USER && e.POSTGRES_PWD, 'temporal gets the database credentials');
     assert.equal(dependsOn(t).postgres, 'service_healthy');
-    if (e.DYNAMIC_CONFIG_FILE_PATH) {
-      const mount = (t.volumes ?? [])
-        .map(String)
-        .find((v) => v.includes(path.basename(e.DYNAMIC_CONFIG_FILE_PATH)));
-      assert.ok(mount, 'the dynamic config file is mounted');
+    const mount = (t.volumes ?? []).map(String).find((v) => v.endsWith(`:${e.DYNAMIC_CONFIG_FILE_PATH}:ro`));
+    assert.ok(mount, 'the dynamic config file is mounted where DYNAMIC_CONFIG_FILE_PATH points');
+  });
+
+  it('limits the CPU and memory of every service', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (s.profiles?.length) continue;
+      const limits = (s as { deploy?: { resources?: { limits?: { cpus?: string; memory?: string } } } })
+        .deploy?.resources?.limits;
+      assert.ok(limits?.cpus && limits?.memory, `${name}: deploy.resources.limits`);
+    }
+  });
+
+  it('the test override (deploy/compose.test.yml) puts every service on the host network', () => {
+    const override = parse(read('deploy/compose.test.yml'), {
+      merge: true,
+      customTags: resetTags,
+    }) as Compose;
+    for (const name of Object.keys(services)) {
+      const o = override.services[name] as (Service & { network_mode?: string }) | undefined;
+      assert.equal(o?.network_mode, 'host', `${name}: network_mode host in the override`);
     }
   });
 
