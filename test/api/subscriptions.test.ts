@@ -39,6 +39,12 @@ describe('api: subscription status, config and /sub', () => {
       end_date: null,
       auto_renewal: false,
       last_payment_status: 'canceled',
+      traffic_used_bytes: 0,
+      traffic_limit_bytes: null,
+      suspended: false,
+      devices: 0,
+      device_limit: null,
+      locations: [],
     });
     const config = await api.call('GET', `/api/v1/subscriptions/${tg}/config`);
     assert.deepEqual([config.status, config.body.error], [404, 'no_active_subscription']);

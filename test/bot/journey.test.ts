@@ -24,7 +24,7 @@ describe('bot: from /start to a payment', () => {
     return h.screen(chat, since);
   }
 
-  it('/start registers the user with the referral payload and shows the four-item main menu', async () => {
+  it('/start registers the user with the referral payload and shows the main menu (with the referral screen)', async () => {
     const menu = await start('ref_42');
     const [register] = h.api.calls('POST /api/v1/users/register');
     assert.deepEqual(register.body, {
@@ -32,6 +32,7 @@ describe('bot: from /start to a payment', () => {
       first_name: 'Аня',
       language_code: 'ru',
       referral: 'ref_42',
+      start_payload: 'ref_42',
     });
     assert.equal(register.authorization, `Bearer ${h.api.apiToken}`);
     assert.match(String(menu.params.text), /Аня/);
@@ -40,9 +41,9 @@ describe('bot: from /start to a payment', () => {
     ).inline_keyboard.flat();
     assert.deepEqual(
       buttons.map((b) => b.text),
-      ['💳 Тарифы', '🔑 Моя подписка', '📲 Как подключиться', '💬 Поддержка'],
+      ['💳 Тарифы', '🔑 Моя подписка', '🎁 Пригласить друга', '📲 Как подключиться', '💬 Поддержка'],
     );
-    assert.equal(buttons[3].url, SUPPORT_URL);
+    assert.equal(buttons[4].url, SUPPORT_URL);
   });
 
   it('reaches the YooKassa payment page in at most 5 taps from /start', async () => {
