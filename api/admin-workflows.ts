@@ -22,7 +22,7 @@ function applicationFailureIn(err: unknown): ApplicationFailure | undefined {
 
 /**
  * Runs one admin workflow (`admin-<kind>-<uuid>`) on the purchases queue and waits for its answer. A failure
- * it raises on purpose becomes its 4xx; anything else (a node that would not answer) is 502 `action_failed`
+ * it raises on purpose becomes its 4xx; anything else (a node that would not answer) is 409 `action_failed` (the fleet's state refused it; a 4xx, never a 5xx)
  * naming the workflow, whose history says what happened.
  */
 export async function runAdminWorkflow<T>(
@@ -44,7 +44,7 @@ export async function runAdminWorkflow<T>(
     const failure = applicationFailureIn(err);
     const known = failure?.type ? ANSWERS[failure.type] : undefined;
     if (known) throw new HttpError(known[0], known[1], failure?.message);
-    throw new HttpError(502, 'action_failed', `${workflowId}: ${failure?.message ?? err.message}`);
+    throw new HttpError(409, 'action_failed', `${workflowId}: ${failure?.message ?? err.message}`);
   }
 }
 

@@ -3,13 +3,19 @@ import type { PurchaseStage } from '../workflows/purchase-messages';
 
 /** Telegram ids exceed 2^31 but fit in 52 bits (Telegram says so): accepted as number or digits, kept as a string
  * for bigint columns, and answered as numbers. */
+const safeDigits = (v: string) => /^[1-9]\d{0,15}$/.test(v) && Number(v) <= Number.MAX_SAFE_INTEGER;
+
 export const telegramId = z
-  .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,18}$/)], {
+  .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().refine(safeDigits)], {
     errorMap: () => ({ message: 'must be a positive integer Telegram id' }),
   })
   .transform(String);
 
-export const telegramIdParam = z.string().regex(/^[1-9]\d{0,18}$/, 'must be a positive integer Telegram id');
+// Beyond 2^53 − 1 an id could not be answered as a JSON number without losing digits: refused.
+export const telegramIdParam = z
+  .string()
+  .regex(/^[1-9]\d{0,15}$/, 'must be a positive integer Telegram id')
+  .refine(safeDigits, 'must be a positive integer Telegram id');
 export const uuid = (what: string) => z.string().uuid(`must be a ${what} (uuid)`);
 export const paymentIdParams = z.object({ payment_id: uuid('payment id') });
 export const telegramIdParams = z.object({ telegram_id: telegramIdParam });

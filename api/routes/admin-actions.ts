@@ -79,8 +79,10 @@ export function adminActionRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: {
         200: { description: 'Extended', schema: grantAnswer },
         404: userDoc,
-        409: { description: '`no_active_subscription`', schema: errorBody },
-        502: failedDoc,
+        409: {
+          description: `\`no_active_subscription\`; ${failedDoc.description}`,
+          schema: errorBody,
+        },
       },
     },
     async ({ params, body }, _req, res) => {
@@ -112,10 +114,9 @@ export function adminActionRoutes(routes: RouteTable, deps: ApiDeps): void {
         },
         404: userDoc,
         409: {
-          description: '`no_node_available`: no healthy node with room for the tariff',
+          description: `\`no_node_available\`: no healthy node with room for the tariff; ${failedDoc.description}`,
           schema: errorBody,
         },
-        502: failedDoc,
       },
     },
     async ({ params, body }, _req, res) => {
@@ -145,7 +146,7 @@ export function adminActionRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: {
         200: { description: '`revoked: false` when no access was running', schema: revokeAnswer },
         404: userDoc,
-        502: failedDoc,
+        409: failedDoc,
       },
     },
     async ({ params }, _req, res) => {
@@ -170,8 +171,10 @@ export function adminActionRoutes(routes: RouteTable, deps: ApiDeps): void {
           schema: z.object({ result: z.enum(['sent', 'skipped', 'blocked']) }),
         },
         404: userDoc,
-        409: { description: '`no_active_subscription`', schema: errorBody },
-        502: failedDoc,
+        409: {
+          description: `\`no_active_subscription\`; ${failedDoc.description}`,
+          schema: errorBody,
+        },
       },
     },
     async ({ params }, _req, res) => {
@@ -202,7 +205,7 @@ export function adminActionRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: {
         200: { description: 'Blocked', schema: blockAnswer },
         404: userDoc,
-        502: failedDoc,
+        409: failedDoc,
       },
     },
     async ({ params, body }, _req, res) => {

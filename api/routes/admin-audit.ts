@@ -28,7 +28,7 @@ export function adminAuditRoutes(routes: RouteTable, deps: ApiDeps): void {
         admin: blankIsAbsent(z.string().max(128).optional()),
         action: blankIsAbsent(z.string().max(64).optional()),
         target: blankIsAbsent(z.string().max(128).optional()),
-        before_id: blankIsAbsent(z.coerce.number().int().positive().optional()),
+        before_id: blankIsAbsent(z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional()),
         limit: blankIsAbsent(z.coerce.number().int().min(1).max(500).default(100)),
       }),
       responses: {
