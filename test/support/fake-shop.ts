@@ -119,6 +119,11 @@ export class FakeShop {
         recordPaymentSucceeded: async (args) => {
           j.record('recordPaymentSucceeded', args);
         },
+        // No referrer in the fake shop: the reward step finds nothing to do (the real one: test/growth).
+        offerReferralReward: async (args: { paymentId: string }) => {
+          j.record('offerReferralReward', args);
+          return null;
+        },
         recordPaymentCanceled: async (args) => {
           j.record('recordPaymentCanceled', args);
         },

@@ -10,6 +10,7 @@ import { createDatabaseActivities } from '../../activities/database';
 import { createLifetimeActivities } from '../../activities/lifetime';
 import { createNodeActivities } from '../../activities/nodes';
 import { createPaymentActivities } from '../../activities/payments';
+import type { createReferralActivities } from '../../activities/referrals';
 import { createTelegramActivities } from '../../activities/telegram';
 import { ensureTestServer } from '../../infra/local/test-server';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
@@ -26,7 +27,8 @@ import { telegramQueueFor } from '../../workflows/telegram-queue';
 export type PurchaseQueueActivities = ReturnType<typeof createPaymentActivities> &
   ReturnType<typeof createDatabaseActivities> &
   ReturnType<typeof createNodeActivities> &
-  ReturnType<typeof createLifetimeActivities>;
+  ReturnType<typeof createLifetimeActivities> &
+  Pick<ReturnType<typeof createReferralActivities>, 'offerReferralReward'>;
 export type TelegramQueueActivities = ReturnType<typeof createTelegramActivities>;
 
 let env: Promise<TestWorkflowEnvironment> | undefined;
@@ -296,6 +298,7 @@ const KNOWN_PURCHASE_ACTIVITIES: (keyof PurchaseQueueActivities)[] = [
   'removeClient',
   'checkNodes',
   'scheduleLifetime',
+  'offerReferralReward',
 ];
 
 // biome-ignore lint/suspicious/noExplicitAny: an inert stand-in for any dependency object

@@ -98,6 +98,8 @@ describe('purchase workflow (unit, time-skipping)', function () {
           'scheduleLifetime',
           'notify',
           'observeKeyDelivered',
+          // A first payment offers the referrer's reward (none here: the user came without a referral).
+          'offerReferralReward',
         ],
       );
       assert.deepEqual(j.notifications(), ['activated']);
