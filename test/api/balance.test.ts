@@ -11,16 +11,7 @@ import type { PurchaseSystem } from '../support/system';
 import { signalProviderState } from '../support/webhook';
 import { insertUser, uniqueTelegramId } from './fixtures';
 import { type ApiHarness, startApiOnSystem } from './harness';
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { waitFor } from '../support/wait-for-value';
 
 describe('api: the balance (ledger, card top-ups, paying from it)', function () {
   this.timeout(180_000);

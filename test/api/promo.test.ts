@@ -4,16 +4,7 @@ import { createYooKassaClient } from '../../infra/yookassa/client';
 import type { PurchaseSystem } from '../support/system';
 import { uniqueTelegramId } from './fixtures';
 import { ADMIN_TOKEN, type ApiHarness, METRICS_TOKEN, metricValue, startApiOnSystem } from './harness';
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { waitFor } from '../support/wait-for-value';
 
 describe('promo codes: discounts priced at payment creation, free days, limits under concurrency', function () {
   this.timeout(240_000);

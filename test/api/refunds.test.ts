@@ -10,16 +10,7 @@ import { signalProviderState } from '../support/webhook';
 import { httpGetViaSocks, startHttpTarget, startXrayClient, type XrayClient } from '../support/xray';
 import { insertUser, uniqueTelegramId } from './fixtures';
 import { ADMIN_TOKEN, type ApiHarness, startApiOnSystem } from './harness';
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { waitFor } from '../support/wait-for-value';
 
 describe('api: cancel with refund and admin refunds (real node, YooKassa emulator)', function () {
   this.timeout(240_000);

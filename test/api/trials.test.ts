@@ -3,16 +3,7 @@ import type { PurchaseSystem } from '../support/system';
 import { trialWorkflowId } from '../../workflows/trial-messages';
 import { uniqueTelegramId } from './fixtures';
 import { ADMIN_TOKEN, type ApiHarness, startApiOnSystem } from './harness';
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { waitFor } from '../support/wait-for-value';
 
 describe('trials: one free access per Telegram user, on a real node, with its own lifetime', function () {
   this.timeout(180_000);
