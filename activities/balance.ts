@@ -84,7 +84,7 @@ export function createBalanceActivities({ orm, logger }: BalanceDeps) {
           `select user_id, amount, currency, purpose, status from payments where id = ? for update`,
           [paymentId],
         );
-        if (!p || p.purpose !== 'topup')
+        if (p?.purpose !== 'topup')
           throw ApplicationFailure.nonRetryable(
             `payment ${paymentId} is not a top-up`,
             Failure.PaymentNotFound,

@@ -92,7 +92,7 @@ export function createRefundActivities({ orm, yookassa, telegram, logger }: Refu
           [subscriptionId],
         );
         if (done) return { ...(done.data as CancelPlan), canceled: true };
-        if (!sub || sub.status !== 'active') return { canceled: false, refunds: [], refundedAmount: '0.00' };
+        if (sub?.status !== 'active') return { canceled: false, refunds: [], refundedAmount: '0.00' };
         const planned = planCancelRefunds(
           await paidPeriods(q, subscriptionId, refundWindowMs),
           Number(sub.remaining),

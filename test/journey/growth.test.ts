@@ -19,7 +19,14 @@ describe('journey: a free trial on /start and a promo code on the purchase path'
     assert.match(textOf(offer), /Try it free: 3 days/);
     assert.deepEqual(
       buttonsOf(offer).map((b) => b.text),
-      ['🎁 Try for free', '💳 Plans', '🔑 My subscription', '🎁 Invite a friend', '📲 Setup guide', '💬 Support'],
+      [
+        '🎁 Try for free',
+        '💳 Plans',
+        '🔑 My subscription',
+        '🎁 Invite a friend',
+        '📲 Setup guide',
+        '💬 Support',
+      ],
     );
     const since = j.mark();
     await u.tap('🎁 Try for free', { text: /Your trial runs until/ });
