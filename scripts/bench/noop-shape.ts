@@ -16,7 +16,7 @@ import {
   paymentNoticeSignal,
 } from '../../workflows/purchase-messages';
 import { telegramQueueFor } from '../../workflows/telegram-queue';
-import type { PurchaseSystem } from '../../test/support/system';
+import type { PurchaseSystem } from '../../infra/local/system';
 import { pool } from './stats';
 
 let bundle: Promise<string> | undefined;
