@@ -18,6 +18,7 @@ import {
   type PaymentLink,
   type Provider,
   type PurchaseInput,
+  PURCHASE_WORKFLOW_TYPE,
   paymentLinkUpdate,
   purchaseWorkflowId,
 } from '../../workflows/purchase-messages';
@@ -214,7 +215,7 @@ export class PurchaseSystem {
       nodeWaitLimitMs: this.options.nodeWaitLimitMs ?? 20_000,
       ...overrides,
     };
-    const start = new WithStartWorkflowOperation('purchaseWorkflow', {
+    const start = new WithStartWorkflowOperation(PURCHASE_WORKFLOW_TYPE, {
       workflowId: purchaseWorkflowId(paymentId),
       taskQueue: this.queue,
       args: [input],

@@ -1,5 +1,6 @@
-// Contracts point one way (issue 11): production code never reaches into test/, and activities never import a
-// workflow body or the bot. Reads the sources as text, so it runs in milliseconds in the fast layer.
+// Contracts point one way (issue 11): production code never reaches into test/, activities never import a
+// workflow body or the bot, and a workflow type is named by string only where workflows/ defines it.
+// Reads the sources as text, so it runs in milliseconds in the fast layer.
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,6 +47,13 @@ function violations(dirs: string[], isForbidden: (file: string, target: string) 
   return out;
 }
 
+/** The source without its comment lines (a doc comment may show an example query naming a type). */
+const codeOnly = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
+    .join('\n');
+
 const underTest = (target: string) => target === 'test' || target.startsWith(`test${path.sep}`);
 
 /** The workflow bodies: what workflows/index.ts (the bundle entry) re-exports, plus the entry itself. */
@@ -91,5 +99,47 @@ describe('import boundaries', () => {
       ),
       [],
     );
+  });
+
+  it('workflow types are named by string only in workflows/ (*_WORKFLOW_TYPE), and each names a workflow', () => {
+    const typeLiteral = /['"`]([a-z][A-Za-z]*Workflow)['"`]/g;
+    const outside: string[] = [];
+    for (const dir of PRODUCTION_DIRS.filter((d) => d !== 'workflows'))
+      for (const file of sourceFiles(path.join(ROOT, dir)))
+        for (const m of codeOnly(fs.readFileSync(file, 'utf8')).matchAll(typeLiteral))
+          outside.push(`${path.relative(ROOT, file)}: ${m[1]}`);
+    assert.deepEqual(outside, [], "import the *_WORKFLOW_TYPE constant from the workflow's messages module");
+
+    const workflowSources = sourceFiles(path.join(ROOT, 'workflows')).map((f) => fs.readFileSync(f, 'utf8'));
+    const defined = new Set(
+      workflowSources.flatMap((t) =>
+        [...t.matchAll(/export async function (\w+Workflow)\(/g)].map((m) => m[1]),
+      ),
+    );
+    const constants = workflowSources.flatMap((t) =>
+      [...t.matchAll(/export const (\w+_WORKFLOW_TYPE) = '(\w+)'/g)].map((m) => [m[1], m[2]]),
+    );
+    assert.ok(constants.length >= 10, `found only ${constants.length} *_WORKFLOW_TYPE constants`);
+    assert.deepEqual(
+      constants.filter(([, type]) => !defined.has(type)).map(([name, type]) => `${name} = '${type}'`),
+      [],
+      'a *_WORKFLOW_TYPE constant names no exported workflow function',
+    );
+  });
+
+  it('failure types are named only in the catalogue (workflows/failures.ts), never as a string where thrown', () => {
+    // ApplicationFailure.nonRetryable(msg, 'Type'), ApplicationFailure.create({ type: 'Type' }) and
+    // type strings in the issue's grep ('XxxRejected', 'XxxMismatch', 'XxxUnavailable', 'XxxNotFound').
+    const literalType =
+      /nonRetryable\([^;]*?,\s*['"`]([A-Z]\w+)['"`]\s*\)|ApplicationFailure\.create\(\{[^}]*?\btype:\s*['"`]([A-Z]\w+)['"`]|['"`]([A-Z][A-Za-z]*(?:Rejected|Mismatch|Unavailable|NotFound))['"`]/g;
+    const catalogue = path.join(ROOT, 'workflows', 'failures.ts');
+    const found: string[] = [];
+    for (const dir of PRODUCTION_DIRS)
+      for (const file of sourceFiles(path.join(ROOT, dir))) {
+        if (file === catalogue) continue;
+        for (const m of codeOnly(fs.readFileSync(file, 'utf8')).matchAll(literalType))
+          found.push(`${path.relative(ROOT, file)}: ${m[1] ?? m[2] ?? m[3]}`);
+      }
+    assert.deepEqual(found, [], 'add the type to Failure in workflows/failures.ts and use Failure.X');
   });
 });
