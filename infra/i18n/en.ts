@@ -290,6 +290,11 @@ export const en: Messages = {
       `🎁 Your trial runs until ${date(end)}. The key and QR code follow in the next message.`,
     trialUsed: 'The free trial has been used already: there is one per user. Choose a plan to continue.',
     trialsOff: 'The free trial is not available right now.',
+    trialReminder: (p) =>
+      `⏰ Your free trial ends in ${timeLeft(p.hoursLeft)} (${date(p.expiresAt)}). Pick a plan — one tap, and the same key keeps working:`,
+    trialEnded: '🔒 Your free trial has ended and VPN access is off. Pick a plan to continue:',
+    trialActive: (end) =>
+      `🎁 You are on the free trial until ${date(end)}. Buy a plan any time: the key stays the same and the paid period is added to the trial's end.`,
     promoButton: '🎟 Promo code',
     promoAsk: '🎟 Send your promo code as a reply to this message.',
     promoDaysAdded: (days) =>

@@ -39,6 +39,9 @@ describe('journey: a free trial on /start and a promo code on the purchase path'
       buttonsOf(menu).map((b) => b.text),
       ['💳 Plans', '🔑 My subscription', '🎁 Invite a friend', '📲 Setup guide', '💬 Support'],
     );
+    // My subscription says the access is the trial, and that paying keeps the key.
+    const mine = await u.tap('🔑 My subscription', { text: /You are on the free trial until/ });
+    assert.match(textOf(mine), /the key stays the same/);
   });
 
   it('Plans → 🎟 Promo code → /promo CODE → plan → Card: the page asks for the discounted price', async () => {
