@@ -31,6 +31,21 @@ const referralSchema = z.object({
   bonus_days_earned: z.number(),
 });
 const giftClaimSchema = z.object({ subscription_id: z.string(), end_date: z.string() });
+const myGiftsSchema = z.object({
+  gifts: z.array(
+    z
+      .object({
+        tariff_name: z.string(),
+        status: z.string(),
+        claim_until: z.string(),
+        claimed_at: z.string().nullish(),
+        start_parameter: z.string().nullish(),
+        link: z.string().nullish(),
+      })
+      .passthrough(),
+  ),
+});
+export type MyGift = z.infer<typeof myGiftsSchema>['gifts'][number];
 
 export class ApiUnavailableError extends Error {
   constructor(
@@ -135,6 +150,9 @@ export function createApiClient(config: ApiClientConfig) {
       request(registeredSchema, 'POST', '/api/v1/users/register', { body: input }),
     referral: (telegramId: number) =>
       request(referralSchema, 'GET', `/api/v1/users/${id(telegramId)}/referral`),
+    /** The gifts this user bought, newest first, with the link while claimable. */
+    myGifts: (telegramId: number) =>
+      request(myGiftsSchema, 'GET', `/api/v1/users/${id(telegramId)}/gifts`).then((b) => b.gifts),
     /** 200 the access; ApiRequestError 409 gift_claimed / own_gift, 410 gift_expired, 404 gift_not_found. */
     claimGift: (code: string, telegramId: number) =>
       request(giftClaimSchema, 'POST', `/api/v1/gifts/${id(code)}/claim`, {

@@ -263,6 +263,19 @@ export const en: Messages = {
     giftOwn: '🙂 This is your own gift — forward the link to the person you give it to.',
     giftExpired: '⌛ This gift can no longer be claimed: its time ran out.',
     giftUnknown: '😕 Gift not found. Please check the link.',
+    myGiftsButton: '🎁 My gifts',
+    myGiftsEmpty: 'You have not given any gifts yet. Choose a plan and tap “🎁 Buy as a gift”.',
+    myGiftsTitle: (n) => `<b>Your gifts</b> (${n})`,
+    myGift: (g) => {
+      const states: Record<string, string> = {
+        unclaimed: `not claimed yet, until ${date(g.claimUntil)}`,
+        claimed: `claimed${g.claimedAt ? ` ${date(g.claimedAt)}` : ''}`,
+        refunding: 'not claimed: the refund is on its way',
+        refunded: 'not claimed: refunded',
+      };
+      const link = g.link ? `\n  <code>${h(g.link)}</code>` : '';
+      return `• ${h(g.tariffName)} — ${states[g.status] ?? h(g.status)}${link}`;
+    },
   },
   balance: {
     toppedUp: (p) =>

@@ -283,6 +283,25 @@ export const ru = {
     giftOwn: '🙂 Это ваш собственный подарок — перешлите ссылку тому, кому дарите.',
     giftExpired: '⌛ Срок активации этого подарка истёк.',
     giftUnknown: '😕 Подарок не найден. Проверьте ссылку.',
+    myGiftsButton: '🎁 Мои подарки',
+    myGiftsEmpty: 'Вы ещё не дарили подписку. Выберите тариф и нажмите «🎁 Купить в подарок».',
+    myGiftsTitle: (n: number) => `<b>Ваши подарки</b> (${n})`,
+    myGift: (g: {
+      tariffName: string;
+      status: string;
+      claimUntil: string;
+      claimedAt?: string | null;
+      link?: string | null;
+    }) => {
+      const states: Record<string, string> = {
+        unclaimed: `ещё не получен, до ${date(g.claimUntil)}`,
+        claimed: `получен${g.claimedAt ? ` ${date(g.claimedAt)}` : ''}`,
+        refunding: 'не получен: деньги возвращаются',
+        refunded: 'не получен: деньги возвращены',
+      };
+      const link = g.link ? `\n  <code>${h(g.link)}</code>` : '';
+      return `• ${h(g.tariffName)} — ${states[g.status] ?? h(g.status)}${link}`;
+    },
   },
   /** The user's balance (revenue): its screen, its top-up and the message after one. */
   balance: {
