@@ -46,6 +46,23 @@ const myGiftsSchema = z.object({
   ),
 });
 export type MyGift = z.infer<typeof myGiftsSchema>['gifts'][number];
+const promoCodeSchema = z
+  .object({
+    code: z.string(),
+    kind: z.string(),
+    value: z.string(),
+    max_uses: z.number().nullish(),
+    is_active: z.boolean(),
+    stats: z.object({
+      activations: z.number(),
+      users: z.number(),
+      revenue: z.string(),
+      revenue_stars: z.number(),
+      discount_given: z.string(),
+    }),
+  })
+  .passthrough();
+export type PromoCodeStats = z.infer<typeof promoCodeSchema>;
 
 export class ApiUnavailableError extends Error {
   constructor(
@@ -246,6 +263,11 @@ export function createApiClient(config: ApiClientConfig) {
           notFoundAsNull: true,
         }),
       nodes: () => request(z.unknown(), 'GET', '/api/v1/admin/nodes', { admin: true }).then(listOf('nodes')),
+      /** Promo codes with their stats (activations, users, revenue). */
+      promoCodes: () =>
+        request(z.object({ codes: z.array(promoCodeSchema) }), 'GET', '/api/v1/admin/promo-codes', {
+          admin: true,
+        }).then((b) => b.codes),
     },
   };
 }

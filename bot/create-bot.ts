@@ -11,6 +11,7 @@ import { askPromo, registerGrowth, startTrial } from './handlers/growth';
 import { registerPayments, retryPayment } from './handlers/payments';
 import { showReferral } from './handlers/referral-gift';
 import { showMyGifts } from './handlers/my-gifts';
+import { registerAdminPromo } from './handlers/admin-promo';
 import { registerStart, showMenu } from './handlers/start';
 import { showSubscription } from './handlers/subscription';
 import { registerSupport, showSupport } from './handlers/support';
@@ -103,6 +104,7 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
   registerStart(bot, deps);
   registerSupport(bot, deps);
   registerAdmin(bot, deps);
+  registerAdminPromo(bot, deps);
   registerPayments(bot, deps);
   registerGrowth(bot, deps);
 

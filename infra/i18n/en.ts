@@ -303,6 +303,12 @@ export const en: Messages = {
       `🎁 Your trial runs until ${date(end)}. The key and QR code follow in the next message.`,
     trialUsed: 'The free trial has been used already: there is one per user. Choose a plan to continue.',
     trialsOff: 'The free trial is not available right now.',
+    adminCodesTitle: (n) => `<b>🎟 Promo codes</b> (${n})`,
+    adminNoCodes: 'No promo codes yet. Create one with POST /api/v1/admin/promo-codes.',
+    adminCodeLine: (c) =>
+      `<code>${h(c.code)}</code> · ${c.kind === 'percent' ? `${Number(c.value)} %` : c.kind === 'amount' ? `${c.value} RUB off` : `+${Number(c.value)} days`}${c.active ? '' : ' · off'}\n` +
+      `Activations: ${c.activations}${c.maxUses ? ` / ${c.maxUses}` : ''} · users: ${c.users}\n` +
+      `Revenue: ${c.revenue} RUB${c.revenueStars ? ` + ${c.revenueStars} ⭐` : ''} · discount given: ${c.discount} RUB`,
     trialReminder: (p) =>
       `⏰ Your free trial ends in ${timeLeft(p.hoursLeft)} (${date(p.expiresAt)}). Pick a plan — one tap, and the same key keeps working:`,
     trialEnded: '🔒 Your free trial has ended and VPN access is off. Pick a plan to continue:',

@@ -332,6 +332,23 @@ export const ru = {
       `🎁 Пробный период включён до ${date(end)}. Ключ и QR-код придут следующим сообщением.`,
     trialUsed: 'Пробный период уже был использован: он даётся один раз. Выберите тариф, чтобы продолжить.',
     trialsOff: 'Пробный период сейчас недоступен.',
+    adminCodesTitle: (n: number) => `<b>🎟 Промокоды</b> (${n})`,
+    adminNoCodes: 'Промокодов пока нет. Создайте через POST /api/v1/admin/promo-codes.',
+    adminCodeLine: (c: {
+      code: string;
+      kind: string;
+      value: string;
+      activations: number;
+      maxUses: number | null;
+      users: number;
+      revenue: string;
+      revenueStars: number;
+      discount: string;
+      active: boolean;
+    }) =>
+      `<code>${h(c.code)}</code> · ${c.kind === 'percent' ? `${Number(c.value)} %` : c.kind === 'amount' ? `скидка ${c.value} ₽` : `+${Number(c.value)} дн.`}${c.active ? '' : ' · выключен'}\n` +
+      `Активаций: ${c.activations}${c.maxUses ? ` / ${c.maxUses}` : ''} · пользователей: ${c.users}\n` +
+      `Выручка: ${c.revenue} ₽${c.revenueStars ? ` + ${c.revenueStars} ⭐` : ''} · скидок дано: ${c.discount} ₽`,
     trialReminder: (p: { hoursLeft: number; expiresAt: Date | string }) =>
       `⏰ Пробный период закончится через ${timeLeft(p.hoursLeft)} (${date(p.expiresAt)}). Выберите тариф — одно нажатие, и тот же ключ продолжит работать:`,
     trialEnded: '🔒 Пробный период закончился, доступ к VPN отключён. Выберите тариф, чтобы продолжить:',
