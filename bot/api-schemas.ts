@@ -52,6 +52,9 @@ export const statusSchema = z
     end_date: z.string().nullish(),
     auto_renewal: z.boolean().nullish(),
     last_payment_status: z.string().nullish(),
+    traffic_used_bytes: z.number().nullish(),
+    traffic_limit_bytes: z.number().nullish(),
+    suspended: z.boolean().nullish(),
   })
   .passthrough();
 
