@@ -43,8 +43,8 @@ export function counterDelta(
 }
 
 /**
- * Adds a node's per-client totals to the accesses they belong to, idempotently: the node's cursors are
- * locked, the deltas computed, the cursors moved and the usage added in ONE transaction. A retried or
+ * Adds a node's per-client totals to the accesses they belong to, idempotently: the node is locked
+ * (advisory, per node), the deltas computed, the cursors moved and the usage added in ONE transaction. A retried or
  * duplicated call with the same totals adds nothing; a lost answer's bytes arrive with the next one.
  * A client email is an access's own key (subscriptions.client_email) or one of its devices.
  */
@@ -56,10 +56,11 @@ export async function applyNodeCounters(
   return orm.em.fork().transactional(async (em) => {
     const ctx = em.getTransactionContext();
     const q = (sql: string, params: unknown[] = []) => em.getConnection().execute(sql, params, 'all', ctx);
-    const rows = await q(
-      `select email, epoch, uplink, downlink from traffic_cursors where node_id = ? for update`,
-      [nodeId],
-    );
+    // One collection per node at a time (a row lock cannot cover a client's first, not yet inserted cursor).
+    await q(`select pg_advisory_xact_lock(hashtext('traffic:' || ?))`, [nodeId]);
+    const rows = await q(`select email, epoch, uplink, downlink from traffic_cursors where node_id = ?`, [
+      nodeId,
+    ]);
     const cursors = new Map<string, Cursor>(
       rows.map((r) => [
         String(r.email),
