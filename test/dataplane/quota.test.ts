@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createNodeActivities } from '../../activities/nodes';
 import { loadAccess } from '../../infra/access';
 import type { PurchaseResult } from '../../workflows/purchase';
 import { startAgent } from '../support/agent';
@@ -108,6 +110,12 @@ describe('traffic quota on a real node: 1 MiB, suspended, told once, reset and p
     assert.match(keyboard, /Upgrade the plan/);
     assert.ok((await usage()).used >= MiB);
     assert.deepEqual(await sys.nodeClients(), [], 'its key is off the node');
+    // The desired state agrees: a reconcile round does not put it back, and one put back by hand goes at once.
+    const nodes = createNodeActivities({ orm: sys.orm });
+    assert.equal((await nodes.reconcileNode({ nodeId: sys.nodeId! })).added, 0);
+    await sys.agent!.call('PUT', `/clients/${subscriptionId}`, { uuid: randomUUID() });
+    assert.equal((await nodes.reconcileNode({ nodeId: sys.nodeId! })).removed, 1);
+    assert.deepEqual(await sys.nodeClients(), []);
 
     // More rounds change nothing: told once, still off.
     const rounds = sys.telegram.calls().length;

@@ -62,6 +62,10 @@ export interface FakeApi {
       vless_url: string;
       subscription_url: string;
       qr_png_base64: string;
+      /** Quota fields of the status (the real API's defaults: 0, unlimited, not suspended). */
+      traffic_used_bytes?: number;
+      traffic_limit_bytes?: number | null;
+      suspended?: boolean;
     }
   >;
   calls(route?: string): FakeApiCall[];
