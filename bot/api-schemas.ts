@@ -15,6 +15,8 @@ export const tariffSchema = z
     currency: z.string(),
     duration_days: z.number(),
     star_price: z.number().int().positive().nullish(),
+    kind: z.enum(['subscription', 'traffic_pack']).nullish(),
+    traffic_pack_bytes: z.number().nullish(),
   })
   .passthrough();
 

@@ -8,6 +8,10 @@ export interface QuotaTexts {
   usage: (p: { used: string; allowance: string | null; suspended: boolean }) => string;
   buyPack: string;
   upgrade: string;
+  /** payments/create said 409 no_active_subscription. */
+  packNeedsAccess: string;
+  /** A traffic pack in the catalog and on its payment screen. */
+  pack: (p: { name: string; size: string; price: string; currency: string }) => string;
 }
 
 /** 1536 → "1.5 KB"; 1048576 → "1 MB"; binary units, one decimal at most. */
@@ -35,6 +39,8 @@ export const quotaEn: QuotaTexts = {
     (suspended ? '\n⛔ Used up: access is paused until the reset or a traffic pack.' : ''),
   buyPack: '➕ Buy a traffic pack',
   upgrade: '⬆️ Upgrade the plan',
+  packNeedsAccess: 'A traffic pack adds traffic to an active subscription. Choose a plan first.',
+  pack: ({ name, size, price, currency }) => `➕ ${name}: +${size} this period — ${price} ${currency}`,
 };
 
 export const quotaRu: QuotaTexts = {
@@ -49,6 +55,8 @@ export const quotaRu: QuotaTexts = {
     (suspended ? '\n⛔ Закончился: доступ приостановлен до сброса или покупки пакета.' : ''),
   buyPack: '➕ Купить пакет трафика',
   upgrade: '⬆️ Тариф побольше',
+  packNeedsAccess: 'Пакет трафика добавляется к действующей подписке. Сначала выберите тариф.',
+  pack: ({ name, size, price, currency }) => `➕ ${name}: +${size} на этот период — ${price} ${currency}`,
 };
 
 export function quotaTexts(lang: string | null | undefined): { m: QuotaTexts; lang: 'en' | 'ru' } {

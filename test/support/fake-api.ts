@@ -17,6 +17,8 @@ export interface FakeTariff {
   currency: string;
   duration_days: number;
   star_price?: number | null;
+  kind?: 'subscription' | 'traffic_pack';
+  traffic_pack_bytes?: number | null;
 }
 
 export interface FakePayment {
