@@ -1,4 +1,4 @@
-import { continueAsNew, sleep } from '@temporalio/workflow';
+import { continueAsNew, sleep, workflowInfo } from '@temporalio/workflow';
 import { quotaNodes, quotaRound, quotaTelegram } from './activity-options';
 import { Failure } from './failures';
 
@@ -24,25 +24,36 @@ export async function quotaCheckWorkflow(input: QuotaCheckInput): Promise<void> 
   for (let round = 0; round < ROUNDS_BEFORE_CONTINUE; round++) {
     await quotaRound.collectUsage().catch(() => undefined);
     const result = await quotaRound.enforceQuota().catch(() => undefined);
-    for (const n of result?.pending ?? []) {
-      if (n.kind === 'traffic_exhausted')
-        await quotaNodes.cutOffAccess({ subscriptionId: n.subscriptionId }).catch(() => undefined);
-      else await quotaNodes.restoreAccess({ subscriptionId: n.subscriptionId }).catch(() => undefined);
-      const told = await quotaTelegram()
-        .notify({
-          kind: n.kind,
-          telegramId: n.telegramId,
-          language: n.language,
-          subscriptionId: n.subscriptionId,
-          noticeId: n.id,
-        })
-        .then(
-          () => true,
-          (err) => FINAL_TELEGRAM.includes((err as { cause?: { type?: string } }).cause?.type ?? ''),
-        );
-      if (told) await quotaRound.markNoticeDone({ id: n.id }).catch(() => undefined);
-    }
+    const pending = result?.pending ?? [];
+    // Nodes first (the tunnel stops before the user reads why), every access at once; then the messages,
+    // at once too (the telegram queue paces them), so one slow Telegram call holds up no other notice.
+    await Promise.all(
+      pending.map((n) =>
+        (n.kind === 'traffic_exhausted'
+          ? quotaNodes.cutOffAccess({ subscriptionId: n.subscriptionId })
+          : quotaNodes.restoreAccess({ subscriptionId: n.subscriptionId })
+        ).catch(() => undefined),
+      ),
+    );
+    await Promise.all(
+      pending.map(async (n) => {
+        const told = await quotaTelegram()
+          .notify({
+            kind: n.kind,
+            telegramId: n.telegramId,
+            language: n.language,
+            subscriptionId: n.subscriptionId,
+            noticeId: n.id,
+          })
+          .then(
+            () => true,
+            (err) => FINAL_TELEGRAM.includes((err as { cause?: { type?: string } }).cause?.type ?? ''),
+          );
+        if (told) await quotaRound.markNoticeDone({ id: n.id }).catch(() => undefined);
+      }),
+    );
     await sleep(input.intervalMs);
+    if (workflowInfo().continueAsNewSuggested) break; // a big round of notices: keep the history short
   }
   await continueAsNew<typeof quotaCheckWorkflow>(input);
 }
