@@ -148,7 +148,7 @@ export function createQuotaActivities({ orm, logger, driverFor, secrets: given }
     /** Puts an active, unsuspended access's clients back on its node. Idempotent; retried on failure. */
     async restoreAccess({ subscriptionId }: { subscriptionId: string }): Promise<{ restored: number }> {
       const c = await clientsOf(subscriptionId);
-      if (!c || c.s.status !== 'active' || c.s.suspended_at !== null) return { restored: 0 };
+      if (c?.s.status !== 'active' || c.s.suspended_at !== null) return { restored: 0 };
       const [row] = await nodesById([String(c.s.node_id)]);
       if (!row) return { restored: 0 };
       const d = driverOf(row);

@@ -23,7 +23,7 @@ export async function addTrafficPack(orm: MikroORM, paymentId: string): Promise<
          join tariffs t on t.id = p.tariff_id where p.id = ? for update of p`,
       [paymentId],
     );
-    if (!p || p.purpose !== 'traffic_pack' || p.kind !== 'traffic_pack')
+    if (p?.purpose !== 'traffic_pack' || p.kind !== 'traffic_pack')
       return { added: false, reason: 'not_a_pack' };
     const bytes = Number(p.traffic_pack_bytes);
     const [done] = await q(
