@@ -8,6 +8,7 @@ import {
   createNodeDriver,
 } from '../infra/nodes';
 import { agedStrays, deviceEmailsOf, knownUnwanted, wantedClients } from '../infra/nodes/desired-state';
+import { collectNodeUsage } from '../infra/quota/usage';
 import { mapNodeSecrets, type NodeSecrets, nodeSecretsFromEnv } from '../infra/nodes/secrets';
 import { Failure } from '../workflows/failures';
 
@@ -39,10 +40,10 @@ export const DEFAULT_NODE_CHECK_TIMEOUT_MS = 10_000;
 /** Nodes checked at the same time in one round. */
 export const NODE_CHECK_CONCURRENCY = 16;
 
-const NODE_COLUMNS = `id, driver, agent_url as "agentUrl", agent_token as "agentToken", agent_cert_sha256 as "agentCertSha256", ssh`;
+export const NODE_COLUMNS = `id, driver, agent_url as "agentUrl", agent_token as "agentToken", agent_cert_sha256 as "agentCertSha256", ssh`;
 
 /** A stored row with its secrets decrypted: what a driver needs. */
-function connectionOf(row: Record<string, unknown>, secrets: NodeSecrets): NodeConnection {
+export function connectionOf(row: Record<string, unknown>, secrets: NodeSecrets): NodeConnection {
   const opened = mapNodeSecrets(
     { agent_token: row.agentToken as string | null, ssh: row.ssh as Record<string, unknown> | null },
     (value, field) => secrets.open(value, field),
@@ -111,16 +112,9 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: gi
     }
   }
 
-  /** The node's cumulative per-user bytes (the agent persists them) feed /sub's subscription-userinfo. */
-  async function recordTraffic(d: NodeDriver): Promise<void> {
-    const totals = await d.stats(false).catch(() => []);
-    for (const t of totals) {
-      await orm.em.getConnection().execute(
-        `update subscriptions set upload_bytes = greatest(upload_bytes, ?), download_bytes = greatest(download_bytes, ?)
-          where client_email = ?`,
-        [t.uplink, t.downlink, t.email],
-      );
-    }
+  /** The node's per-user totals, taken as deltas past our cursor (infra/quota/usage.ts): never twice. */
+  async function recordTraffic(d: NodeDriver, nodeId: string): Promise<void> {
+    await collectNodeUsage(orm, nodeId, d).catch(() => undefined);
   }
 
   /** Permanent node errors stop retries; transient ones are retried by the activity's policy. */
@@ -236,7 +230,7 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: gi
         const health = await d.health();
         if (!health.ok) throw new Error('xray is not reachable on the node');
         const clients = await d.listClients();
-        await recordTraffic(d);
+        await recordTraffic(d, String(row.id));
         return clients.length;
       };
 

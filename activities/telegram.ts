@@ -16,6 +16,7 @@ import { Failure } from '../workflows/failures';
 import type { Notification } from '../workflows/notification-messages';
 import { composeReferralGift } from './gifts';
 import { isUnpaidTrial, paidTariffButtons } from './trial-offer';
+import { composeQuotaNotice } from './quota-notices';
 
 export interface TelegramDeps {
   orm: MikroORM;
@@ -31,7 +32,7 @@ export type { Notification };
 
 /** One row per message in `notifications`: the same key is never sent twice. */
 export function dedupeKey(n: Notification): string {
-  const base = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}`;
+  const base = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}${n.noticeId ? `:${n.noticeId}` : ''}`;
   const key = n.resendId ? `${base}:resend:${n.resendId}` : base;
   // Reminders queued before the offset was part of the key keep their old key (and their dedupe).
   return n.kind === 'reminder' && n.remindBeforeMs !== undefined ? `${key}:${n.remindBeforeMs}` : key;
@@ -119,6 +120,10 @@ export function createTelegramActivities({
         const [p] = await sql().execute(`select amount, currency from payments where id = ?`, [n.paymentId]);
         return { text: m.notifications.refundDone({ amount: p?.amount ?? '', currency: p?.currency ?? '' }) };
       }
+      case 'traffic_exhausted':
+      case 'traffic_restored':
+      case 'traffic_pack_added':
+        return composeQuotaNotice(orm, { ...n, kind: n.kind });
       case 'gift_link':
       case 'gift_claimed':
       case 'referral_bonus':

@@ -1,4 +1,5 @@
-import type { Messages } from '../infra/i18n';
+import { type Messages, t } from '../infra/i18n';
+import { quotaEn, quotaRu } from '../infra/i18n/quota';
 import { ApiRequestError, ApiUnavailableError } from './api-client';
 
 /** The `error` code of a refusal body such as `{"error":"purchase_limit"}`. */
@@ -12,6 +13,7 @@ function errorCode(body: unknown): string | undefined {
  * null for anything else (the caller rethrows, and bot.catch apologises).
  * - 429 purchase_limit: too many open payments (finish or wait); any other 429: per-user rate limit.
  * - 409 location_mismatch: an access in another location is active, so this tariff cannot extend it.
+ * - 409 no_active_subscription: a traffic pack needs an active access to add to.
  * - 503: the payment provider is down or its circuit is open (the API fails fast).
  */
 export function purchaseRefusalText(err: unknown, m: Messages): string | null {
@@ -20,6 +22,8 @@ export function purchaseRefusalText(err: unknown, m: Messages): string | null {
   const code = errorCode(err.body);
   if (err.status === 429) return code === 'purchase_limit' ? m.errors.purchaseLimit : m.errors.rateLimited;
   if (err.status === 409 && code === 'location_mismatch') return m.errors.locationMismatch;
+  if (err.status === 409 && code === 'no_active_subscription')
+    return (m === t('en') ? quotaEn : quotaRu).packNeedsAccess;
   return null;
 }
 

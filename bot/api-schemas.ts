@@ -15,6 +15,8 @@ export const tariffSchema = z
     currency: z.string(),
     duration_days: z.number(),
     star_price: z.number().int().positive().nullish(),
+    kind: z.enum(['subscription', 'traffic_pack']).nullish(),
+    traffic_pack_bytes: z.number().nullish(),
   })
   .passthrough();
 
@@ -53,6 +55,9 @@ export const statusSchema = z
     auto_renewal: z.boolean().nullish(),
     last_payment_status: z.string().nullish(),
     trial: z.object({ state: z.string(), end_date: z.string().nullish() }).passthrough().nullish(),
+    traffic_used_bytes: z.number().nullish(),
+    traffic_limit_bytes: z.number().nullish(),
+    suspended: z.boolean().nullish(),
   })
   .passthrough();
 

@@ -7,7 +7,9 @@ import { buildVlessLink } from './xray/link';
 export const ACCESS_SELECT = `
   select s.id, s.status, s.expires_at, s.client_uuid, s.subscription_token, s.upload_bytes, s.download_bytes,
          u.telegram_id, t.name as tariff_name, n.name as node_name, n.host, n.port,
-         n.reality_public_key, n.reality_short_id, n.reality_server_name
+         n.reality_public_key, n.reality_short_id, n.reality_server_name,
+         s.period_upload_bytes, s.period_download_bytes, s.traffic_extra_bytes, s.suspended_at,
+         t.traffic_limit_bytes
     from subscriptions s
     join users u on u.id = s.user_id
     join tariffs t on t.id = s.tariff_id

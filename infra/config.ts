@@ -65,6 +65,8 @@ const schema = z.object({
   WORKFLOW_BUNDLE_PATH: optional,
   WORKER_METRICS_PORT: port.default(9464),
   NODE_HEALTH_INTERVAL: duration.default('30s'),
+  // Traffic quota (workflows/quota.ts): how often usage is collected and limits enforced.
+  QUOTA_CHECK_INTERVAL: duration.default('1m'),
   // Devices (api/devices.ts): true = /sub serves keys only to apps that send x-hwid (one device each).
   DEVICE_HWID_REQUIRED: z
     .enum(['true', 'false', '1', '0'])

@@ -9,6 +9,7 @@ import { createFreeAccessActivities } from '../activities/free-access';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
 import { createPaymentActivities } from '../activities/payments';
+import { createQuotaActivities } from '../activities/quota';
 import { createGiftActivities } from '../activities/gifts';
 import { createGrantActivities, createReferralActivities } from '../activities/referrals';
 import { createRefundActivities } from '../activities/refunds';
@@ -79,6 +80,7 @@ function purchaseActivityMap(d: WorkerDeps) {
     }),
     ...createAdminActivities({ orm: d.orm, temporal: d.temporal }),
     ...createBroadcastActivities({ orm: d.orm, logger: d.logger }),
+    ...createQuotaActivities({ orm: d.orm, logger: d.logger, driverFor: d.driverFor }),
   };
 }
 

@@ -11,6 +11,7 @@ import { connectClient, connectWorker, registerSearchAttributes } from '../infra
 import { breakerSettingsFrom, createBreakers, watchOutcomes } from '../infra/circuit-breaker';
 import { yooKassaClientFromConfig } from '../infra/yookassa/from-config';
 import { NODE_HEALTH_WORKFLOW_TYPE, nodeHealthWorkflowId } from '../workflows/node-health';
+import { QUOTA_CHECK_WORKFLOW_TYPE, quotaCheckWorkflowId } from '../workflows/quota';
 import { telegramQueueFor } from '../workflows/telegram-queue';
 import { createWorkers } from './create-workers';
 import { startWorkerMetrics } from './metrics';
@@ -98,6 +99,13 @@ async function main(): Promise<void> {
     workflowId: nodeHealthWorkflowId(config.PURCHASES_TASK_QUEUE),
     taskQueue: config.PURCHASES_TASK_QUEUE,
     args: [{ intervalMs: config.NODE_HEALTH_INTERVAL, failuresToDown: 3 }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+  // The traffic quota check (`quota-check-<queue>`): one per deployment, like node-health.
+  await temporal.workflow.start(QUOTA_CHECK_WORKFLOW_TYPE, {
+    workflowId: quotaCheckWorkflowId(config.PURCHASES_TASK_QUEUE),
+    taskQueue: config.PURCHASES_TASK_QUEUE,
+    args: [{ intervalMs: config.QUOTA_CHECK_INTERVAL }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
   // Each node's desired-state reconcile (`reconcile-<node id>`); new nodes get theirs from the admin API.

@@ -8,6 +8,7 @@ import type { createGiftActivities } from '../activities/gifts';
 import type { createPaymentActivities } from '../activities/payments';
 import type { createGrantActivities, createReferralActivities } from '../activities/referrals';
 import type { createRefundActivities } from '../activities/refunds';
+import type { createQuotaActivities } from '../activities/quota';
 import type { createTelegramActivities } from '../activities/telegram';
 import { Failure } from './failures';
 import { telegramQueueFor } from './telegram-queue';
@@ -210,6 +211,38 @@ const telegramOptions: ActivityOptions = {
 export function telegram(): Pick<Telegram, 'notify'> {
   return proxyActivities<Pick<Telegram, 'notify'>>({
     ...telegramOptions,
+    taskQueue: telegramQueueFor(workflowInfo().taskQueue),
+  });
+}
+
+// Traffic quota (workflows/quota.ts, issue 12). One round's collection and enforcement: a few quick tries,
+// then the next round (QUOTA_CHECK_INTERVAL) tries again; nothing is lost meanwhile (cursors, outbox).
+type Quota = ReturnType<typeof createQuotaActivities>;
+export const quotaRound = proxyActivities<Pick<Quota, 'collectUsage' | 'enforceQuota' | 'markNoticeDone'>>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+// Taking a suspended access off its nodes / putting it back: a few tries; the reconcile finishes the rest.
+export const quotaNodes = proxyActivities<Pick<Quota, 'cutOffAccess' | 'restoreAccess'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+// A paid traffic pack: our own database, retried without a cap (like the other grants).
+export const trafficPacks = proxyActivities<Pick<Quota, 'addTrafficPack'>>({
+  startToCloseTimeout: '15s',
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: [Failure.PaymentNotFound],
+  },
+});
+
+/** Quota notices on the telegram queue with a short bound: an unsent notice is tried again next round. */
+export function quotaTelegram(): Pick<Telegram, 'notify'> {
+  return proxyActivities<Pick<Telegram, 'notify'>>({
+    ...telegramOptions,
+    scheduleToCloseTimeout: '2m',
     taskQueue: telegramQueueFor(workflowInfo().taskQueue),
   });
 }

@@ -13,7 +13,10 @@ export interface Notification {
     | 'expired'
     | 'refunded'
     | ReferralGiftKind
-    | 'balance_topped_up';
+    | 'balance_topped_up'
+    | 'traffic_exhausted'
+    | 'traffic_restored'
+    | 'traffic_pack_added';
   telegramId: string;
   language: string;
   paymentId?: string;
@@ -27,4 +30,6 @@ export interface Notification {
   /** balance_topped_up: what was credited and the balance after it. */
   amount?: string;
   balance?: string;
+  /** Quota notices (workflows/quota.ts): the quota_notices row, so each suspension/reset is told once. */
+  noticeId?: string;
 }

@@ -20,6 +20,7 @@ import { offerReferralReward, sellGift } from './gift-sale';
 import { placeClient, removeSpare, removeSpareInBackground } from './purchase/placement';
 import { checkStarClaims, listenForLateStars, refundStrayCharges } from './purchase/stars';
 import { acceptBalancePayment, creditTopUp, failureType } from './purchase/balance';
+import { sellTrafficPack } from './purchase/traffic-pack';
 import { accept, enterStage, errorMessage, newPurchase, notify, type Purchase } from './purchase/state';
 import {
   type PaymentNotice,
@@ -51,7 +52,8 @@ export interface PurchaseResult {
     | 'expired'
     | 'refunded'
     | 'not_created'
-    | 'topped_up';
+    | 'topped_up'
+    | 'traffic_pack_added';
   subscriptionId?: string;
   /** Gift purchases: the gift this payment bought. */
   giftId?: string;
@@ -305,6 +307,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   if (!p.settled) result = await expire(p, providerStillOpen);
   else if (p.settled.status === 'canceled') result = await cancel(p, p.settled);
   else if (input.purpose === 'topup') result = await creditTopUp(p);
+  else if (input.purpose === 'traffic_pack') result = await sellTrafficPack(p);
   else result = await grantAccess(p);
   // A referred user's first payment rewards the referrer (referral-<referee> workflow; once per referee).
   if (['granted', 'extended', 'gifted'].includes(result.outcome) && patched('referral-reward'))

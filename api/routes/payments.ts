@@ -6,6 +6,7 @@ import { refuseOtherLocation } from '../location-check';
 import { RETRY_AFTER } from '../openapi/document';
 import { requireProviderAvailable } from '../provider-gate';
 import { startTopUp, topUpFields } from '../balance-topup';
+import { trafficPackPurchase } from '../traffic-pack';
 import { priceWithPromo } from '../promo/pricing';
 import { admitAndStart, requestHash, setRetryAfter } from '../purchase-admission';
 import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
@@ -111,7 +112,8 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
             '`location_mismatch`: the user has an active access in another location (one access per user); ' +
             '`insufficient_balance`: provider `balance` and the balance does not cover the tariff; ' +
             "`idempotency_key_reused`: the key came with another body; `purchase_closed`: the key's purchase has finished; " +
-            'promo code refusals: `promo_used`, `promo_exhausted`, `promo_wrong_tariff`, `promo_first_purchase_only`',
+            'promo code refusals: `promo_used`, `promo_exhausted`, `promo_wrong_tariff`, `promo_first_purchase_only`; ' +
+            '`no_active_subscription`: a traffic pack (tariff kind `traffic_pack`) needs an active access to add to',
           schema: errorBody,
         },
         410: {
@@ -140,16 +142,18 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       }
       // `gift`: the buyer gets a gift link to forward instead of access (api/gifts.ts, workflows/gift.ts).
       const gift = body.purpose === 'gift';
-      if (body.purpose && body.purpose !== 'subscription' && !gift)
+      if (body.purpose && !['subscription', 'traffic_pack'].includes(body.purpose) && !gift)
         throw invalidField('purpose', `purpose "${body.purpose}" is not sold through this route`);
       const tariff = await requireActiveTariff(deps.orm, { id: body.tariff_id, slug: body.tariff_slug });
+      // A traffic pack adds bytes to the running access (api/traffic-pack.ts): 409 without one.
+      const pack = await trafficPackPurchase(deps.orm, user, tariff, body.purpose);
       // A gift is for someone else: the buyer's own access and its location do not matter.
-      if (!gift) await refuseOtherLocation(deps.orm, user, tariff);
+      if (!gift && !pack) await refuseOtherLocation(deps.orm, user, tariff);
       const { body: payment } = await admitAndStart(deps, {
         user,
         tariff,
         provider: body.provider,
-        purpose: gift ? 'gift' : undefined,
+        purpose: gift ? 'gift' : pack ? 'traffic_pack' : undefined,
         idempotencyKey,
         requestHash: idempotencyKey ? requestHash(body) : undefined,
         // A balance payment is settled at once: nothing open to reuse, each tap (key) is its own purchase.
@@ -190,7 +194,10 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         200: { description: 'New pending payment', schema: paymentCreated },
         403: { description: '`user_blocked`: an operator blocked this user', schema: errorBody },
         404: { description: 'Unknown payment, or its tariff is no longer on sale', schema: errorBody },
-        409: { description: '`location_mismatch`, as for create', schema: errorBody },
+        409: {
+          description: '`location_mismatch`, `no_active_subscription` (traffic packs), as for create',
+          schema: errorBody,
+        },
         429: limitDoc,
         503: {
           description:
@@ -215,13 +222,14 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       }
       const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
       const gift = old.purpose === 'gift';
-      if (!gift) await refuseOtherLocation(deps.orm, user, tariff);
+      const pack = await trafficPackPurchase(deps.orm, user, tariff, old.purpose);
+      if (!gift && !pack) await refuseOtherLocation(deps.orm, user, tariff);
       // An explicit retry asks for a new payment, but the per-user limits still apply.
       const { body } = await admitAndStart(deps, {
         user,
         tariff,
         provider: old.provider,
-        purpose: gift ? 'gift' : undefined,
+        purpose: gift ? 'gift' : pack ? 'traffic_pack' : undefined,
         reuseOpen: false,
         beforeStart: () => requireProviderAvailable(deps, old.provider),
       }).catch((err) => {

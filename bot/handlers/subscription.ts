@@ -1,5 +1,19 @@
 import { type Context, Input } from 'telegraf';
+import { langFor } from '../../infra/i18n';
+import { formatBytes, quotaTexts } from '../../infra/i18n/quota';
+import type { SubscriptionStatus } from '../api-schemas';
 import { type BotDeps, cb, extra, show, textsFor } from '../ui';
+
+/** "📊 Traffic: 1.2 GB of 50 GB" (the current quota period; "unlimited" without a limit). */
+function usageLine(ctx: Context, status: SubscriptionStatus): string {
+  const { m, lang } = quotaTexts(langFor(ctx.from?.language_code));
+  const limit = status.traffic_limit_bytes;
+  return m.usage({
+    used: formatBytes(status.traffic_used_bytes ?? 0, lang),
+    allowance: limit == null ? null : formatBytes(limit, lang),
+    suspended: status.suspended === true,
+  });
+}
 
 /** My subscription: the key, URL and QR when active; otherwise the last payment's fate and a Buy button. */
 export async function showSubscription(ctx: Context, deps: BotDeps): Promise<void> {
@@ -22,7 +36,7 @@ export async function showSubscription(ctx: Context, deps: BotDeps): Promise<voi
     const trial =
       status.trial?.state === 'active' && status.end_date ? m.growth.trialActive(status.end_date) : null;
     await ctx.reply(
-      trial ? `${text}\n\n${trial}` : text,
+      [text, trial, usageLine(ctx, status)].filter(Boolean).join('\n\n'),
       extra([
         // keep: this message holds the key, so its buttons open new messages instead of replacing it.
         [cb(m.buttons.renew, { type: 'renew', keep: true })],

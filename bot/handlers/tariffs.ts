@@ -1,4 +1,6 @@
 import type { Context } from 'telegraf';
+import { langFor } from '../../infra/i18n';
+import { formatBytes, quotaTexts } from '../../infra/i18n/quota';
 import { ApiRequestError, type Tariff } from '../api-client';
 import { purchaseRefusalText } from '../api-refusals';
 import { type BotDeps, cb, show, textsFor } from '../ui';
@@ -14,6 +16,17 @@ const tariffText = (t: Tariff) => ({
   currency: t.currency,
 });
 
+/** "➕ Pack 10 GB: +10 GB this period — 99 RUB" (payments/create sells it as purpose traffic_pack). */
+function packText(ctx: Context, t: Tariff): string {
+  const { m, lang } = quotaTexts(langFor(ctx.from?.language_code));
+  return m.pack({
+    name: t.name,
+    size: formatBytes(t.traffic_pack_bytes ?? 0, lang),
+    price: String(t.price),
+    currency: t.currency,
+  });
+}
+
 export async function showTariffs(
   ctx: Context,
   deps: BotDeps,
@@ -23,7 +36,13 @@ export async function showTariffs(
   const tariffs = await deps.api.listTariffs(ctx.from?.id);
   const back = [cb(m.buttons.menu, { type: 'menu' })];
   if (tariffs.length === 0) return show(ctx, m.tariffs.empty, [back]);
-  const rows = tariffs.map((t) => [cb(m.buttons.tariff(tariffText(t)), { type: 'tariff', tariffId: t.id })]);
+  // Plans first; traffic packs (they add bytes to a running access) below them, named as such.
+  const plans = tariffs.filter((t) => t.kind !== 'traffic_pack');
+  const packs = tariffs.filter((t) => t.kind === 'traffic_pack');
+  const rows = [
+    ...plans.map((t) => [cb(m.buttons.tariff(tariffText(t)), { type: 'tariff', tariffId: t.id })]),
+    ...packs.map((t) => [cb(packText(ctx, t), { type: 'tariff', tariffId: t.id })]),
+  ];
   const promo = [cb(m.growth.promoButton, { type: 'promo' })];
   await show(ctx, opts.renew ? m.tariffs.renewTitle : m.tariffs.title, [...rows, promo, back]);
 }
@@ -46,12 +65,14 @@ export async function showTariff(
   const tariff = await findTariff(ctx, deps, tariffId);
   if (!tariff) return;
   const m = textsFor(ctx);
+  const isPack = tariff.kind === 'traffic_pack';
   const rows = [[cb(m.buttons.payCard, { type: 'pay', method: 'card', tariffId, promo })]];
   if (tariff.star_price)
     rows.push([cb(m.buttons.payStars(tariff.star_price), { type: 'pay', method: 'stars', tariffId, promo })]);
-  rows.push([cb(m.referralGift.giftButton, { type: 'gift', tariffId })]);
+  // A pack adds to the buyer's own access: it cannot be gifted.
+  if (!isPack) rows.push([cb(m.referralGift.giftButton, { type: 'gift', tariffId })]);
   rows.push([cb(m.buttons.back, { type: 'tariffs' })]);
-  await show(ctx, m.tariffs.chooseMethod(tariffText(tariff)), rows);
+  await show(ctx, isPack ? packText(ctx, tariff) : m.tariffs.chooseMethod(tariffText(tariff)), rows);
 }
 
 export async function pay(

@@ -34,7 +34,8 @@ async function run(service: AgentService, args: string[]): Promise<{ out: unknow
       return { out: { clients: await service.listClients() }, code: 0 };
     case 'stats': {
       const reset = rest.includes('--reset');
-      return { out: { stats: await service.stats(reset), reset }, code: 0 };
+      const { epoch, stats } = await service.counters(reset);
+      return { out: { stats, reset, epoch }, code: 0 };
     }
     case 'health': {
       const h = await service.health();

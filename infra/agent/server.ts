@@ -74,7 +74,8 @@ export function createAgentApp(options: AgentAppOptions): express.Express {
 
   app.get('/stats', async (req, res) => {
     const reset = parseReset(req.query.reset);
-    res.json({ stats: await service.stats(reset), reset });
+    const { epoch, stats } = await service.counters(reset);
+    res.json({ stats, reset, epoch });
   });
 
   app.get('/health', async (_req, res) => {

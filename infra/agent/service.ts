@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { xrayVersion } from '../xray/binary';
 import { VISION_FLOW } from '../xray/link';
-import type { AgentState, AgentStore, Traffic } from './store';
+import { type AgentState, type AgentStore, newEpoch, type Traffic } from './store';
 import { type XrayApi, XrayError, type XrayUser } from './xray-api';
 
 /** Emails become Xray stat names ("user>>>EMAIL>>>traffic>>>uplink"), so ">" and spaces are out. */
@@ -86,7 +86,18 @@ export class AgentService {
    * inside one locked update, so bytes survive agent and Xray restarts and are never added twice.
    */
   stats(reset: boolean): Promise<UserTraffic[]> {
+    return this.counters(reset).then((c) => c.stats);
+  }
+
+  /**
+   * Monotonic per-email totals of this store's epoch (they only grow, until a reset or a wiped store
+   * starts a new epoch). The orchestrator keeps the last totals it took per node+email+epoch and adds
+   * only the difference, so a lost or repeated answer never counts a byte twice.
+   */
+  counters(reset: boolean): Promise<{ epoch: string; stats: UserTraffic[] }> {
     return this.o.store.update(async (state) => {
+      state.epoch ??= newEpoch();
+      const epoch = state.epoch;
       // If Xray is unreachable its counters stay in Xray and are harvested later: report what is stored.
       await this.harvestInto(state).catch((e) => {
         if (!(e instanceof XrayError && e.unavailable)) throw e;
@@ -94,8 +105,11 @@ export class AgentService {
       const out = Object.entries(state.traffic)
         .map(([email, t]) => ({ email, uplink: t.uplink, downlink: t.downlink }))
         .sort((a, b) => a.email.localeCompare(b.email));
-      if (reset) state.traffic = {};
-      return out;
+      if (reset) {
+        state.traffic = {};
+        state.epoch = newEpoch();
+      }
+      return { epoch, stats: out };
     });
   }
 

@@ -19,9 +19,17 @@ export interface AgentState {
   clients: Record<string, StoredClient>;
   /** Per-email totals harvested from Xray (whose counters reset on every Xray restart). */
   traffic: Record<string, Traffic>;
+  /**
+   * Names one run of the traffic totals: a new store (wiped, rebuilt node) or a reset starts a new epoch,
+   * so the orchestrator knows the totals restarted from zero (its cursor is per node, email and epoch).
+   */
+  epoch?: string;
 }
 
 const emptyState = (): AgentState => ({ version: 1, clients: {}, traffic: {} });
+
+/** A fresh traffic epoch id. */
+export const newEpoch = (): string => randomBytes(8).toString('hex');
 
 /**
  * Durable client list + traffic totals in AGENT_DATA_DIR/state.json. Writes go to a temp file that is
@@ -46,7 +54,12 @@ export class AgentStore {
       throw e;
     }
     const parsed = JSON.parse(text) as Partial<AgentState>;
-    return { version: 1, clients: parsed.clients ?? {}, traffic: parsed.traffic ?? {} };
+    return {
+      version: 1,
+      clients: parsed.clients ?? {},
+      traffic: parsed.traffic ?? {},
+      ...(parsed.epoch ? { epoch: parsed.epoch } : {}),
+    };
   }
 
   /**

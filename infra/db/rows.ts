@@ -118,6 +118,11 @@ export interface SubscriptionRow {
   upload_bytes: BigIntText;
   download_bytes: BigIntText;
   suspended_at: Date | null;
+  // The traffic quota's current period (migration 20261203030000).
+  period_upload_bytes: BigIntText;
+  period_download_bytes: BigIntText;
+  traffic_period: string | null;
+  traffic_extra_bytes: BigIntText;
   created_at: Date;
   updated_at: Date;
 }
@@ -212,8 +217,19 @@ export interface DeviceRow {
  */
 export type AccessRow = Pick<
   SubscriptionRow,
-  'id' | 'status' | 'expires_at' | 'client_uuid' | 'subscription_token' | 'upload_bytes' | 'download_bytes'
+  | 'id'
+  | 'status'
+  | 'expires_at'
+  | 'client_uuid'
+  | 'subscription_token'
+  | 'upload_bytes'
+  | 'download_bytes'
+  | 'period_upload_bytes'
+  | 'period_download_bytes'
+  | 'traffic_extra_bytes'
+  | 'suspended_at'
 > &
+  Pick<TariffRow, 'traffic_limit_bytes'> &
   Pick<UserRow, 'telegram_id'> &
   Pick<VpnNodeRow, 'host' | 'port' | 'reality_public_key' | 'reality_short_id' | 'reality_server_name'> & {
     tariff_name: string;

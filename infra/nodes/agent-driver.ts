@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { agentUrlProblem, normalizeCertFingerprint } from './agent-url';
-import { type NodeDriver, NodeRejectedError, NodeUnreachableError } from './driver';
+import { type NodeCounters, type NodeDriver, NodeRejectedError, NodeUnreachableError } from './driver';
 
 export interface AgentDriverOptions {
   nodeId?: string;
@@ -190,6 +190,14 @@ export class AgentDriver implements NodeDriver {
       `/stats?reset=${reset}`,
     );
     return r.stats;
+  }
+
+  async counters(): Promise<NodeCounters> {
+    const r = await this.request<{ epoch?: string; stats: NodeCounters['stats'] }>(
+      'GET',
+      '/stats?reset=false',
+    );
+    return { epoch: r.epoch ?? '', stats: r.stats };
   }
 
   async health(): Promise<{ ok: boolean; xrayVersion?: string; users: number }> {

@@ -5,7 +5,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
  * A node's real list is made equal to it by the reconcile (activities/nodes.ts reconcileNode).
  *
  * Wanted on a node: the own key of every active access there (email = subscription id) and every live
- * device of those accesses (email `dev-<device id>`), each with its own uuid.
+ * device of those accesses (email `dev-<device id>`), each with its own uuid. A suspended access (its
+ * traffic is used up, infra/quota/enforce.ts) is wanted nowhere until a reset or a pack restores it.
  */
 export interface WantedClient {
   email: string;
@@ -17,10 +18,10 @@ export const deviceEmail = (deviceId: string) => `dev-${deviceId}`;
 export async function wantedClients(orm: MikroORM, nodeId: string): Promise<WantedClient[]> {
   const rows = await orm.em.getConnection().execute(
     `select s.client_email as email, s.client_uuid as uuid from subscriptions s
-      where s.node_id = ? and s.status = 'active'
+      where s.node_id = ? and s.status = 'active' and s.suspended_at is null
      union all
      select d.client_email, d.client_uuid from devices d join subscriptions s on s.id = d.subscription_id
-      where s.node_id = ? and s.status = 'active' and d.removed_at is null`,
+      where s.node_id = ? and s.status = 'active' and s.suspended_at is null and d.removed_at is null`,
     [nodeId, nodeId],
   );
   return rows.map((r) => ({ email: String(r.email), uuid: String(r.uuid) }));
@@ -28,18 +29,19 @@ export async function wantedClients(orm: MikroORM, nodeId: string): Promise<Want
 
 /**
  * Of the given emails, those we know must NOT be on this node: an access that ended (or moved to another
- * node) and removed devices. Anything else unknown may be a purchase between AddClient and its commit,
+ * node, or is suspended) and removed devices. Anything else unknown may be a purchase between AddClient and its commit,
  * so it only goes after a grace period.
  */
 export async function knownUnwanted(orm: MikroORM, nodeId: string, emails: string[]): Promise<Set<string>> {
   if (emails.length === 0) return new Set();
   const rows = await orm.em.getConnection().execute(
     `select s.client_email as email from subscriptions s
-      where s.client_email = any(string_to_array(?, ',')) and (s.status <> 'active' or s.node_id <> ?)
+      where s.client_email = any(string_to_array(?, ','))
+        and (s.status <> 'active' or s.node_id <> ? or s.suspended_at is not null)
      union
      select d.client_email from devices d join subscriptions s on s.id = d.subscription_id
       where d.client_email = any(string_to_array(?, ','))
-        and (d.removed_at is not null or s.status <> 'active' or s.node_id <> ?)`,
+        and (d.removed_at is not null or s.status <> 'active' or s.node_id <> ? or s.suspended_at is not null)`,
     [emails.join(','), nodeId, emails.join(','), nodeId],
   );
   return new Set(rows.map((r) => String(r.email)));

@@ -7,9 +7,20 @@ export interface NodeDriver {
   listClients(): Promise<{ email: string; uuid: string }[]>;
   /** Bytes per user since the last reset; reset=true zeroes the node's totals after reading them. */
   stats(reset?: boolean): Promise<{ email: string; uplink: number; downlink: number }[]>;
+  /**
+   * The node's monotonic per-user totals and the epoch they belong to (a new epoch = totals restarted
+   * from zero: reset, or a wiped agent store). Optional for drivers of older agents.
+   */
+  counters?(): Promise<NodeCounters>;
   /** Does not throw when only Xray is down (ok=false); throws when the node itself is unreachable. */
   health(): Promise<{ ok: boolean; xrayVersion?: string; users: number }>;
   close(): Promise<void>;
+}
+
+export interface NodeCounters {
+  /** Empty when the agent does not send one (older agent): its totals are then taken as one epoch. */
+  epoch: string;
+  stats: { email: string; uplink: number; downlink: number }[];
 }
 
 /** Base class; `retryable` tells activities whether retrying can help. */

@@ -1,5 +1,11 @@
 import { Client, type ConnectConfig } from 'ssh2';
-import { HostKeyMismatchError, type NodeDriver, NodeRejectedError, NodeUnreachableError } from './driver';
+import {
+  HostKeyMismatchError,
+  type NodeCounters,
+  type NodeDriver,
+  NodeRejectedError,
+  NodeUnreachableError,
+} from './driver';
 import { hostKeyMatches, parseHostKeyPins, serverHostKeyAlgorithms, sshFingerprint } from './host-key';
 
 export interface SshNodeConfig {
@@ -186,6 +192,11 @@ export class SshDriver implements NodeDriver {
         reset ? ['stats', '--reset'] : ['stats'],
       )
     ).stats;
+  }
+
+  async counters(): Promise<NodeCounters> {
+    const r = await this.run<{ epoch?: string; stats: NodeCounters['stats'] }>(['stats']);
+    return { epoch: r.epoch ?? '', stats: r.stats };
   }
 
   async health(): Promise<{ ok: boolean; xrayVersion?: string; users: number }> {

@@ -51,7 +51,9 @@ export interface DeviceKey {
 
 export function accessViewFromRow(row: Row, opts: ViewOptions): AccessView {
   const paidState = accessState(row, opts.now);
-  const state = paidState === 'active' && opts.blocked ? opts.blocked : paidState;
+  // Paid but its traffic is used up (infra/quota/enforce.ts): the clients are off the nodes, say why.
+  const suspended = paidState === 'active' && row.suspended_at != null;
+  const state = suspended ? 'suspended' : paidState === 'active' && opts.blocked ? opts.blocked : paidState;
   const end = new Date(row.expires_at);
   return {
     state,
@@ -59,9 +61,13 @@ export function accessViewFromRow(row: Row, opts: ViewOptions): AccessView {
       state === 'active'
         ? nodesOfRow(row, opts.device)
         : [placeholderNode(state, opts.language, opts.renewAt)],
-    uploadBytes: Number(row.upload_bytes),
-    downloadBytes: Number(row.download_bytes),
-    totalBytes: 0, // no traffic limits yet: 0 = unlimited
+    // The current quota period's usage against its allowance (limit + traffic packs; 0 = unlimited).
+    uploadBytes: Number(row.period_upload_bytes ?? row.upload_bytes),
+    downloadBytes: Number(row.period_download_bytes ?? row.download_bytes),
+    totalBytes:
+      row.traffic_limit_bytes == null
+        ? 0
+        : Number(row.traffic_limit_bytes) + Number(row.traffic_extra_bytes ?? 0),
     // A revoked or refunded access ends now even if its paid end was later: clients must see it expired.
     expireAt: state === 'revoked' ? new Date(opts.now.getTime() - 1000) : end,
     title: `VPN · ${row.tariff_name}`,

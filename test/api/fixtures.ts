@@ -97,8 +97,8 @@ export function insertSubscription(
   return one(
     orm,
     `insert into subscriptions (id, user_id, tariff_id, node_id, status, client_uuid, client_email, subscription_token,
-       starts_at, expires_at, upload_bytes, download_bytes)
-     values (?, ?, ?, ?, ?, ?, 'email', ?, now() - interval '1 day', ?, 1024, 2048) returning *`,
+       starts_at, expires_at, upload_bytes, download_bytes, period_upload_bytes, period_download_bytes)
+     values (?, ?, ?, ?, ?, ?, 'email', ?, now() - interval '1 day', ?, 1024, 2048, 1024, 2048) returning *`,
     [
       randomUUID(),
       s.userId,

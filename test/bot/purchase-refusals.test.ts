@@ -60,6 +60,13 @@ describe('bot: payment create — idempotency key per tap and refusal messages',
     ['rate_limited', 429, { error: 'rate_limited' }, /Слишком много запросов/, /Too many requests/],
     ['location_mismatch', 409, { error: 'location_mismatch' }, /другой локации/, /another location/],
     [
+      'no_active_subscription',
+      409,
+      { error: 'no_active_subscription' },
+      /Пакет трафика добавляется к действующей подписке/,
+      /traffic pack adds traffic to an active subscription/,
+    ],
+    [
       'provider unavailable',
       503,
       { error: 'provider_unavailable' },
@@ -80,6 +87,37 @@ describe('bot: payment create — idempotency key per tap and refusal messages',
       assert.ok(!h.logs.some((l) => l.msg === 'update handling failed'), 'handled, not an error');
     });
   }
+
+  it('traffic packs are listed below the plans as packs, and their screen offers no gift', async () => {
+    h.api.tariffs.push({
+      id: '77',
+      slug: 'pack-10g',
+      name: 'Pack',
+      description: 'more traffic',
+      price: '99.00',
+      currency: 'RUB',
+      duration_days: 0,
+      star_price: 50,
+      kind: 'traffic_pack',
+      traffic_pack_bytes: 10 * 1024 ** 3,
+    });
+    const since = h.mark();
+    h.emu.injectCallback(chat, 't');
+    const catalog = await h.screen(chat, since);
+    const rows = (catalog.params.reply_markup as { inline_keyboard: { text: string }[][] }).inline_keyboard;
+    const texts = rows.map((r) => r[0].text);
+    const packRow = texts.findIndex((t) => /Pack: \+10 ГБ на этот период — 99.00 RUB/.test(t));
+    assert.ok(packRow > 0, `a pack row: ${texts.join(' | ')}`);
+    assert.ok(
+      texts.slice(0, packRow).every((t) => !/Pack/.test(t)),
+      'plans come first',
+    );
+    const after = h.mark();
+    h.emu.injectCallback(chat, 'tr:77');
+    const screen = await h.screen(chat, after);
+    assert.match(String(screen.params.text), /Pack: \+10 ГБ/);
+    assert.doesNotMatch(JSON.stringify(screen.params.reply_markup), /🎁/);
+  });
 
   it('a 429 on another call (the tariff list) says "too many requests", not "something went wrong"', async () => {
     h.api.failNext('GET /api/v1/tariffs', 429, { error: 'rate_limited' });

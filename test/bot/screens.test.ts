@@ -62,6 +62,28 @@ describe('bot: subscription, guides, admin and every keyboard', () => {
     );
   });
 
+  it('My subscription shows the traffic used of the allowance, and says when it is used up', async () => {
+    await command(chat, 'start', undefined, { language_code: 'en' });
+    const vless = 'vless://0b5c7e1a-1111-4222-8333-444455556666@nl1.example.com:443?security=reality#NL';
+    const png = await QRCode.toBuffer(vless, { type: 'png' });
+    h.api.active.set(chat, {
+      tariff_name: 'Month',
+      end_date: new Date(Date.now() + 5 * 86_400_000).toISOString(),
+      vless_url: vless,
+      subscription_url: 'https://vpn.example.com/sub/tok123',
+      qr_png_base64: png.toString('base64'),
+      traffic_used_bytes: 1.5 * 1024 ** 3,
+      traffic_limit_bytes: 50 * 1024 ** 3,
+      suspended: true,
+    });
+    const since = h.mark();
+    h.emu.tapButton(chat, /My subscription/);
+    await h.next('sendPhoto', chat, since);
+    const body = String((await h.next('sendMessage', chat, since)).params.text);
+    assert.match(body, /Traffic: 1\.5 GB of 50 GB/);
+    assert.match(body, /Used up: access is paused/);
+  });
+
   it('My subscription, not active: last payment status and a Buy button (English user)', async () => {
     await command(chat, 'start', undefined, { language_code: 'en-US' });
     h.api.payments.set('p-1', {

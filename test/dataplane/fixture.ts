@@ -103,7 +103,7 @@ export class DataPlane {
         node.id,
         clientUuid,
         subscriptionId,
-        randomBytes(24).toString('base64url'),
+        token, // the token this returns is the one stored (a fresh one here made /sub answer 404)
       ],
     );
     const put = await node.agent.call('PUT', `/clients/${subscriptionId}`, { uuid: clientUuid });

@@ -110,6 +110,9 @@ export function mountContractRoutes(app: Express, state: FakeApiState, baseUrl: 
       end_date: sub?.end_date ?? null,
       auto_renewal: false,
       last_payment_status: last?.payment_status ?? null,
+      traffic_used_bytes: sub?.traffic_used_bytes ?? 0,
+      traffic_limit_bytes: sub?.traffic_limit_bytes ?? null,
+      suspended: sub?.suspended ?? false,
     });
   });
 

@@ -17,6 +17,8 @@ export interface FakeTariff {
   currency: string;
   duration_days: number;
   star_price?: number | null;
+  kind?: 'subscription' | 'traffic_pack';
+  traffic_pack_bytes?: number | null;
 }
 
 export interface FakePayment {
@@ -62,6 +64,10 @@ export interface FakeApi {
       vless_url: string;
       subscription_url: string;
       qr_png_base64: string;
+      /** Quota fields of the status (the real API's defaults: 0, unlimited, not suspended). */
+      traffic_used_bytes?: number;
+      traffic_limit_bytes?: number | null;
+      suspended?: boolean;
     }
   >;
   calls(route?: string): FakeApiCall[];

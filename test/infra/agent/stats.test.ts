@@ -66,12 +66,19 @@ describe('node agent traffic stats', function () {
     assert.ok(before.downlink >= BODY && before.downlink < BODY * 1.2, `downlink ${before.downlink}`);
     assert.ok(before.uplink > 0);
 
+    const epoch = (await agent.call('GET', '/stats')).json.epoch;
+    assert.match(epoch, /^[0-9a-f]{16}$/);
     await agent.stop();
     agent = await spawnAgent(xray, dataDir);
     assert.deepEqual(
       await heidi(agent),
       before,
       'same totals after the restart: nothing lost, nothing doubled',
+    );
+    assert.equal(
+      (await agent.call('GET', '/stats')).json.epoch,
+      epoch,
+      'the same epoch: the orchestrator adds only growth',
     );
 
     await download();
@@ -92,8 +99,10 @@ describe('node agent traffic stats', function () {
     const delta = afterCrash.downlink - before.downlink;
     assert.ok(delta >= BODY && delta < BODY * 1.2, `download before the crash counted (delta ${delta})`);
 
+    const epoch = (await agent.call('GET', '/stats')).json.epoch;
     const handedOver = await heidi(agent, true);
     assert.deepEqual(handedOver, afterCrash);
     assert.equal(await heidi(agent), undefined, 'after reset the totals start from zero');
+    assert.notEqual((await agent.call('GET', '/stats')).json.epoch, epoch, 'a reset starts a new epoch');
   });
 });

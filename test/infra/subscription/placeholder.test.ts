@@ -103,6 +103,11 @@ describe('subscription placeholders (expired, revoked, over quota, over device l
       reality_short_id: 'abcd',
       upload_bytes: '10',
       download_bytes: '20',
+      period_upload_bytes: '10',
+      period_download_bytes: '20',
+      traffic_extra_bytes: '0',
+      suspended_at: null,
+      traffic_limit_bytes: null,
       tariff_name: 'Month',
     };
     const opts = { now, language: 'en' as const, renewAt: 'https://t.me/my_vpn_bot' };
