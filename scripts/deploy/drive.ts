@@ -222,6 +222,16 @@ export function buttonsOf(call: RecordedCall): Array<{ text: string; url?: strin
   return parsed?.inline_keyboard?.flat() ?? [];
 }
 
+/** What Telegram shows for an HTML-mode text: tags aside, the five entities Bot API HTML knows decoded. */
+export function decodeHtml(html: string): string {
+  return html
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
 /** A Telegram user in their chat with the deployed bot container. */
 export class ChatUser {
   taps = 0;
@@ -280,7 +290,9 @@ export class ChatUser {
     // The key may come as a message, an edit of the invoice screen or the QR photo's caption.
     const text = await this.next(since, { text: /vless:\/\// }, timeoutMs);
     const photo = await this.next(since, { method: 'sendPhoto' }, 30_000);
-    const vless = /vless:\/\/[^\s<]+/.exec(textOf(text))?.[0];
+    // parse_mode HTML: the user sees the text with its entities decoded (&amp; in the link is "&").
+    const shown = text.params.parse_mode === 'HTML' ? decodeHtml(textOf(text)) : textOf(text);
+    const vless = /vless:\/\/[^\s<"]+/.exec(shown)?.[0];
     assert.ok(vless, 'the activation message carries the vless:// key');
     assert.ok(photo.photo, 'the QR code is uploaded as a photo');
     return { vless, png: photo.photo as Buffer };

@@ -123,6 +123,7 @@ async function registerNode(ctx: Ctx, body: Record<string, unknown>): Promise<st
 /** A real Xray client from the issued link alone; fetches a loopback page through the node. */
 async function trafficThrough(ctx: Ctx, vless: string): Promise<{ bytes: number; body: string }> {
   const client = await startXrayClient(vless);
+  process.stderr.write(`traffic through ${vless}\n`);
   try {
     const res = await until(
       () => httpGetViaSocks(client.socksPort, ctx.httpTarget.url('/hello'), { timeoutMs: 10_000 }),
@@ -380,6 +381,11 @@ async function main(): Promise<void> {
     line('failure', { error: String((e as Error).stack ?? e).slice(0, 4000) });
     for (const service of ['temporal', 'migrate', 'worker', 'api', 'bot']) {
       process.stderr.write(`--- ${service} ---\n${await stack.logs(service, 40)}\n`);
+    }
+    if (process.argv.includes('--keep-on-failure')) {
+      // For debugging: the stack and the host node stay up until this process gets SIGUSR2.
+      line('kept', { pid: process.pid, resume: `kill -USR2 ${process.pid}` });
+      await new Promise((resolve) => process.once('SIGUSR2', resolve));
     }
   } finally {
     const [, downSeconds] = await timed(async () => {
