@@ -200,7 +200,8 @@ async function burst(
   const t0 = Date.now();
   const queue = [...ids];
   const failures: string[] = [];
-  const workers = Array.from({ length: 20 }, async () => {
+  // Ten buyers at a time: the stack shares 2 cores with everything else on this machine.
+  const workers = Array.from({ length: 10 }, async () => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
       try {
         const bought = await buyThroughApi(ctx.api, id, 'deploy-30d');
@@ -216,10 +217,10 @@ async function burst(
   const audit = await until(
     async () => {
       const a = await auditGrants(ctx.databaseUrl, ids, PERIOD_SECONDS);
-      return a.granted + a.doubled >= BURST ? a : false;
+      return a.granted + a.doubled + a.lost + a.unpaid >= BURST && a.lost === 0 ? a : false;
     },
     `${scenario}: every purchase granted`,
-    600_000,
+    900_000,
     2000,
   ).catch(async (e) => {
     const a = await auditGrants(ctx.databaseUrl, ids, PERIOD_SECONDS);
@@ -227,7 +228,12 @@ async function burst(
     throw e;
   });
   const seconds = Math.round((Date.now() - t0) / 100) / 10;
-  const ok = audit.granted === BURST && audit.doubled === 0 && audit.lost === 0 && failures.length === 0;
+  const ok =
+    audit.granted === BURST &&
+    audit.doubled === 0 &&
+    audit.lost === 0 &&
+    audit.unpaid === 0 &&
+    failures.length === 0;
   line('burst', {
     scenario,
     ok,
