@@ -3,6 +3,8 @@
 // server's figure. The dev server keeps its state in SQLite in one process; production's persistence
 // is PostgreSQL, which is what bounds throughput there.
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ensureDatabase } from '../../infra/local/postgres';
 import { startTemporalServer } from '../../infra/local/temporal-server';
@@ -58,6 +60,7 @@ export async function startServerTemporal(): Promise<ServerTemporal> {
       password: decodeURIComponent(url.password),
     },
     port,
+    logFile: path.join(os.tmpdir(), `vpn-bench-temporal-server-${process.pid}.log`),
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: 'default' });
