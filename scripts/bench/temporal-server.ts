@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ensureDatabase } from '../../infra/local/postgres';
 import { startTemporalServer } from '../../infra/local/temporal-server';
 import { registerSearchAttributes } from '../../infra/temporal';
-import { postgres } from '../../test/support/services';
+import { postgres } from '../../infra/local/services';
 
 export type BenchTemporal = 'dev' | 'server';
 
