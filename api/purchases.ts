@@ -139,8 +139,19 @@ function paymentBody(link: PaymentLink, workflowId: string, provider: Provider):
   };
 }
 
-function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: string): Error {
+export function translateStartError(
+  deps: Pick<PurchaseDeps, 'logger'>,
+  err: unknown,
+  workflowId: string,
+): Error {
   if (err instanceof HttpError) return err;
+  if (grpcCodeInChain(err) === GRPC_FAILED_PRECONDITION) {
+    // "Workflow Task in failed state": the new purchase's first task failed or timed out before it took
+    // the update (a worker overloaded, killed or restarting; seen in test:deploy with a worker killed).
+    // The purchase exists and a retry with the same Idempotency-Key reaches it: retryable, not a 500.
+    deps.logger.warn({ workflowId, err }, 'purchase start not taken by the workflow yet');
+    return new HttpError(503, 'purchase_start_timeout', 'the purchase did not answer in time, try again');
+  }
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
     return new HttpError(
       409,
@@ -170,6 +181,16 @@ function translateStartError(deps: PurchaseDeps, err: unknown, workflowId: strin
   }
   deps.logger.error({ workflowId, err }, 'could not start the purchase');
   return err instanceof Error ? err : new Error(String(err));
+}
+
+const GRPC_FAILED_PRECONDITION = 9;
+
+function grpcCodeInChain(err: unknown): number | undefined {
+  for (let e = err, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
 }
 
 function failureInChain(err: unknown): ApplicationFailure | undefined {

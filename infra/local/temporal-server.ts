@@ -207,6 +207,9 @@ export function temporalServerEnv(opts: TemporalServerOptions): Record<string, s
     INTERNAL_FRONTEND_HTTP_PORT: String(p + 13),
     INTERNAL_FRONTEND_MEMBERSHIP_PORT: String(p + 23),
     PPROF_PORT: '0',
+    // The embedded template's default is /etc/temporal/config/dynamicconfig/docker.yaml (the image's path);
+    // on the host, the same file compose mounts.
+    DYNAMIC_CONFIG_FILE_PATH: path.resolve(__dirname, '..', 'deploy', 'temporal', 'dynamicconfig.yaml'),
     PROMETHEUS_ENDPOINT: `127.0.0.1:${p + 30}`,
     LOG_LEVEL: 'warn',
   };

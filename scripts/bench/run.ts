@@ -13,6 +13,7 @@ import {
 import { NoopShape } from './noop-shape';
 import { type Column, type Figure, Reporter, note } from './report';
 import { startStack } from './stack';
+import { benchTemporal, startServerTemporal } from './temporal-server';
 import { testWallTime } from './test-wall';
 import { workerRss } from './worker-rss';
 
@@ -111,7 +112,7 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
     const t0 = Date.now();
     note(`${name}: running`);
     try {
-      for (const f of await run()) reporter.emit({ ...f, scale });
+      for (const f of await run()) reporter.emit({ temporal: 'dev', ...f, scale });
     } catch (err) {
       reporter.emit({ name, scale, error: (err as Error).message ?? String(err), ok: false });
     }
@@ -137,6 +138,9 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
       await stack.stop();
     }
   }
+  if (benchTemporal() === 'server' && wanted.has('purchases_throughput_per_s')) {
+    await guarded('purchases_throughput_per_s', () => throughputOnServer(scale));
+  }
   if (wanted.has('worker_rss_mb')) await guarded('worker_rss_mb', () => workerRss({ scale }));
   if (wanted.has('npm_test_wall_s')) await guarded('npm_test_wall_s', async () => testWallTime());
   reporter.finish(`npm run bench — summary (BENCH_SCALE=${scale})`, BENCH_COLUMNS, {
@@ -146,6 +150,30 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
       'baselines (no-op purchase shape, bare express, Telegram budget) are measured in the same run, beside each figure',
   });
   return reporter.figures;
+}
+
+/** BENCH_TEMPORAL=server: purchases_throughput_per_s again, on the real server on PostgreSQL. */
+async function throughputOnServer(scale: number): Promise<Figure[]> {
+  note('BENCH_TEMPORAL=server: the real Temporal server on PostgreSQL');
+  const temporal = await startServerTemporal();
+  const telegramRate = benchTelegramRate();
+  try {
+    const stack = await startStack({
+      nodeCapacity: 1_000_000,
+      system: { telegramRatePerSecond: telegramRate },
+      temporal,
+    });
+    const noop = await new NoopShape(stack.sys, telegramRate).start();
+    try {
+      const figures = await purchasesThroughput({ stack, scale, noop, telegramRate });
+      return figures.map((f) => ({ ...f, temporal: 'server', mode: 'temporal_server_postgres' }));
+    } finally {
+      await noop.stop();
+      await stack.stop();
+    }
+  } finally {
+    await temporal.close();
+  }
 }
 
 export function parseScale(raw: string | undefined): number {

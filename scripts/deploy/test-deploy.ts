@@ -123,6 +123,7 @@ async function registerNode(ctx: Ctx, body: Record<string, unknown>): Promise<st
 /** A real Xray client from the issued link alone; fetches a loopback page through the node. */
 async function trafficThrough(ctx: Ctx, vless: string): Promise<{ bytes: number; body: string }> {
   const client = await startXrayClient(vless);
+  process.stderr.write(`traffic through ${vless}\n`);
   try {
     const res = await until(
       () => httpGetViaSocks(client.socksPort, ctx.httpTarget.url('/hello'), { timeoutMs: 10_000 }),
@@ -199,7 +200,8 @@ async function burst(
   const t0 = Date.now();
   const queue = [...ids];
   const failures: string[] = [];
-  const workers = Array.from({ length: 20 }, async () => {
+  // Ten buyers at a time: the stack shares 2 cores with everything else on this machine.
+  const workers = Array.from({ length: 10 }, async () => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
       try {
         const bought = await buyThroughApi(ctx.api, id, 'deploy-30d');
@@ -215,10 +217,10 @@ async function burst(
   const audit = await until(
     async () => {
       const a = await auditGrants(ctx.databaseUrl, ids, PERIOD_SECONDS);
-      return a.granted + a.doubled >= BURST ? a : false;
+      return a.granted + a.doubled + a.lost + a.unpaid >= BURST && a.lost === 0 ? a : false;
     },
     `${scenario}: every purchase granted`,
-    600_000,
+    900_000,
     2000,
   ).catch(async (e) => {
     const a = await auditGrants(ctx.databaseUrl, ids, PERIOD_SECONDS);
@@ -226,7 +228,12 @@ async function burst(
     throw e;
   });
   const seconds = Math.round((Date.now() - t0) / 100) / 10;
-  const ok = audit.granted === BURST && audit.doubled === 0 && audit.lost === 0 && failures.length === 0;
+  const ok =
+    audit.granted === BURST &&
+    audit.doubled === 0 &&
+    audit.lost === 0 &&
+    audit.unpaid === 0 &&
+    failures.length === 0;
   line('burst', {
     scenario,
     ok,
@@ -380,6 +387,11 @@ async function main(): Promise<void> {
     line('failure', { error: String((e as Error).stack ?? e).slice(0, 4000) });
     for (const service of ['temporal', 'migrate', 'worker', 'api', 'bot']) {
       process.stderr.write(`--- ${service} ---\n${await stack.logs(service, 40)}\n`);
+    }
+    if (process.argv.includes('--keep-on-failure')) {
+      // For debugging: the stack and the host node stay up until this process gets SIGUSR2.
+      line('kept', { pid: process.pid, resume: `kill -USR2 ${process.pid}` });
+      await new Promise((resolve) => process.once('SIGUSR2', resolve));
     }
   } finally {
     const [, downSeconds] = await timed(async () => {
