@@ -5,6 +5,7 @@ import type { PaymentNotice } from '../workflows/purchase-messages';
 import { newSubscriptionToken } from '../infra/xray/subscription';
 import { sameAmount } from '../infra/yookassa/amount';
 import { Failure } from '../workflows/failures';
+import { settleScheduledChange } from './plan-change';
 
 export interface DatabaseDeps {
   orm: MikroORM;
@@ -84,6 +85,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
       [sub.id, paymentId, JSON.stringify({ expires_at: row.expires_at })],
     );
     await q(`update payments set subscription_id = ? where id = ?`, [sub.id, paymentId]);
+    await settleScheduledChange(q, sub.id, paymentId); // a scheduled downgrade takes effect at this renewal
     return { kind: 'extended', subscriptionId: sub.id, expiresAt: new Date(row.expires_at).toISOString() };
   }
 

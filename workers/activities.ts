@@ -9,6 +9,7 @@ import { createFreeAccessActivities } from '../activities/free-access';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
 import { createPaymentActivities } from '../activities/payments';
+import { createPlanChangeActivities } from '../activities/plan-change';
 import { createGiftActivities } from '../activities/gifts';
 import { createGrantActivities, createReferralActivities } from '../activities/referrals';
 import { createRefundActivities } from '../activities/refunds';
@@ -73,6 +74,7 @@ export function purchaseActivities(d: WorkerDeps) {
     }),
     ...createAdminActivities({ orm: d.orm, temporal: d.temporal }),
     ...createBroadcastActivities({ orm: d.orm, logger: d.logger }),
+    ...createPlanChangeActivities({ orm: d.orm, logger: d.logger }),
   };
 }
 

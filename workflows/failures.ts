@@ -33,6 +33,8 @@ export const Failure = {
   RefundNotFound: 'RefundNotFound',
   /** The provider that took the money cannot be reached from this worker (not configured): retried. */
   RefundImpossible: 'RefundImpossible',
+  /** A paid plan change whose access changed (renewed, refunded, over) after its credit was quoted: refunded. */
+  PlanChangeStale: 'PlanChangeStale',
 } as const;
 
 export type FailureType = (typeof Failure)[keyof typeof Failure];

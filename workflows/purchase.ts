@@ -20,6 +20,7 @@ import { offerReferralReward, sellGift } from './gift-sale';
 import { placeClient, removeSpare, removeSpareInBackground } from './purchase/placement';
 import { checkStarClaims, listenForLateStars, refundStrayCharges } from './purchase/stars';
 import { acceptBalancePayment, creditTopUp, failureType } from './purchase/balance';
+import { applyUpgrade } from './purchase/plan-change';
 import { accept, enterStage, errorMessage, newPurchase, notify, type Purchase } from './purchase/state';
 import {
   type PaymentNotice,
@@ -51,7 +52,8 @@ export interface PurchaseResult {
     | 'expired'
     | 'refunded'
     | 'not_created'
-    | 'topped_up';
+    | 'topped_up'
+    | 'changed';
   subscriptionId?: string;
   /** Gift purchases: the gift this payment bought. */
   giftId?: string;
@@ -235,6 +237,8 @@ async function grantAccess(p: Purchase): Promise<PurchaseResult> {
       enterStage(p, 'COMPLETED');
       return { outcome: 'gifted', giftId: gift.giftId };
     }
+    // Step 4d. A plan change: the running access gets the new tariff (./purchase/plan-change.ts).
+    if (p.input.purpose === 'upgrade') return await applyUpgrade(p);
     const extension = await db.extendActiveSubscription({ paymentId: p.input.paymentId });
     if (extension) {
       // Step 4a. A renewal: the same key keeps working, only the end moves.
