@@ -21,6 +21,7 @@ describe('api: plan change (seed scenario 6; real PostgreSQL, Temporal, Xray nod
   let api: ApiHarness;
   let web: Awaited<ReturnType<typeof startHttpTarget>>;
   const clients: XrayClient[] = [];
+  const extraStops: Array<() => Promise<unknown>> = [];
 
   before(async () => {
     const { PurchaseSystem } = require('../support/system') as typeof import('../support/system');
@@ -34,6 +35,7 @@ describe('api: plan change (seed scenario 6; real PostgreSQL, Temporal, Xray nod
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.stop()));
+    for (const stop of extraStops) await stop().catch(() => undefined);
     await web?.close();
     await api?.close();
     await sys?.stop();
@@ -302,5 +304,52 @@ describe('api: plan change (seed scenario 6; real PostgreSQL, Temporal, Xray nod
     assert.equal(bad.status, 422);
     const stars = await change(u.tg, { tariff_slug: 'month-3', provider: 'stars' });
     assert.equal(stars.status, 422);
+  });
+
+  it('an upgrade to another location moves the same key to a node there and removes it from the old node', async () => {
+    const u = await userWithMonth();
+    const nl = { xray: sys.xray!, agent: sys.agent!, target: sys.target! };
+    const deNodeId = await sys.addLocalNode(100, 'de');
+    const de = { xray: sys.xray!, agent: sys.agent!, target: sys.target! };
+    // The system keeps pointing at the first node; the second one is stopped by this suite.
+    Object.assign(sys, nl);
+    extraStops.push(
+      () => de.agent.stop(),
+      () => de.xray.stop(),
+      () => de.target.close(),
+    );
+    const clientsOn = async (agent: typeof de.agent) => {
+      const r = await agent.call('GET', '/clients');
+      return (r.json.clients ?? r.json).map((c: { email: string }) => c.email) as string[];
+    };
+    const [t] = await sql(
+      `insert into tariffs (slug, name, price, duration_seconds, location) values (?, 'Germany month', '250.00', ?, 'de') returning id`,
+      [`de-month-${randomUUID().slice(0, 6)}`, 30 * 86_400],
+    );
+    const res = await change(u.tg, { tariff_id: t.id });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(cents(res.body.amount), cents('250.00') - cents(res.body.credit));
+    assert.equal((await payByCard(res.body.payment_id)).stage, 'COMPLETED');
+
+    const after = await subOf(u.userId);
+    assert.equal(after.node_id, deNodeId, 'the access is on the node in the new location');
+    assert.equal(after.client_uuid, u.sub.client_uuid, 'with the same client UUID');
+    assert.ok((await clientsOn(de.agent)).includes(u.sub.client_email), 'the new node carries the client');
+    await waitFor(
+      async () => ((await clientsOn(nl.agent)).includes(u.sub.client_email) ? undefined : true),
+      'the client to leave the old node',
+    );
+    const moved = await startXrayClient(de.xray.linkFor(u.sub.client_uuid));
+    clients.push(moved);
+    assert.equal(await tunnelWorks(moved), true, 'the same UUID carries traffic through the new node');
+    await waitFor(
+      async () => ((await tunnelWorks(u.client)) ? undefined : true),
+      'the old node to stop carrying it',
+    );
+    const config = await api.call('GET', `/api/v1/subscriptions/${u.tg}/config`);
+    assert.match(
+      config.body.vless_url,
+      new RegExp(`^vless://${u.sub.client_uuid}@127\\.0\\.0\\.1:${de.xray.port}`),
+    );
   });
 });
