@@ -54,7 +54,7 @@ export type ChangeAnswer =
 /** The user's active access with its tariff and node location, locked for the decision. */
 async function activeAccess(q: Query, userId: string): Promise<Row> {
   const [sub] = await q(
-    `select s.id, s.tariff_id, s.expires_at, s.user_id, t.price, t.currency, t.duration_seconds, n.location as node_location
+    `select s.id, s.tariff_id, s.expires_at, s.user_id, t.name, t.price, t.currency, t.duration_seconds, n.location as node_location
        from subscriptions s join tariffs t on t.id = s.tariff_id left join vpn_nodes n on n.id = s.node_id
       where s.user_id = ? and s.status = 'active' and s.expires_at > now() for update of s`,
     [userId],
@@ -294,6 +294,7 @@ export async function changePlan(
 export interface ChangeQuote {
   subscription_id: string;
   tariff_id: number;
+  tariff_name: string;
   credit: string;
   currency: string;
   end_date: string | null;
@@ -347,6 +348,7 @@ export async function changeQuote(deps: ApiDeps, user: Row): Promise<ChangeQuote
     return {
       subscription_id: sub.id,
       tariff_id: Number(sub.tariff_id),
+      tariff_name: sub.name,
       credit,
       currency,
       end_date: iso(sub.expires_at),

@@ -72,6 +72,7 @@ const changeDone = z.object({
 const quoteBody = z.object({
   subscription_id: z.string().uuid(),
   tariff_id: z.number().int().describe('the current tariff'),
+  tariff_name: z.string(),
   credit: money,
   currency: z.string(),
   end_date: z.string().nullable(),

@@ -31,7 +31,9 @@ type ActionBody =
   | { type: 'support' }
   | { type: 'admin'; view: AdminView }
   | { type: 'referral' }
-  | { type: 'gift'; tariffId: string };
+  | { type: 'gift'; tariffId: string }
+  | { type: 'changePlan' }
+  | { type: 'changeTo'; tariffId: string };
 
 const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
 const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
@@ -72,6 +74,10 @@ function raw(action: ActionBody): string {
       return 'rf';
     case 'gift':
       return `gf:${action.tariffId}`;
+    case 'changePlan':
+      return 'cp';
+    case 'changeTo':
+      return `cg:${action.tariffId}`;
   }
 }
 
@@ -106,6 +112,7 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     tl: { type: 'trial' },
     pr: { type: 'promo' },
     rf: { type: 'referral' },
+    cp: { type: 'changePlan' },
   };
   if (!arg) return sep < 0 ? (simple[code] ?? null) : null;
   switch (code) {
@@ -127,6 +134,8 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
       return ADMIN_BY_CODE[arg] ? { type: 'admin', view: ADMIN_BY_CODE[arg] } : null;
     case 'gf':
       return { type: 'gift', tariffId: arg };
+    case 'cg':
+      return /^\d{1,10}$/.test(arg) ? { type: 'changeTo', tariffId: arg } : null;
     default:
       return null;
   }
