@@ -367,3 +367,20 @@ export async function changeQuote(deps: ApiDeps, user: Row): Promise<ChangeQuote
     };
   });
 }
+
+/** Retry of a failed upgrade payment (POST /payments/{id}/retry): the same change asked again, a new credit. */
+export async function retryPlanChange(
+  deps: ApiDeps,
+  user: Row,
+  target: Row,
+  old: Row,
+): Promise<PaymentCreated> {
+  const provider = old.provider === 'balance' ? 'balance' : 'yookassa';
+  const answer = await changePlan(deps, { user, target, provider });
+  if (answer.status === 201) return answer.body;
+  throw new HttpError(
+    409,
+    'change_needs_no_payment',
+    `the change to this tariff needs no payment now (it is ${answer.body.status})`,
+  );
+}

@@ -8,6 +8,7 @@ import { requireProviderAvailable } from '../provider-gate';
 import { startTopUp, topUpFields } from '../balance-topup';
 import { priceWithPromo } from '../promo/pricing';
 import { admitAndStart, requestHash, setRetryAfter } from '../purchase-admission';
+import { retryPlanChange } from '../plan-change';
 import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
 import { errorBody, paymentIdParams, provider, telegramId } from '../schemas';
@@ -190,7 +191,12 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         200: { description: 'New pending payment', schema: paymentCreated },
         403: { description: '`user_blocked`: an operator blocked this user', schema: errorBody },
         404: { description: 'Unknown payment, or its tariff is no longer on sale', schema: errorBody },
-        409: { description: '`location_mismatch`, as for create', schema: errorBody },
+        409: {
+          description:
+            '`location_mismatch`, as for create. A plan change (purpose `upgrade`) is asked again with a new credit: ' +
+            'its refusals (`change_pending`, ...), or `change_needs_no_payment` when it now needs none',
+          schema: errorBody,
+        },
         429: limitDoc,
         503: {
           description:
@@ -214,6 +220,8 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         return void res.status(200).json(topUp);
       }
       const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
+      if (old.purpose === 'upgrade')
+        return void res.status(200).json(await retryPlanChange(deps, user, tariff, old));
       const gift = old.purpose === 'gift';
       if (!gift) await refuseOtherLocation(deps.orm, user, tariff);
       // An explicit retry asks for a new payment, but the per-user limits still apply.

@@ -286,6 +286,37 @@ describe('api: plan change (seed scenario 6; real PostgreSQL, Temporal, Xray nod
     assert.equal((await api.call('GET', `/api/v1/subscriptions/${tg}/change`)).body.pending, null);
   });
 
+  it('a declined upgrade payment frees the access; Retry asks for the same change again with a new payment', async () => {
+    const u = await userWithMonth();
+    const res = await change(u.tg, { tariff_slug: 'month-3' });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const [p] = await sql(`select provider_payment_id from payments where id = ?`, [res.body.payment_id]);
+    sys.yookassa.decline(p.provider_payment_id);
+    await signalProviderState(sys, res.body.payment_id, p.provider_payment_id);
+    assert.equal(await finished(res.body.payment_id), 'CANCELED');
+    assert.equal((await subOf(u.userId)).slug, 'month-1', 'nothing changed');
+
+    const retry = await api.call('POST', `/api/v1/payments/${res.body.payment_id}/retry`);
+    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    assert.notEqual(retry.body.payment_id, res.body.payment_id, 'a new payment');
+    const [again] = await sql(`select purpose, amount from payments where id = ?`, [retry.body.payment_id]);
+    assert.deepEqual(
+      [again.purpose, String(again.amount)],
+      ['upgrade', retry.body.amount],
+      'still the difference, not the full price',
+    );
+    assert.equal((await payByCard(retry.body.payment_id)).stage, 'COMPLETED');
+    assert.equal((await subOf(u.userId)).slug, 'month-3');
+    const changes = await sql(
+      `select status from plan_changes where subscription_id = ? order by created_at`,
+      [u.sub.id],
+    );
+    assert.deepEqual(
+      changes.map((c) => c.status),
+      ['lapsed', 'applied'],
+    );
+  });
+
   it('refusals: same tariff, a downgrade to another location, no access, a traffic pack', async () => {
     const u = await userWithMonth();
     const same = await change(u.tg, { tariff_slug: 'month-1' });
