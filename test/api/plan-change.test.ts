@@ -317,7 +317,7 @@ describe('api: plan change (seed scenario 6; real PostgreSQL, Temporal, Xray nod
     );
   });
 
-  it('refusals: same tariff, a downgrade to another location, no access, a traffic pack', async () => {
+  it('refusals: same tariff, a downgrade to another location, no access, no tariff named, Stars', async () => {
     const u = await userWithMonth();
     const same = await change(u.tg, { tariff_slug: 'month-1' });
     assert.deepEqual([same.status, same.body.error], [409, 'same_tariff']);
@@ -331,6 +331,12 @@ describe('api: plan change (seed scenario 6; real PostgreSQL, Temporal, Xray nod
     await insertUser(sys.orm, nobody);
     const none = await change(nobody, { tariff_slug: 'month-3' });
     assert.deepEqual([none.status, none.body.error], [404, 'no_active_subscription']);
+    const huge = await change(u.tg, { tariff_id: 9_999_999_999 });
+    assert.deepEqual(
+      [huge.status, huge.body.error],
+      [404, 'tariff_not_found'],
+      'an id past int4 is unknown, not a 5xx',
+    );
     const bad = await change(u.tg, {});
     assert.equal(bad.status, 422);
     const stars = await change(u.tg, { tariff_slug: 'month-3', provider: 'stars' });
