@@ -9,6 +9,7 @@ import { PLAN_STATUS_COLUMNS, planStatus, planStatusFields } from '../plan-statu
 import { requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
 import { errorBody, telegramIdParams } from '../schemas';
+import { trialStatus, trialStatusField } from '../trial-status';
 
 const DAY_MS = 86_400_000;
 
@@ -22,6 +23,7 @@ const statusBody = z.object({
   auto_renewal: z.boolean(),
   last_payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']).nullable(),
   ...planStatusFields,
+  ...trialStatusField,
 });
 const configBody = z.object({
   vless_url: z.string(),
@@ -72,6 +74,7 @@ export function subscriptionRoutes(routes: RouteTable, deps: ApiDeps): void {
         auto_renewal: false,
         last_payment_status: payment?.status ?? null,
         ...(await planStatus(deps.orm, sub)),
+        trial: await trialStatus(deps.orm, user.id, deps.config.TRIAL_DURATION),
       });
     },
   );

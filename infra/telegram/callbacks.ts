@@ -32,6 +32,7 @@ type ActionBody =
   | { type: 'admin'; view: AdminView }
   | { type: 'referral' }
   | { type: 'gift'; tariffId: string }
+  | { type: 'myGifts' }
   | { type: 'changePlan' }
   | { type: 'changeTo'; tariffId: string };
 
@@ -74,6 +75,8 @@ function raw(action: ActionBody): string {
       return 'rf';
     case 'gift':
       return `gf:${action.tariffId}`;
+    case 'myGifts':
+      return 'gl';
     case 'changePlan':
       return 'cp';
     case 'changeTo':
@@ -112,6 +115,7 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     tl: { type: 'trial' },
     pr: { type: 'promo' },
     rf: { type: 'referral' },
+    gl: { type: 'myGifts' },
     cp: { type: 'changePlan' },
   };
   if (!arg) return sep < 0 ? (simple[code] ?? null) : null;
