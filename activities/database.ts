@@ -6,6 +6,7 @@ import { newSubscriptionToken } from '../infra/xray/subscription';
 import { sameAmount } from '../infra/yookassa/amount';
 import { Failure } from '../workflows/failures';
 import { type Query, transactionQuery } from '../infra/db/query';
+import { settleScheduledChange } from './plan-change';
 
 export interface DatabaseDeps {
   orm: MikroORM;
@@ -75,6 +76,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
       [sub.id, paymentId, JSON.stringify({ expires_at: row.expires_at })],
     );
     await q(`update payments set subscription_id = ? where id = ?`, [sub.id, paymentId]);
+    await settleScheduledChange(q, sub.id, paymentId); // a scheduled downgrade takes effect at this renewal
     return { kind: 'extended', subscriptionId: sub.id, expiresAt: new Date(row.expires_at).toISOString() };
   }
 

@@ -29,6 +29,7 @@ import { adminRefundRoutes } from './routes/admin-refunds';
 import { balanceRoutes } from './routes/balance';
 import { cancelRoutes } from './routes/cancel';
 import { paymentRoutes } from './routes/payments';
+import { planChangeRoutes } from './routes/plan-change';
 import { promoRoutes } from './routes/promo';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
@@ -58,6 +59,7 @@ const ROUTE_GROUPS = [
   referralRoutes,
   giftRoutes,
   cancelRoutes,
+  planChangeRoutes,
   deviceRoutes,
   adminTariffRoutes,
   adminNodeRoutes,

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   type AdminRecord,
   anyObject,
+  changeAnswerSchema,
+  changeQuoteSchema,
   configSchema,
   paymentInfoSchema,
   paymentSchema,
@@ -218,6 +220,17 @@ export function createApiClient(config: ApiClientConfig) {
     subscriptionConfig: (telegramId: number) =>
       request(configSchema.nullable(), 'GET', `/api/v1/subscriptions/${telegramId}/config`, {
         notFoundAsNull: true,
+      }),
+
+    /** Plan change (bot/handlers/plan-change.ts). Null when there is no active access to change. */
+    changeQuote: (telegramId: number) =>
+      request(changeQuoteSchema.nullable(), 'GET', `/api/v1/subscriptions/${id(telegramId)}/change`, {
+        notFoundAsNull: true,
+      }),
+    changePlan: (telegramId: number, tariffId: string) =>
+      request(changeAnswerSchema, 'POST', `/api/v1/subscriptions/${id(telegramId)}/change`, {
+        body: { tariff_id: tariffId },
+        timeoutMs: 30_000,
       }),
 
     /** Trials and promo codes (bot/handlers/growth.ts). */

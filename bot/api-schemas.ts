@@ -77,3 +77,55 @@ export type PaymentInfo = z.infer<typeof paymentInfoSchema>;
 export type SubscriptionStatus = z.infer<typeof statusSchema>;
 export type SubscriptionConfig = z.infer<typeof configSchema>;
 export type AdminRecord = Record<string, unknown>;
+
+/** GET /subscriptions/{telegram_id}/change: the credit, the pending change, each tariff as a change. */
+export const changeQuoteSchema = z
+  .object({
+    credit: z.string(),
+    currency: z.string(),
+    tariff_id: z.number(),
+    tariff_name: z.string(),
+    end_date: z.string().nullish(),
+    pending: z
+      .object({
+        kind: z.enum(['upgrade', 'downgrade']),
+        tariff_id: z.number(),
+        tariff_name: z.string(),
+        effective_at: z.string().nullish(),
+      })
+      .passthrough()
+      .nullable(),
+    options: z.array(
+      z
+        .object({
+          tariff_id: z.number(),
+          name: z.string(),
+          price: z.string(),
+          kind: z.enum(['upgrade', 'downgrade']),
+          amount: z.string(),
+        })
+        .passthrough(),
+    ),
+  })
+  .passthrough();
+export type ChangeQuote = z.infer<typeof changeQuoteSchema>;
+
+/** POST /subscriptions/{telegram_id}/change: a payment to make (201 shape) or a change done or scheduled (200). */
+export const changeAnswerSchema = z
+  .object({
+    change_id: z.string(),
+    kind: z.enum(['upgrade', 'downgrade']),
+    credit: z.string(),
+    amount: money,
+    currency: z.string(),
+    status: z.string().optional(),
+    payment_id: z.string().optional(),
+    confirmation_url: z.string().nullish(),
+    payment_status: z.string().optional(),
+    created_at: z.string().nullish(),
+    expires_at: z.string().nullish(),
+    balance_credited: z.string().optional(),
+    end_date: z.string().nullish(),
+    effective_at: z.string().nullish(),
+  })
+  .passthrough();

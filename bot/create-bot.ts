@@ -9,6 +9,7 @@ import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
 import { showGuide, showGuides } from './handlers/guides';
 import { askPromo, registerGrowth, startTrial } from './handlers/growth';
 import { registerPayments, retryPayment } from './handlers/payments';
+import { changeTo, showPlanChange } from './handlers/plan-change';
 import { showReferral } from './handlers/referral-gift';
 import { showMyGifts } from './handlers/my-gifts';
 import { registerAdminPromo } from './handlers/admin-promo';
@@ -68,6 +69,10 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return pay(ctx, deps, action.tariffId, 'card', undefined, 'gift');
     case 'myGifts':
       return showMyGifts(ctx, deps);
+    case 'changePlan':
+      return showPlanChange(ctx, deps);
+    case 'changeTo':
+      return changeTo(ctx, deps, action.tariffId);
   }
 }
 

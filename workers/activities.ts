@@ -10,6 +10,7 @@ import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
 import { createPaymentActivities } from '../activities/payments';
 import { createQuotaActivities } from '../activities/quota';
+import { createPlanChangeActivities } from '../activities/plan-change';
 import { createGiftActivities } from '../activities/gifts';
 import { createGrantActivities, createReferralActivities } from '../activities/referrals';
 import { createRefundActivities } from '../activities/refunds';
@@ -81,6 +82,7 @@ function purchaseActivityMap(d: WorkerDeps) {
     ...createAdminActivities({ orm: d.orm, temporal: d.temporal }),
     ...createBroadcastActivities({ orm: d.orm, logger: d.logger }),
     ...createQuotaActivities({ orm: d.orm, logger: d.logger, driverFor: d.driverFor }),
+    ...createPlanChangeActivities({ orm: d.orm, logger: d.logger }),
   };
 }
 

@@ -6,6 +6,7 @@ import type { createLifetimeActivities } from '../activities/lifetime';
 import type { createNodeActivities } from '../activities/nodes';
 import type { createGiftActivities } from '../activities/gifts';
 import type { createPaymentActivities } from '../activities/payments';
+import type { createPlanChangeActivities } from '../activities/plan-change';
 import type { createGrantActivities, createReferralActivities } from '../activities/referrals';
 import type { createRefundActivities } from '../activities/refunds';
 import type { createQuotaActivities } from '../activities/quota';
@@ -160,6 +161,17 @@ export const refundPayouts = proxyActivities<
     backoffCoefficient: 2,
     maximumInterval: '10m',
     nonRetryableErrorTypes: [Failure.RefundNotFound],
+  },
+});
+
+// Plan changes (issue 13): our own database, retried without a cap; a change that went stale is refunded.
+export const planChange = proxyActivities<ReturnType<typeof createPlanChangeActivities>>({
+  startToCloseTimeout: '15s',
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: [Failure.PlanChangeStale],
   },
 });
 

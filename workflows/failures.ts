@@ -45,6 +45,8 @@ export const Failure = {
   TelegramRateLimited: 'TelegramRateLimited',
   /** Retryable: the chat had a message less than a second ago (Telegram's per-chat pace). */
   ChatPace: 'ChatPace',
+  /** A paid plan change whose access changed (renewed, refunded, over) after its credit was quoted: refunded. */
+  PlanChangeStale: 'PlanChangeStale',
 } as const;
 
 export type FailureType = (typeof Failure)[keyof typeof Failure];

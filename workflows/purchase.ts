@@ -21,6 +21,7 @@ import { placeClient, removeSpare, removeSpareInBackground } from './purchase/pl
 import { checkStarClaims, listenForLateStars, refundStrayCharges } from './purchase/stars';
 import { acceptBalancePayment, creditTopUp, failureType } from './purchase/balance';
 import { sellTrafficPack } from './purchase/traffic-pack';
+import { applyUpgrade } from './purchase/plan-change';
 import { accept, enterStage, errorMessage, newPurchase, notify, type Purchase } from './purchase/state';
 import {
   type PaymentNotice,
@@ -53,7 +54,8 @@ export interface PurchaseResult {
     | 'refunded'
     | 'not_created'
     | 'topped_up'
-    | 'traffic_pack_added';
+    | 'traffic_pack_added'
+    | 'changed';
   subscriptionId?: string;
   /** Gift purchases: the gift this payment bought. */
   giftId?: string;
@@ -237,6 +239,8 @@ async function grantAccess(p: Purchase): Promise<PurchaseResult> {
       enterStage(p, 'COMPLETED');
       return { outcome: 'gifted', giftId: gift.giftId };
     }
+    // Step 4d. A plan change: the running access gets the new tariff (./purchase/plan-change.ts).
+    if (p.input.purpose === 'upgrade') return await applyUpgrade(p);
     const extension = await db.extendActiveSubscription({ paymentId: p.input.paymentId });
     if (extension) {
       // Step 4a. A renewal: the same key keeps working, only the end moves.

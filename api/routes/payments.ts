@@ -9,6 +9,7 @@ import { startTopUp, topUpFields } from '../balance-topup';
 import { trafficPackPurchase } from '../traffic-pack';
 import { priceWithPromo } from '../promo/pricing';
 import { admitAndStart, requestHash, setRetryAfter } from '../purchase-admission';
+import { retryPlanChange } from '../plan-change';
 import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
 import { errorBody, paymentIdParams, provider, telegramId } from '../schemas';
@@ -195,7 +196,9 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         403: { description: '`user_blocked`: an operator blocked this user', schema: errorBody },
         404: { description: 'Unknown payment, or its tariff is no longer on sale', schema: errorBody },
         409: {
-          description: '`location_mismatch`, `no_active_subscription` (traffic packs), as for create',
+          description:
+            '`location_mismatch`, `no_active_subscription` (traffic packs), as for create. A plan change (purpose `upgrade`) is asked again with a new credit: ' +
+            'its refusals (`change_pending`, ...), or `change_needs_no_payment` when it now needs none',
           schema: errorBody,
         },
         429: limitDoc,
@@ -221,6 +224,8 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         return void res.status(200).json(topUp);
       }
       const tariff = await requireActiveTariff(deps.orm, { id: old.tariff_id });
+      if (old.purpose === 'upgrade')
+        return void res.status(200).json(await retryPlanChange(deps, user, tariff, old));
       const gift = old.purpose === 'gift';
       const pack = await trafficPackPurchase(deps.orm, user, tariff, old.purpose);
       if (!gift && !pack) await refuseOtherLocation(deps.orm, user, tariff);

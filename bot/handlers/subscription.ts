@@ -40,6 +40,7 @@ export async function showSubscription(ctx: Context, deps: BotDeps): Promise<voi
       extra([
         // keep: this message holds the key, so its buttons open new messages instead of replacing it.
         [cb(m.buttons.renew, { type: 'renew', keep: true })],
+        [cb(m.planChange.button, { type: 'changePlan', keep: true })],
         [
           cb(m.buttons.setupGuide, { type: 'guides', keep: true }),
           cb(m.buttons.menu, { type: 'menu', keep: true }),

@@ -151,6 +151,42 @@ export const en: Messages = {
         : '') +
       '\n\nGet one — it takes a minute.',
   },
+  planChange: {
+    button: '🔀 Change plan',
+    list: (p) =>
+      `🔀 <b>Change plan</b>\n\nThe unused part of your subscription is worth <b>${formatPrice(p.credit, p.currency)}</b> — it counts towards the new plan's price (in proportion to the time left${p.endDate ? `, until ${date(p.endDate)}` : ''}).\n\n` +
+      'A dearer or longer plan starts at once and you pay the difference. A cheaper or shorter one starts at the next renewal.',
+    pending: (p) =>
+      p.kind === 'downgrade'
+        ? `\n\n⏳ Switching to “${h(p.tariffName)}”${p.effectiveAt ? ` from ${date(p.effectiveAt)}` : ''} (at renewal).`
+        : `\n\n⏳ The change to “${h(p.tariffName)}” waits for its payment.`,
+    option: (p) =>
+      p.kind === 'upgrade'
+        ? `⬆️ ${p.name} · pay ${formatPrice(p.amount, p.currency)}`
+        : `⬇️ ${p.name} · ${formatPrice(p.price, p.currency)} from the next renewal`,
+    keep: (name) => `↩️ Stay on “${name}”`,
+    none: 'There are no other plans to change to right now.',
+    pay: (p) =>
+      `Credited ${formatPrice(p.credit, p.currency)}. To pay: <b>${formatPrice(p.amount, p.currency)}</b>.\nOnce paid, the new plan starts at once; your key stays the same.`,
+    applied: (p) =>
+      `✅ Plan changed: nothing to pay, your credit covered it.${p.endDate ? ` Your subscription runs until ${date(p.endDate)}.` : ''} Same key.` +
+      (Number(p.balanceCredited) > 0
+        ? `\nThe remaining ${formatPrice(p.balanceCredited, p.currency)} went to your balance.`
+        : ''),
+    applying: '⏳ Your plan is being changed; this takes a few seconds. Same key.',
+    scheduled: (p) =>
+      `🗓 Change scheduled: the new plan starts at your next renewal${p.effectiveAt ? ` (${date(p.effectiveAt)})` : ''}. Until then nothing changes.`,
+    canceled: 'The scheduled plan change is called off: you stay on your current plan.',
+    refusal: (code) =>
+      ({
+        change_pending: 'A plan change is already waiting for its payment. Pay it or let the bill expire.',
+        same_tariff: 'This is your current plan.',
+        location_mismatch:
+          'A cheaper plan in another location can be bought once your current subscription ends.',
+        no_active_subscription: 'You have no active subscription — just buy a plan.',
+        insufficient_balance: 'Your balance does not cover it.',
+      })[code] ?? null,
+  },
   guides: {
     chooseOs: 'Which device will you connect from?',
     osNames: {

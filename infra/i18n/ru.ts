@@ -165,6 +165,50 @@ export const ru = {
         : '') +
       '\n\nОформите подписку — это займёт минуту.',
   },
+  /** Plan change (bot/handlers/plan-change.ts): the list with the credit, and what a tap on a plan leads to. */
+  planChange: {
+    button: '🔀 Сменить тариф',
+    list: (p: { credit: string; currency: string; endDate: string | null }) =>
+      `🔀 <b>Смена тарифа</b>\n\nНеиспользованная часть текущей подписки: <b>${formatPrice(p.credit, p.currency)}</b> — она засчитывается в цену нового тарифа (пропорционально оставшемуся времени${p.endDate ? `, до ${date(p.endDate)}` : ''}).\n\n` +
+      'Более дорогой или длинный тариф начинает действовать сразу, вы доплачиваете разницу. Более дешёвый или короткий — со следующего продления.',
+    pending: (p: { kind: 'upgrade' | 'downgrade'; tariffName: string; effectiveAt: string | null }) =>
+      p.kind === 'downgrade'
+        ? `\n\n⏳ Запланирован переход на «${h(p.tariffName)}»${p.effectiveAt ? ` с ${date(p.effectiveAt)}` : ''} (при продлении).`
+        : `\n\n⏳ Ожидает оплаты переход на «${h(p.tariffName)}».`,
+    option: (p: {
+      name: string;
+      kind: 'upgrade' | 'downgrade';
+      amount: string;
+      price: string;
+      currency: string;
+    }) =>
+      p.kind === 'upgrade'
+        ? `⬆️ ${p.name} · доплата ${formatPrice(p.amount, p.currency)}`
+        : `⬇️ ${p.name} · ${formatPrice(p.price, p.currency)} со следующего продления`,
+    keep: (name: string) => `↩️ Остаться на «${name}»`,
+    none: 'Других тарифов для смены сейчас нет.',
+    pay: (p: { amount: string; credit: string; currency: string }) =>
+      `Зачтено ${formatPrice(p.credit, p.currency)}. К доплате: <b>${formatPrice(p.amount, p.currency)}</b>.\nПосле оплаты новый тариф начнёт действовать сразу, ключ останется прежним.`,
+    applied: (p: { endDate: string | null; balanceCredited: string; currency: string }) =>
+      `✅ Тариф сменён: доплачивать ничего не нужно, зачтённой суммы хватило.${p.endDate ? ` Подписка действует до ${date(p.endDate)}.` : ''} Ключ прежний.` +
+      (Number(p.balanceCredited) > 0
+        ? `\nОстаток ${formatPrice(p.balanceCredited, p.currency)} зачислен на баланс.`
+        : ''),
+    applying: '⏳ Тариф меняется, это займёт несколько секунд. Ключ прежний.',
+    scheduled: (p: { effectiveAt: string | null }) =>
+      `🗓 Переход запланирован: новый тариф начнёт действовать при следующем продлении${p.effectiveAt ? ` (${date(p.effectiveAt)})` : ''}. До тех пор всё остаётся как есть.`,
+    canceled: 'Запланированная смена тарифа отменена: остаётесь на текущем.',
+    refusal: (code: string) =>
+      ({
+        change_pending:
+          'Уже есть смена тарифа, ожидающая оплаты. Оплатите её или дождитесь, пока счёт истечёт.',
+        same_tariff: 'Это ваш текущий тариф.',
+        location_mismatch:
+          'Более дешёвый тариф в другой локации можно купить после окончания текущей подписки.',
+        no_active_subscription: 'Активной подписки нет — тариф можно просто купить.',
+        insufficient_balance: 'На балансе недостаточно средств.',
+      })[code] ?? null,
+  },
   guides: {
     chooseOs: 'На каком устройстве будете подключаться?',
     osNames: {

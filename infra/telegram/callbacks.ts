@@ -32,7 +32,9 @@ type ActionBody =
   | { type: 'admin'; view: AdminView }
   | { type: 'referral' }
   | { type: 'gift'; tariffId: string }
-  | { type: 'myGifts' };
+  | { type: 'myGifts' }
+  | { type: 'changePlan' }
+  | { type: 'changeTo'; tariffId: string };
 
 const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
 const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
@@ -75,6 +77,10 @@ function raw(action: ActionBody): string {
       return `gf:${action.tariffId}`;
     case 'myGifts':
       return 'gl';
+    case 'changePlan':
+      return 'cp';
+    case 'changeTo':
+      return `cg:${action.tariffId}`;
   }
 }
 
@@ -110,6 +116,7 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     pr: { type: 'promo' },
     rf: { type: 'referral' },
     gl: { type: 'myGifts' },
+    cp: { type: 'changePlan' },
   };
   if (!arg) return sep < 0 ? (simple[code] ?? null) : null;
   switch (code) {
@@ -131,6 +138,8 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
       return ADMIN_BY_CODE[arg] ? { type: 'admin', view: ADMIN_BY_CODE[arg] } : null;
     case 'gf':
       return { type: 'gift', tariffId: arg };
+    case 'cg':
+      return /^\d{1,10}$/.test(arg) ? { type: 'changeTo', tariffId: arg } : null;
     default:
       return null;
   }

@@ -27,7 +27,15 @@ describe('infra/telegram/callbacks', () => {
     { type: 'referral' },
     { type: 'myGifts' },
     { type: 'tariff', tariffId: '7', keep: true },
+    { type: 'changePlan', keep: true },
+    { type: 'changeTo', tariffId: '42' },
   ];
+
+  it('a plan-change button names a numeric tariff id; anything else is a stale or forged button', () => {
+    assert.deepEqual(decodeCallback('cg:7'), { type: 'changeTo', tariffId: '7' });
+    assert.equal(decodeCallback('cg:7;drop'), null);
+    assert.equal(decodeCallback('cp:1'), null);
+  });
 
   it('round-trips every action within 64 bytes, even with UUID ids', () => {
     for (const action of actions) {

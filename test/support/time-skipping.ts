@@ -10,6 +10,7 @@ import { createDatabaseActivities } from '../../activities/database';
 import { createLifetimeActivities } from '../../activities/lifetime';
 import { createNodeActivities } from '../../activities/nodes';
 import { createPaymentActivities } from '../../activities/payments';
+import { createPlanChangeActivities } from '../../activities/plan-change';
 import type { createReferralActivities } from '../../activities/referrals';
 import { createTelegramActivities } from '../../activities/telegram';
 import { ensureTestServer } from '../../infra/local/test-server';
@@ -28,7 +29,8 @@ export type PurchaseQueueActivities = ReturnType<typeof createPaymentActivities>
   ReturnType<typeof createDatabaseActivities> &
   ReturnType<typeof createNodeActivities> &
   ReturnType<typeof createLifetimeActivities> &
-  Pick<ReturnType<typeof createReferralActivities>, 'offerReferralReward'>;
+  Pick<ReturnType<typeof createReferralActivities>, 'offerReferralReward'> &
+  ReturnType<typeof createPlanChangeActivities>;
 export type TelegramQueueActivities = ReturnType<typeof createTelegramActivities>;
 
 let env: Promise<TestWorkflowEnvironment> | undefined;
@@ -369,6 +371,7 @@ function sharedWorkers(e: TestWorkflowEnvironment): Promise<SharedWorkers> {
               createDatabaseActivities,
               createNodeActivities,
               createLifetimeActivities,
+              createPlanChangeActivities,
             ],
             KNOWN_PURCHASE_ACTIVITIES,
           ),
