@@ -6,11 +6,13 @@ import { loadConfigOrExit } from '../infra/config';
 import { openOrm } from '../infra/db/orm';
 import { ensureReconcileForAllNodes } from '../infra/nodes/reconcile-start';
 import { createLogger } from '../infra/logger';
+import { breakerAlert, createOpsAlerter } from '../infra/ops-alerts';
 import { createTelegramSender } from '../infra/telegram/sender';
 import { connectClient, connectWorker, registerSearchAttributes } from '../infra/temporal';
 import { breakerSettingsFrom, createBreakers, watchOutcomes } from '../infra/circuit-breaker';
 import { yooKassaClientFromConfig } from '../infra/yookassa/from-config';
 import { NODE_HEALTH_WORKFLOW_ID } from '../workflows/node-health';
+import { OPS_WATCH_WORKFLOW_ID } from '../workflows/ops-alert';
 import { telegramQueueFor } from '../workflows/telegram-queue';
 import { createWorkers } from './create-workers';
 import { startWorkerMetrics } from './metrics';
@@ -47,7 +49,16 @@ async function main(): Promise<void> {
   const connection = await connectWorker(config);
   const metrics = await startWorkerMetrics(config.WORKER_METRICS_PORT);
   // Every provider call's outcome feeds the shared circuit breakers (the API reads them).
-  const breakers = createBreakers(orm, breakerSettingsFrom(config), { logger });
+  const alerts = {
+    chatId: config.ADMIN_ALERT_CHAT_ID ?? null,
+    repeatMs: config.ALERT_REPEAT,
+    taskQueue: config.PURCHASES_TASK_QUEUE,
+  };
+  const alerter = createOpsAlerter({ orm, temporal, logger, settings: alerts, onAlert: metrics.hooks.alert });
+  const breakers = createBreakers(orm, breakerSettingsFrom(config), {
+    logger,
+    onOpen: breakerAlert(alerter, logger),
+  });
   const yookassaClient = yooKassaClientFromConfig(config);
   const yookassa = yookassaClient && watchOutcomes(yookassaClient, 'yookassa', breakers);
   if (!yookassa) logger.warn('YOOKASSA_SHOP_ID is not set: card payments are refused');
@@ -82,6 +93,7 @@ async function main(): Promise<void> {
       telegram,
       logger,
       metrics: metrics.hooks,
+      alerts,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL,
       remindBeforeMs: config.REMIND_BEFORE,
@@ -99,6 +111,20 @@ async function main(): Promise<void> {
     taskQueue: config.PURCHASES_TASK_QUEUE,
     args: [{ intervalMs: config.NODE_HEALTH_INTERVAL, failuresToDown: 3 }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+  // The stuck-purchases watch, once per deployment like the health loop.
+  await temporal.workflow.start('opsWatchWorkflow', {
+    workflowId: `${OPS_WATCH_WORKFLOW_ID}-${config.PURCHASES_TASK_QUEUE}`,
+    taskQueue: config.PURCHASES_TASK_QUEUE,
+    args: [
+      {
+        intervalMs: 60_000,
+        stuckAfterMs: config.STUCK_PURCHASE_ALERT_AFTER,
+        stuckAtLeast: config.STUCK_PURCHASE_ALERT_COUNT,
+      },
+    ],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    staticSummary: 'Ops watch: stuck purchases → admin chat',
   });
   // Each node's desired-state reconcile (`reconcile-<node id>`); new nodes get theirs from the admin API.
   await ensureReconcileForAllNodes(orm, temporal, {
