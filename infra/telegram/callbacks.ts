@@ -47,7 +47,8 @@ type ActionBody =
   | { type: 'admin'; view: AdminView }
   | { type: 'adminUser'; op: AdminUserOp; telegramId: string }
   | { type: 'referral' }
-  | { type: 'gift'; tariffId: string };
+  | { type: 'gift'; tariffId: string }
+  | { type: 'myGifts' };
 
 const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
 const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
@@ -90,6 +91,8 @@ function raw(action: ActionBody): string {
       return 'rf';
     case 'gift':
       return `gf:${action.tariffId}`;
+    case 'myGifts':
+      return 'gl';
   }
 }
 
@@ -124,6 +127,7 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     tl: { type: 'trial' },
     pr: { type: 'promo' },
     rf: { type: 'referral' },
+    gl: { type: 'myGifts' },
   };
   if (!arg) return sep < 0 ? (simple[code] ?? null) : null;
   switch (code) {
