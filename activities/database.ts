@@ -5,6 +5,7 @@ import type { PaymentNotice } from '../workflows/purchase-messages';
 import { newSubscriptionToken } from '../infra/xray/subscription';
 import { sameAmount } from '../infra/yookassa/amount';
 import { Failure } from '../workflows/failures';
+import type { OpsAlerter } from '../infra/ops-alerts';
 import { type Query, transactionQuery } from '../infra/db/query';
 import { settleScheduledChange } from './plan-change';
 
@@ -13,6 +14,8 @@ export interface DatabaseDeps {
   logger: Logger;
   onAlert?: (kind: string) => void;
   onKeyDelivered?: (secondsSincePayment: number) => void;
+  /** Alerts to the admin chat (infra/ops-alerts.ts); without it an alert is a log line and a metric. */
+  alerter?: OpsAlerter;
 }
 
 export type Grant = { kind: 'activated' | 'extended'; subscriptionId: string; expiresAt: string };
@@ -22,7 +25,7 @@ export type RevokeDecision =
   | { kind: 'gone' };
 
 /** Our PostgreSQL: every write is one transaction, and every grant is keyed by the payment that bought it. */
-export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered }: DatabaseDeps) {
+export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered, alerter }: DatabaseDeps) {
   const sql = () => orm.em.getConnection();
   const inTx = <T>(fn: (q: Query) => Promise<T>) =>
     orm.em.fork().transactional(async (em) => fn(transactionQuery(em)));
@@ -242,8 +245,12 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
       });
     },
 
-    /** Ops alert: a log line at error level plus a metric operators can page on. */
+    /** Ops alert: a log line at error level plus a metric operators can page on, and the admin chat. */
     async raiseOpsAlert({ kind, detail }: { kind: string; detail: string }): Promise<void> {
+      if (alerter) {
+        await alerter.raise({ kind, detail }); // logs and counts too
+        return;
+      }
       logger.error({ alert: kind, detail }, `ops alert: ${kind}`);
       onAlert?.(kind);
     },

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Failure } from '../workflows/failures';
 import { subscriptionWorkflowId } from '../workflows/purchase-messages';
+import { lifetimeSummary } from '../workflows/summaries';
 import {
   expiryChangedSignal,
   SUBSCRIPTION_WORKFLOW_TYPE,
@@ -27,7 +28,7 @@ export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: Life
       endMovedBack?: boolean;
     }): Promise<void> {
       const [s] = await orm.em.getConnection().execute(
-        `select s.id, s.node_id, s.expires_at, u.telegram_id, u.language
+        `select s.id, s.node_id, s.expires_at, u.telegram_id, u.language, u.username
            from subscriptions s join users u on u.id = s.user_id where s.id = ?`,
         [subscriptionId],
       );
@@ -52,6 +53,7 @@ export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: Life
         taskQueue: Context.current().info.taskQueue, // the queue this purchase runs on
         args: [input],
         signal: expiryChangedSignal,
+        staticSummary: lifetimeSummary({ ...input, username: s.username }),
         signalArgs: [endMovedBack ? { expiresAt, movedBack: true } : { expiresAt }],
       });
     },

@@ -15,6 +15,8 @@ import { Failure } from '../workflows/failures';
 export interface NodeDeps {
   orm: MikroORM;
   onNodeStatus?: (node: { name: string; up: boolean; clients: number }) => void;
+  /** A node that went down or came back up in this round (ops alerts); its failure never fails the check. */
+  onNodeTransition?: (t: { id: string; name: string; to: 'up' | 'down'; error?: string }) => Promise<unknown>;
   /** Tests and the worker may share drivers; by default one is made (and cached) per node row. */
   driverFor?: (node: NodeConnection) => NodeDriver;
   /** Decrypts agent tokens and SSH keys; by default from NODE_SECRETS_KEY / NODE_SECRETS_KEY_OLD. */
@@ -80,7 +82,15 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /** VPN nodes, through their agent or SSH. Adds and removes are idempotent by the client email (= subscription id). */
-export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: given }: NodeDeps) {
+export function createNodeActivities({
+  orm,
+  driverFor,
+  onNodeStatus,
+  onNodeTransition,
+  secrets: given,
+}: NodeDeps) {
+  const transition = (t: Parameters<NonNullable<NodeDeps['onNodeTransition']>>[0]) =>
+    onNodeTransition?.(t).catch(() => undefined);
   const secrets = given ?? nodeSecretsFromEnv(process.env);
   const cache = new Map<string, { key: string; driver: NodeDriver }>();
   const defaultDriver = (node: NodeConnection) => {
@@ -249,6 +259,7 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: gi
               [clients, id],
             );
             onNodeStatus?.({ name: String(row.name), up: true, clients });
+            if (row.status === 'down') await transition({ id, name: String(row.name), to: 'up' });
             up++;
           } catch (err) {
             if (err instanceof NodeUnreachableError && err.reason === 'timeout') forget(id);
@@ -262,6 +273,9 @@ export function createNodeActivities({ orm, driverFor, onNodeStatus, secrets: gi
             );
             const status = updated?.status ?? row.status;
             onNodeStatus?.({ name: String(row.name), up: status === 'up', clients: 0 });
+            if (status === 'down' && row.status !== 'down') {
+              await transition({ id, name: String(row.name), to: 'down', error: lastErrorOf(err) });
+            }
           } finally {
             checked++;
           }

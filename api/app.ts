@@ -2,6 +2,8 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { breakerSettingsFrom, createBreakers, registerBreakerGauge } from '../infra/circuit-breaker';
 import { createMetrics } from '../infra/metrics';
+import { breakerAlert } from '../infra/ops-alerts';
+import { apiOpsAlerter } from './ops-alerts';
 import type { ApiDeps, AppDeps } from './deps';
 import { adminAuth, bearerAuth } from './middleware/bearer-auth';
 import { errorHandler, unknownRoute } from './middleware/errors';
@@ -80,10 +82,17 @@ export interface App extends Express {
 }
 
 export function createApp(appDeps: AppDeps): App {
+  const metrics = appDeps.metrics ?? createMetrics({ orm: appDeps.orm });
+  const alerts = appDeps.alerts ?? apiOpsAlerter(appDeps, metrics);
   const deps: ApiDeps = {
     ...appDeps,
-    metrics: appDeps.metrics ?? createMetrics({ orm: appDeps.orm }),
-    breakers: appDeps.breakers ?? createBreakers(appDeps.orm, breakerSettingsFrom(appDeps.config)),
+    metrics,
+    alerts,
+    breakers:
+      appDeps.breakers ??
+      createBreakers(appDeps.orm, breakerSettingsFrom(appDeps.config), {
+        onOpen: breakerAlert(alerts, appDeps.logger),
+      }),
   };
   registerBreakerGauge(deps.metrics.registry, deps.breakers);
   registerGrowthGauges(deps.metrics.registry, deps.orm);

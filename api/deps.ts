@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Breakers } from '../infra/circuit-breaker';
 import type { Config } from '../infra/config';
+import type { OpsAlerter } from '../infra/ops-alerts';
 import type { Metrics } from '../infra/metrics';
 import type { YooKassaClient } from '../infra/yookassa/client';
 
@@ -17,6 +18,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Circuit breakers shared with the workers (PostgreSQL); created by createApp when not given. */
   breakers?: Breakers;
+  /** Ops alerts to ADMIN_ALERT_CHAT_ID (infra/ops-alerts.ts); created by createApp when not given. */
+  alerts?: OpsAlerter;
 }
 
-export type ApiDeps = AppDeps & { metrics: Metrics; breakers: Breakers };
+export type ApiDeps = AppDeps & { metrics: Metrics; breakers: Breakers; alerts: OpsAlerter };

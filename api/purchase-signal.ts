@@ -1,9 +1,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { type PaymentNotice, paymentNoticeSignal, purchaseWorkflowId } from '../workflows/purchase-messages';
+import { raiseQuietly } from '../infra/ops-alerts';
 import type { ApiDeps } from './deps';
 
-type Deps = Pick<ApiDeps, 'temporal' | 'metrics'>;
+type Deps = Pick<ApiDeps, 'temporal' | 'metrics'> & Partial<Pick<ApiDeps, 'alerts'>>;
 
 /**
  * Hands a payment notice to its purchase. 'closed' when the purchase is over: the caller then decides whether
@@ -33,4 +34,15 @@ export function raiseMoneyAlarm(
 ): void {
   deps.metrics.paymentsOrphaned.inc({ provider });
   log.error(fields, message);
+  // The admin chat hears of it too: grouped per payment, so each stray payment is one message.
+  const paymentId = String(fields.paymentId ?? fields.chargeId ?? '');
+  raiseQuietly(
+    deps.alerts,
+    {
+      kind: 'money_alarm',
+      key: `money_alarm:${provider}:${paymentId}`,
+      detail: `${message} (${provider}${paymentId ? ` ${paymentId}` : ''})`,
+    },
+    log,
+  );
 }

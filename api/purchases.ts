@@ -17,6 +17,7 @@ import {
 import { type Row, sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError, invalidField, notFound } from './errors';
+import { purchaseSummary } from '../workflows/summaries';
 import { Failure } from '../workflows/failures';
 import type { TariffRow, UserRow } from '../infra/db/rows';
 
@@ -108,6 +109,14 @@ export async function startPurchase(
       args: [input],
       workflowIdConflictPolicy: attach ? 'USE_EXISTING' : 'FAIL',
       ...(attach ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
+      staticSummary: purchaseSummary({
+        amount: provider === 'stars' ? String(tariff.star_price) : (amount ?? String(tariff.price)),
+        currency: provider === 'stars' ? 'XTR' : String(tariff.currency),
+        tariffSlug: String(tariff.slug),
+        telegramId: input.telegramId,
+        username: user.username,
+        purpose,
+      }),
       typedSearchAttributes: [
         { key: SEARCH_ATTRIBUTES.TelegramId, value: input.telegramId },
         { key: SEARCH_ATTRIBUTES.PaymentId, value: paymentId },

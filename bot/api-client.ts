@@ -90,6 +90,8 @@ export class ApiRequestError extends Error {
   }
 }
 
+export type AdminUserAction = 'extend' | 'revoke' | 'resend-key' | 'block' | 'unblock';
+
 export interface RegisterInput {
   telegram_id: number;
   username?: string;
@@ -107,6 +109,8 @@ export interface ApiClientConfig {
   apiToken: string;
   /** The bearer for the admin screens: the read-only ADMIN_READ_TOKEN (GET /api/v1/admin/* only). */
   adminToken?: string;
+  /** ADMIN_BOT_TOKEN (the API's `bot` named token): admin writes on behalf of the tapping admin. */
+  adminBotToken?: string;
   timeoutMs?: number;
 }
 
@@ -123,12 +127,21 @@ export function createApiClient(config: ApiClientConfig) {
     opts: {
       body?: unknown;
       admin?: boolean;
+      /** A write as this Telegram admin: the bot's named token plus X-Admin-Telegram-Id. */
+      actingAdmin?: number;
       timeoutMs?: number;
       notFoundAsNull?: boolean;
       headers?: Record<string, string>;
     } = {},
   ): Promise<T> {
-    const token = opts.admin ? config.adminToken : config.apiToken;
+    const token =
+      opts.actingAdmin !== undefined
+        ? config.adminBotToken
+        : opts.admin
+          ? config.adminToken
+          : config.apiToken;
+    const acting: Record<string, string> =
+      opts.actingAdmin !== undefined ? { 'x-admin-telegram-id': String(opts.actingAdmin) } : {};
     let res: Response;
     try {
       res = await fetch(base + path, {
@@ -137,6 +150,7 @@ export function createApiClient(config: ApiClientConfig) {
           authorization: `Bearer ${token ?? ''}`,
           accept: 'application/json',
           ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...acting,
           ...opts.headers,
         },
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
@@ -276,12 +290,28 @@ export function createApiClient(config: ApiClientConfig) {
           notFoundAsNull: true,
         }),
       nodes: () => request(z.unknown(), 'GET', '/api/v1/admin/nodes', { admin: true }).then(listOf('nodes')),
+      /** A user's story, oldest first (payments, stages, events, messages, admin actions). */
+      timeline: (telegramId: string | number) =>
+        request(
+          z.object({ entries: z.array(z.object({ at: z.string(), kind: z.string(), summary: z.string() })) }),
+          'GET',
+          `/api/v1/admin/users/${id(telegramId)}/timeline`,
+          { admin: true },
+        ).then((b) => b.entries),
+      /** POST /api/v1/admin/users/{id}/<action>, as the admin who tapped (the audit says tg:<admin>). */
+      actOnUser: (admin: number, telegramId: string | number, action: AdminUserAction, body: object = {}) =>
+        request(anyObject, 'POST', `/api/v1/admin/users/${id(telegramId)}/${action}`, {
+          actingAdmin: admin,
+          body,
+          timeoutMs: 30_000, // revoke waits for the node
+        }),
       /** Promo codes with their stats (activations, users, revenue). */
       promoCodes: () =>
         request(z.object({ codes: z.array(promoCodeSchema) }), 'GET', '/api/v1/admin/promo-codes', {
           admin: true,
         }).then((b) => b.codes),
     },
+    hasAdminBotToken: () => Boolean(config.adminBotToken),
   };
 }
 

@@ -50,6 +50,8 @@ const schema = z
     API_URL: httpUrl.default('http://localhost:8080'),
     API_TOKEN: z.string().min(1),
     ADMIN_READ_TOKEN: z.string().min(1).optional(),
+    // The `bot` entry of the API's ADMIN_TOKENS: the admin screens' writes, audited as tg:<admin id>.
+    ADMIN_BOT_TOKEN: z.string().min(16).optional(),
     // Read only to refuse ADMIN_READ_TOKEN = ADMIN_TOKEN; never kept in the config.
     ADMIN_TOKEN: z.string().optional(),
     BOT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
@@ -74,6 +76,15 @@ const schema = z
       }),
   })
   .superRefine((env, ctx) => {
+    if (
+      env.ADMIN_BOT_TOKEN !== undefined &&
+      [env.API_TOKEN, env.ADMIN_READ_TOKEN].includes(env.ADMIN_BOT_TOKEN)
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_BOT_TOKEN'],
+        message: 'must differ from API_TOKEN and ADMIN_READ_TOKEN',
+      });
     if (env.ADMIN_READ_TOKEN !== undefined && env.ADMIN_READ_TOKEN === env.API_TOKEN)
       ctx.addIssue({ code: 'custom', path: ['ADMIN_READ_TOKEN'], message: 'must differ from API_TOKEN' });
     if (env.ADMIN_READ_TOKEN !== undefined && env.ADMIN_READ_TOKEN === env.ADMIN_TOKEN)
@@ -98,6 +109,8 @@ export interface BotConfig {
   apiToken: string;
   /** ADMIN_READ_TOKEN: GET-only access to /api/v1/admin/* for the admin screens. */
   adminReadToken?: string;
+  /** ADMIN_BOT_TOKEN: the admin screens' actions (extend, revoke, resend, block), audited as the admin. */
+  adminBotToken?: string;
   supportUrl: string;
   adminIds: number[];
   /** Chats whose updates are handled at the same time. */
@@ -138,6 +151,7 @@ export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
     apiUrl: e.API_URL.replace(/\/+$/, ''),
     apiToken: e.API_TOKEN,
     adminReadToken: e.ADMIN_READ_TOKEN,
+    adminBotToken: e.ADMIN_BOT_TOKEN,
     supportUrl: e.SUPPORT_URL,
     adminIds: e.ADMIN_TELEGRAM_IDS,
     concurrency: e.BOT_CONCURRENCY,

@@ -6,6 +6,7 @@ import { isRateLimited } from './api-refusals';
 import { type CallbackAction, decodeCallback } from '../infra/telegram/callbacks';
 import { DispatchingBot } from './dispatching-bot';
 import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
+import { onAdminUser } from './handlers/admin-user';
 import { showGuide, showGuides } from './handlers/guides';
 import { askPromo, registerGrowth, startTrial } from './handlers/growth';
 import { registerPayments, retryPayment } from './handlers/payments';
@@ -63,6 +64,8 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return showSupport(ctx, deps);
     case 'admin':
       return showAdmin(ctx, deps, action.view);
+    case 'adminUser':
+      return onAdminUser(ctx, deps, action.op, action.telegramId);
     case 'referral':
       return showReferral(ctx, deps);
     case 'gift':
@@ -115,7 +118,7 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
 
   bot.on('callback_query', async (ctx) => {
     const action = decodeCallback('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);
-    if (!action || (action.type === 'admin' && !isAdmin(ctx, deps))) {
+    if (!action || ((action.type === 'admin' || action.type === 'adminUser') && !isAdmin(ctx, deps))) {
       // A stale button from an older bot version (or a forged one): answer so the spinner stops, do nothing.
       await answerQuietly(ctx, textsFor(ctx).errors.unknownAction);
       return;

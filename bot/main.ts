@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     baseUrl: config.apiUrl,
     apiToken: config.apiToken,
     adminToken: config.adminReadToken,
+    adminBotToken: config.adminBotToken,
   });
   const bot = createBot({
     token: config.botToken,

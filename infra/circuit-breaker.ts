@@ -56,7 +56,7 @@ const CACHE_MS = 1000;
 export function createBreakers(
   orm: MikroORM,
   settings: BreakerSettings = DEFAULT_BREAKER_SETTINGS,
-  opts: { cacheMs?: number; logger?: Logger } = {},
+  opts: { cacheMs?: number; logger?: Logger; onOpen?: (system: BreakerSystem, error: string) => void } = {},
 ): Breakers {
   const log = opts.logger ?? createLogger('circuit-breaker');
   const sql = () => orm.em.getConnection();
@@ -133,6 +133,7 @@ export function createBreakers(
           { system, failures: Number(row.failures), openForMs: settings.openForMs, error },
           'circuit breaker open: new work is refused until a probe succeeds',
         );
+        opts.onOpen?.(system, error);
       }
     },
 

@@ -116,6 +116,15 @@ const schema = z.object({
   // Operator console (issue 16): named admin tokens; the broadcasts' share of TELEGRAM_RATE_PER_SECOND.
   ADMIN_TOKENS: adminTokensField.optional(),
   BROADCAST_RATE_PER_SECOND: z.coerce.number().positive().optional(),
+  // Ops alerts to a Telegram chat (infra/ops-alerts.ts): the chat, how often the same alert may repeat, and
+  // when purchases count as stuck (at least COUNT of them in one stage for longer than AFTER).
+  ADMIN_ALERT_CHAT_ID: z
+    .string()
+    .regex(/^-?\d{1,19}$/, 'must be a Telegram chat id, e.g. 777001 or -1001234567890')
+    .optional(),
+  ALERT_REPEAT: duration.default('15m'),
+  STUCK_PURCHASE_ALERT_AFTER: duration.default('30m'),
+  STUCK_PURCHASE_ALERT_COUNT: z.coerce.number().int().min(1).default(1),
 });
 
 export type Config = z.infer<typeof schema> & { DATABASE_URL: string };

@@ -14,8 +14,10 @@ import { createPlanChangeActivities } from '../activities/plan-change';
 import { createGiftActivities } from '../activities/gifts';
 import { createGrantActivities, createReferralActivities } from '../activities/referrals';
 import { createRefundActivities } from '../activities/refunds';
+import { createOpsAlertActivities, createOpsWatchActivities } from '../activities/ops-alerts';
 import { withReferralClawback } from '../activities/referral-clawback';
 import { createTelegramActivities } from '../activities/telegram';
+import { createOpsAlerter, type OpsAlerter, type OpsAlertSettings } from '../infra/ops-alerts';
 import type { TelegramSender } from '../infra/telegram/sender';
 import type { YooKassaClient } from '../infra/yookassa/client';
 
@@ -36,6 +38,8 @@ export interface WorkerDeps {
     botUsername?: string;
     nodeWaitLimitMs?: number;
   };
+  /** ADMIN_ALERT_CHAT_ID, ALERT_REPEAT and the purchases queue; absent: alerts are log lines and metrics. */
+  alerts?: OpsAlertSettings;
   metrics?: {
     alert(kind: string): void;
     keyDelivered(seconds: number): void;
@@ -63,8 +67,19 @@ function purchaseActivityMap(d: WorkerDeps) {
       logger: d.logger,
       onAlert: d.metrics?.alert,
       onKeyDelivered: d.metrics?.keyDelivered,
+      alerter: opsAlerterOf(d),
     }),
-    ...createNodeActivities({ orm: d.orm, driverFor: d.driverFor }),
+    ...createNodeActivities({
+      orm: d.orm,
+      driverFor: d.driverFor,
+      onNodeTransition: async ({ id, name, to, error }) =>
+        opsAlerterOf(d)?.raise({
+          kind: `node_${to}`,
+          key: `node_${to}:${id}`,
+          detail:
+            to === 'down' ? `node ${name} is down: ${error ?? 'no answer'}` : `node ${name} is up again`,
+        }),
+    }),
     ...createBalanceActivities({ orm: d.orm, logger: d.logger }),
     ...createRefundActivities({ orm: d.orm, yookassa: d.yookassa, telegram: d.telegram, logger: d.logger }),
     ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
@@ -83,11 +98,31 @@ function purchaseActivityMap(d: WorkerDeps) {
     ...createBroadcastActivities({ orm: d.orm, logger: d.logger }),
     ...createQuotaActivities({ orm: d.orm, logger: d.logger, driverFor: d.driverFor }),
     ...createPlanChangeActivities({ orm: d.orm, logger: d.logger }),
+    ...createOpsWatchActivities({ temporal: d.temporal, alerter: opsAlerterOf(d) }),
   };
+}
+
+/** The worker's alerter; stateless (its windows live in PostgreSQL), so any number of copies agree. */
+export function opsAlerterOf(d: WorkerDeps): OpsAlerter | undefined {
+  if (!d.alerts) return undefined;
+  return createOpsAlerter({
+    orm: d.orm,
+    temporal: d.temporal,
+    logger: d.logger,
+    settings: d.alerts,
+    onAlert: d.metrics?.alert,
+  });
 }
 
 /** Activities of the `telegram` queue. */
 export function telegramActivities(d: WorkerDeps & { telegram: TelegramSender }) {
+  return {
+    ...telegramNotifications(d),
+    ...createOpsAlertActivities({ sender: d.telegram, logger: d.logger }),
+  };
+}
+
+function telegramNotifications(d: WorkerDeps & { telegram: TelegramSender }) {
   return createTelegramActivities({
     orm: d.orm,
     sender: d.telegram,

@@ -6,10 +6,12 @@ import { loadConfigOrExit } from '../infra/config';
 import { openOrm } from '../infra/db/orm';
 import { ensureReconcileForAllNodes } from '../infra/nodes/reconcile-start';
 import { createLogger } from '../infra/logger';
+import { breakerAlert, createOpsAlerter } from '../infra/ops-alerts';
 import { createTelegramSender } from '../infra/telegram/sender';
 import { connectClient, connectWorker, registerSearchAttributes } from '../infra/temporal';
 import { breakerSettingsFrom, createBreakers, watchOutcomes } from '../infra/circuit-breaker';
 import { yooKassaClientFromConfig } from '../infra/yookassa/from-config';
+import { OPS_WATCH_WORKFLOW_TYPE, opsWatchWorkflowId } from '../workflows/ops-alert-messages';
 import { NODE_HEALTH_WORKFLOW_TYPE, nodeHealthWorkflowId } from '../workflows/node-health';
 import { QUOTA_CHECK_WORKFLOW_TYPE, quotaCheckWorkflowId } from '../workflows/quota';
 import { telegramQueueFor } from '../workflows/telegram-queue';
@@ -48,7 +50,16 @@ async function main(): Promise<void> {
   const connection = await connectWorker(config);
   const metrics = await startWorkerMetrics(config.WORKER_METRICS_PORT);
   // Every provider call's outcome feeds the shared circuit breakers (the API reads them).
-  const breakers = createBreakers(orm, breakerSettingsFrom(config), { logger });
+  const alerts = {
+    chatId: config.ADMIN_ALERT_CHAT_ID ?? null,
+    repeatMs: config.ALERT_REPEAT,
+    taskQueue: config.PURCHASES_TASK_QUEUE,
+  };
+  const alerter = createOpsAlerter({ orm, temporal, logger, settings: alerts, onAlert: metrics.hooks.alert });
+  const breakers = createBreakers(orm, breakerSettingsFrom(config), {
+    logger,
+    onOpen: breakerAlert(alerter, logger),
+  });
   const yookassaClient = yooKassaClientFromConfig(config);
   const yookassa = yookassaClient && watchOutcomes(yookassaClient, 'yookassa', breakers);
   if (!yookassa) logger.warn('YOOKASSA_SHOP_ID is not set: card payments are refused');
@@ -83,6 +94,7 @@ async function main(): Promise<void> {
       telegram,
       logger,
       metrics: metrics.hooks,
+      alerts,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL,
       remindBeforeMs: config.REMIND_BEFORE,
@@ -107,6 +119,20 @@ async function main(): Promise<void> {
     taskQueue: config.PURCHASES_TASK_QUEUE,
     args: [{ intervalMs: config.QUOTA_CHECK_INTERVAL }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+  // The stuck-purchases watch, once per deployment like the health loop.
+  await temporal.workflow.start(OPS_WATCH_WORKFLOW_TYPE, {
+    workflowId: opsWatchWorkflowId(config.PURCHASES_TASK_QUEUE),
+    taskQueue: config.PURCHASES_TASK_QUEUE,
+    args: [
+      {
+        intervalMs: 60_000,
+        stuckAfterMs: config.STUCK_PURCHASE_ALERT_AFTER,
+        stuckAtLeast: config.STUCK_PURCHASE_ALERT_COUNT,
+      },
+    ],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    staticSummary: 'Ops watch: stuck purchases → admin chat',
   });
   // Each node's desired-state reconcile (`reconcile-<node id>`); new nodes get theirs from the admin API.
   await ensureReconcileForAllNodes(orm, temporal, {

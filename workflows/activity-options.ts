@@ -12,6 +12,7 @@ import type { createRefundActivities } from '../activities/refunds';
 import type { createQuotaActivities } from '../activities/quota';
 import type { createTelegramActivities } from '../activities/telegram';
 import { Failure } from './failures';
+import type { createOpsAlertActivities, createOpsWatchActivities } from '../activities/ops-alerts';
 import { telegramQueueFor } from './telegram-queue';
 
 // Every activity policy of every workflow, each named for its purpose. Timeouts and retries are not part of
@@ -258,3 +259,26 @@ export function quotaTelegram(): Pick<Telegram, 'notify'> {
     taskQueue: telegramQueueFor(workflowInfo().taskQueue),
   });
 }
+
+// Ops alerts (workflows/ops-alert.ts, issue 16). An alert is worth a day of Telegram outage; a chat that refuses
+// it is final (logged by the activity). It goes on the telegram queue: alerts share the one Telegram budget.
+type OpsAlerts = ReturnType<typeof createOpsAlertActivities>;
+export function opsAlertDelivery(): Pick<OpsAlerts, 'sendOpsAlert'> {
+  return proxyActivities<Pick<OpsAlerts, 'sendOpsAlert'>>({
+    taskQueue: telegramQueueFor(workflowInfo().taskQueue),
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: '24h',
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '5m',
+      nonRetryableErrorTypes: [Failure.TelegramRejected],
+    },
+  });
+}
+
+// The stuck-purchases watch: a few tries per round; a failed round is reported and the next one tries again.
+export const opsWatch = proxyActivities<ReturnType<typeof createOpsWatchActivities>>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 3 },
+});

@@ -11,3 +11,4 @@ export { cancelSubscriptionWorkflow, refundWorkflow } from './refunds';
 export { freeAccessWorkflow } from './trial';
 export { reconcileNodeWorkflow } from './reconcile';
 export { quotaCheckWorkflow } from './quota';
+export { opsAlertWorkflow, opsWatchWorkflow } from './ops-alert';

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -10,6 +11,7 @@ import {
 import { database as db, revoke as nodes, telegram } from './activity-options';
 import type { Notification } from './notification-messages';
 import { stageAttributes } from './stage';
+import { lifetimeDetails } from './summaries';
 import {
   expiryChangedSignal,
   type SubscriptionInput,
@@ -34,6 +36,13 @@ interface Lifetime {
 function setStage(l: Lifetime, stage: SubscriptionState['stage']): void {
   l.state.stage = stage;
   upsertSearchAttributes(stageAttributes(stage, { telegramId: l.input.telegramId, nodeId: l.input.nodeId }));
+  setCurrentDetails(
+    lifetimeDetails(
+      stage,
+      stage === 'REVOKING' ? 'removing the client from its node' : 'in progress',
+      l.expiresAt,
+    ),
+  );
 }
 
 function snapshot(l: Lifetime): SubscriptionState {
@@ -65,6 +74,13 @@ async function remind(l: Lifetime, end: number): Promise<void> {
   for (const [i, before] of offsets.entries()) {
     const key = `${end}:${before}`;
     if (l.state.reminded.includes(key) || l.expiresAt !== end) continue;
+    setCurrentDetails(
+      lifetimeDetails(
+        'ACTIVE',
+        `waiting to send the reminder at ${new Date(end - before).toISOString()}`,
+        end,
+      ),
+    );
     if (await endMovedBefore(l, end, end - before)) return;
     if (Date.now() >= end) return; // back after a long outage: no reminder for an access already over
     const laterRemindAt = i + 1 < offsets.length ? end - offsets[i + 1] : Number.POSITIVE_INFINITY;
@@ -86,6 +102,7 @@ async function remind(l: Lifetime, end: number): Promise<void> {
 
 /** Step 2. Until the end; true when a renewal moved it first. */
 async function awaitEnd(l: Lifetime, end: number): Promise<boolean> {
+  setCurrentDetails(lifetimeDetails('ACTIVE', 'waiting for the end (a renewal moves it)', end));
   return l.expiresAt !== end || (await endMovedBefore(l, end, end));
 }
 
@@ -107,6 +124,13 @@ async function removeUntilGone(l: Lifetime, nodeId: string): Promise<void> {
     try {
       return await nodes.removeClient({ nodeId, email: l.input.subscriptionId });
     } catch (err) {
+      setCurrentDetails(
+        lifetimeDetails(
+          'REVOKING',
+          `node ${nodeId} refused the removal ${attempt} time(s); retrying`,
+          l.expiresAt,
+        ),
+      );
       await db.raiseOpsAlert({
         kind: 'revoke_failed',
         detail: `subscription ${l.input.subscriptionId} on node ${nodeId}: ${String(err)}`,

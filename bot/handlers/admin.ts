@@ -1,7 +1,8 @@
 import type { Context, Telegraf } from 'telegraf';
 import type { AdminView } from '../../infra/telegram/callbacks';
 import { type BotDeps, cb, show, textsFor } from '../ui';
-import { renderFields, renderList, renderStats } from './admin-render';
+import { renderList, renderStats } from './admin-render';
+import { showUserCard } from './admin-user';
 
 /** /admin for the ids in ADMIN_TELEGRAM_IDS: stats, stuck purchases, user lookup, nodes. Others get nothing. */
 
@@ -64,11 +65,6 @@ export function registerAdmin(bot: Telegraf, deps: BotDeps): void {
     const query = ctx.payload.trim().replace(/^@/, '');
     if (!query) return show(ctx, m.admin.findUserHint, adminRows(ctx));
     if (!deps.api.hasAdminToken()) return show(ctx, m.admin.notConfigured, adminRows(ctx));
-    const user = await deps.api.admin.findUser(query);
-    await show(
-      ctx,
-      user ? renderFields(user, m.admin.labels).join('\n') : m.admin.userNotFound,
-      adminRows(ctx),
-    );
+    await showUserCard(ctx, deps, query); // with the action buttons (bot/handlers/admin-user.ts)
   });
 }

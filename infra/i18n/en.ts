@@ -254,6 +254,26 @@ export const en: Messages = {
       payments_today: 'Payments today',
     },
   },
+  adminUser: {
+    extend7: '➕ 7 days',
+    extend30: '➕ 30 days',
+    resend: '🔑 Resend key',
+    revoke: '⛔ Revoke access',
+    block: '🚫 Block',
+    unblock: '✅ Unblock',
+    timeline: '📜 Timeline',
+    back: '⬅️ Back to user',
+    confirmRevoke: (tg: string) =>
+      `Revoke the access of <code>${tg}</code> now? The client is removed from its node.`,
+    confirmBlock: (tg: string) =>
+      `Block <code>${tg}</code>? They cannot buy any more and their access is revoked now.`,
+    yes: 'Yes, do it',
+    done: (action: string) => `✅ Done: <b>${action}</b> (recorded in the audit)`,
+    refused: (action: string, reason: string) => `⚠️ Not done: <b>${action}</b> — ${reason}`,
+    notConfigured: 'ADMIN_BOT_TOKEN is not set for the bot: actions are unavailable, view only.',
+    timelineTitle: (tg: string) => `<b>Timeline of ${tg}</b>`,
+    timelineEmpty: 'Nothing yet.',
+  },
   notifications: {
     activation: (p) =>
       `🎉 <b>Your subscription is active until ${date(p.expiresAt)}</b>\n\n` +

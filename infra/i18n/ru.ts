@@ -276,6 +276,26 @@ export const ru = {
       payments_today: 'Платежей сегодня',
     } as Record<string, string>,
   },
+  adminUser: {
+    extend7: '➕ 7 дней',
+    extend30: '➕ 30 дней',
+    resend: '🔑 Ключ ещё раз',
+    revoke: '⛔ Отозвать доступ',
+    block: '🚫 Заблокировать',
+    unblock: '✅ Разблокировать',
+    timeline: '📜 История',
+    back: '⬅️ К пользователю',
+    confirmRevoke: (tg: string) =>
+      `Отозвать доступ пользователя <code>${tg}</code> сейчас? Клиент будет удалён с ноды.`,
+    confirmBlock: (tg: string) =>
+      `Заблокировать <code>${tg}</code>? Он не сможет покупать, текущий доступ будет отозван.`,
+    yes: 'Да, выполнить',
+    done: (action: string) => `✅ Выполнено: <b>${action}</b> (записано в журнал)`,
+    refused: (action: string, reason: string) => `⚠️ Не выполнено: <b>${action}</b> — ${reason}`,
+    notConfigured: 'ADMIN_BOT_TOKEN не задан для бота: действия недоступны, только просмотр.',
+    timelineTitle: (tg: string) => `<b>История ${tg}</b>`,
+    timelineEmpty: 'Событий нет.',
+  },
   notifications: {
     activation: (p: { expiresAt: Date | string; vlessUrl: string; subscriptionUrl: string }) =>
       `🎉 <b>Подписка активна до ${date(p.expiresAt)}</b>\n\n` +

@@ -50,6 +50,8 @@ export interface SystemOptions {
   growth?: WorkerDeps['growth'];
   /** The telegram queue's limit (TELEGRAM_RATE_PER_SECOND); 15, the product's default, unless a bench sweeps it. */
   telegramRatePerSecond?: number;
+  /** ADMIN_ALERT_CHAT_ID and ALERT_REPEAT of the workers (ops alerts to the admin chat). */
+  alerts?: { chatId: string; repeatMs: number };
 }
 
 /**
@@ -149,6 +151,7 @@ export class PurchaseSystem {
         remindBeforeMs: this.options.remindBeforeMs ?? [2_000],
         driverFor: wrap ? (node: NodeConnection) => wrap(createNodeDriver(node)) : undefined,
         growth: this.options.growth,
+        alerts: this.options.alerts && { ...this.options.alerts, taskQueue: this.queue },
       },
     );
     this.running = this.workers.map((w) => w.run());

@@ -10,6 +10,21 @@ export const MAX_CALLBACK_BYTES = 64;
 
 export type AdminView = 'menu' | 'stats' | 'stuck' | 'nodes' | 'find';
 
+/** A button on the admin's user card (bot/handlers/admin-user.ts); `*_yes` are the confirmed forms. */
+export const ADMIN_USER_OPS = [
+  'card',
+  'extend7',
+  'extend30',
+  'resend',
+  'revoke',
+  'revoke_yes',
+  'block',
+  'block_yes',
+  'unblock',
+  'timeline',
+] as const;
+export type AdminUserOp = (typeof ADMIN_USER_OPS)[number];
+
 /**
  * `keep: true` marks buttons under messages that must stay in the chat (notifications, the message with the
  * key): their screen opens as a new message instead of replacing that one. Encoded as a leading "+".
@@ -30,6 +45,7 @@ type ActionBody =
   | { type: 'guide'; os: GuideOs }
   | { type: 'support' }
   | { type: 'admin'; view: AdminView }
+  | { type: 'adminUser'; op: AdminUserOp; telegramId: string }
   | { type: 'referral' }
   | { type: 'gift'; tariffId: string }
   | { type: 'myGifts' }
@@ -71,6 +87,8 @@ function raw(action: ActionBody): string {
       return 'h';
     case 'admin':
       return `a:${ADMIN_CODES[action.view]}`;
+    case 'adminUser':
+      return `au:${ADMIN_USER_OPS.indexOf(action.op)}:${action.telegramId}`;
     case 'referral':
       return 'rf';
     case 'gift':
@@ -140,6 +158,11 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
       return { type: 'gift', tariffId: arg };
     case 'cg':
       return /^\d{1,10}$/.test(arg) ? { type: 'changeTo', tariffId: arg } : null;
+    case 'au': {
+      const [op, telegramId] = arg.split(':');
+      const name = ADMIN_USER_OPS[Number(op)];
+      return name && /^\d{1,20}$/.test(telegramId ?? '') ? { type: 'adminUser', op: name, telegramId } : null;
+    }
     default:
       return null;
   }

@@ -31,6 +31,8 @@ export interface JourneyOptions {
   /** PAYMENT_TIMEOUT of the API: how long a payment page stays payable. */
   paymentTimeout?: string;
   adminIds?: number[];
+  /** The bot's ADMIN_BOT_TOKEN (give the API the same as `bot:` in apiEnv.ADMIN_TOKENS). */
+  adminBotToken?: string;
   /** How the bot gets its updates; 'none' runs no bot at all. */
   botMode?: 'polling' | 'webhook' | 'none';
   /** Secret for webhook mode. */
@@ -149,6 +151,7 @@ export class Journey {
         baseUrl: this.api.url,
         apiToken: API_TOKEN,
         adminToken: JOURNEY_ADMIN_READ_TOKEN,
+        adminBotToken: this.options.adminBotToken,
       }),
       supportUrl: SUPPORT_URL,
       adminIds: this.options.adminIds ?? [],

@@ -1,4 +1,4 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { telegram } from '../activity-options';
 import type { Notification } from '../notification-messages';
 import type {
@@ -9,6 +9,7 @@ import type {
   PurchaseStatus,
 } from '../purchase-messages';
 import { stageAttributes } from '../stage';
+import { purchaseDetails } from '../summaries';
 
 /** A Stars charge to give back, to whoever paid it. */
 export interface StrayCharge {
@@ -67,6 +68,7 @@ export function enterStage(p: Purchase, stage: PurchaseStage): void {
       nodeId: p.status.nodeId,
     }),
   );
+  setCurrentDetails(purchaseDetails(stage)); // the Temporal UI: what this purchase waits for now
 }
 
 /** A payment notice (webhook, poll or settlement). Stars successes are only claims until verified. */
