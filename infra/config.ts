@@ -65,6 +65,8 @@ const schema = z.object({
   WORKFLOW_BUNDLE_PATH: optional,
   WORKER_METRICS_PORT: port.default(9464),
   NODE_HEALTH_INTERVAL: duration.default('30s'),
+  // Fleet: a node down longer than this is drained automatically (workflows/drain.ts); "0" = off.
+  NODE_DEAD_MIGRATE_AFTER: durationOrOffField.default('0'),
   // Devices (api/devices.ts): true = /sub serves keys only to apps that send x-hwid (one device each).
   DEVICE_HWID_REQUIRED: z
     .enum(['true', 'false', '1', '0'])

@@ -5,6 +5,7 @@ import { createAdminActivities } from '../activities/admin';
 import { createBroadcastActivities } from '../activities/broadcast';
 import { createBalanceActivities } from '../activities/balance';
 import { createDatabaseActivities } from '../activities/database';
+import { createFleetActivities } from '../activities/fleet';
 import { createFreeAccessActivities } from '../activities/free-access';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
@@ -33,6 +34,8 @@ export interface WorkerDeps {
     botUsername?: string;
     nodeWaitLimitMs?: number;
   };
+  /** NODE_DEAD_MIGRATE_AFTER in ms (0 or absent: off). */
+  fleet?: { deadMigrateAfterMs?: number };
   metrics?: {
     alert(kind: string): void;
     keyDelivered(seconds: number): void;
@@ -73,6 +76,13 @@ export function purchaseActivities(d: WorkerDeps) {
     }),
     ...createAdminActivities({ orm: d.orm, temporal: d.temporal }),
     ...createBroadcastActivities({ orm: d.orm, logger: d.logger }),
+    ...createFleetActivities({
+      orm: d.orm,
+      logger: d.logger,
+      driverFor: d.driverFor,
+      temporal: d.temporal,
+      deadMigrateAfterMs: d.fleet?.deadMigrateAfterMs,
+    }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createBalanceActivities } from '../activities/balance';
 import type { createDatabaseActivities } from '../activities/database';
+import type { createFleetActivities } from '../activities/fleet';
 import type { createFreeAccessActivities } from '../activities/free-access';
 import type { createLifetimeActivities } from '../activities/lifetime';
 import type { createNodeActivities } from '../activities/nodes';
@@ -213,3 +214,26 @@ export function telegram(): Pick<Telegram, 'notify'> {
     taskQueue: telegramQueueFor(workflowInfo().taskQueue),
   });
 }
+
+type Fleet = ReturnType<typeof createFleetActivities>;
+
+// A drain's bookkeeping is our own database: retry without a cap, the drain waits rather than skips.
+export const drainBookkeeping = proxyActivities<
+  Pick<Fleet, 'beginDrain' | 'drainBatch' | 'recordMoveFailed' | 'finishDrain' | 'drainDeadNodes'>
+>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+// One access moving to another node: a few tries (the target may be flaky), then it counts as failed
+// and the drain goes on with the others.
+export const drainMove = proxyActivities<Pick<Fleet, 'moveAccess'>>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
+});
+
+// The drained node's old clients: a dead node may never answer, so a few tries and the node is disabled anyway.
+export const drainCleanup = proxyActivities<Pick<Fleet, 'clearDrainedNode'>>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
+});

@@ -10,3 +10,4 @@ export { broadcastWorkflow } from './broadcast';
 export { cancelSubscriptionWorkflow, refundWorkflow } from './refunds';
 export { freeAccessWorkflow } from './trial';
 export { reconcileNodeWorkflow } from './reconcile';
+export { drainNodeWorkflow } from './drain';

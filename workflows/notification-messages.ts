@@ -13,7 +13,8 @@ export interface Notification {
     | 'expired'
     | 'refunded'
     | ReferralGiftKind
-    | 'balance_topped_up';
+    | 'balance_topped_up'
+    | 'node_moved';
   telegramId: string;
   language: string;
   paymentId?: string;
@@ -27,4 +28,6 @@ export interface Notification {
   /** balance_topped_up: what was credited and the balance after it. */
   amount?: string;
   balance?: string;
+  /** node_moved: the drained node the access left (one message per access and drain). */
+  fromNodeId?: string;
 }

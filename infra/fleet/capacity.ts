@@ -34,7 +34,7 @@ export async function selectAndReserve(orm: MikroORM, choice: NodeChoice): Promi
 
 export async function selectAndReserveIn(q: Query, choice: NodeChoice): Promise<string | null> {
   const { location, exclude = [], holder = null } = choice;
-  await q(`select pg_advisory_xact_lock(?)`, [SELECTION_LOCK]);
+  await lockSelection(q);
   const [row] = await q(
     `select n.id from vpn_nodes n
        left join lateral (select count(*)::int as active from subscriptions s where s.node_id = n.id and s.status = 'active') a on true
@@ -58,6 +58,11 @@ export async function selectAndReserveIn(q: Query, choice: NodeChoice): Promise<
     );
   }
   return nodeId;
+}
+
+/** Held until the transaction ends: no selection runs meanwhile (a drain's last check takes it too). */
+export async function lockSelection(q: Query): Promise<void> {
+  await q(`select pg_advisory_xact_lock(?)`, [SELECTION_LOCK]);
 }
 
 /** In the grant's transaction: the access counts from now on, so its reservation must not. */

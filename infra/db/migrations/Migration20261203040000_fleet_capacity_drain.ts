@@ -24,6 +24,24 @@ create table node_reservations (
 create index node_reservations_node_idx on node_reservations (node_id, expires_at);
 
 alter table vpn_nodes add column draining_at timestamptz;
+-- Since when the node is down (NODE_DEAD_MIGRATE_AFTER drains it after that long); kept by a trigger, so
+-- every writer of status (health rounds, the admin API) keeps it right.
+alter table vpn_nodes add column down_since timestamptz;
+create function vpn_nodes_down_since() returns trigger language plpgsql as $$
+begin
+  if new.status = 'down' then new.down_since := coalesce(old.down_since, now());
+  else new.down_since := null;
+  end if;
+  -- An operator putting a drained node back (POST .../enable) puts it back into selection too.
+  if old.status = 'disabled' and new.status <> 'disabled' then new.draining_at := null;
+  end if;
+  return new;
+end $$;
+create trigger vpn_nodes_down_since before update of status on vpn_nodes
+  for each row execute function vpn_nodes_down_since();
+
+-- A vless-link user is sent the new key when the access moves; one who fetched the subscription URL is not.
+alter table subscriptions add column sub_fetched_at timestamptz;
 
 create table node_drains (
   node_id uuid primary key references vpn_nodes(id) on delete cascade,
@@ -40,7 +58,6 @@ create table node_drain_moves (
   to_node_id uuid references vpn_nodes(id),
   state varchar(8) not null check (state in ('moved', 'failed')),
   error text,
-  notified_at timestamptz,
   created_at timestamptz not null default now(),
   primary key (node_id, subscription_id)
 );`);
@@ -50,7 +67,10 @@ create table node_drain_moves (
     this.addSql(`
 drop table node_drain_moves;
 drop table node_drains;
-alter table vpn_nodes drop column draining_at;
+alter table subscriptions drop column sub_fetched_at;
+drop trigger vpn_nodes_down_since on vpn_nodes;
+drop function vpn_nodes_down_since;
+alter table vpn_nodes drop column down_since, drop column draining_at;
 drop table node_reservations;`);
   }
 }
