@@ -218,17 +218,18 @@ export function telegram(): Pick<Telegram, 'notify'> {
 type Fleet = ReturnType<typeof createFleetActivities>;
 
 // A drain's bookkeeping is our own database: retry without a cap, the drain waits rather than skips.
+// Short timeouts: each call is one query or transaction, and a worker killed mid-call costs no more than this.
 export const drainBookkeeping = proxyActivities<
   Pick<Fleet, 'beginDrain' | 'drainBatch' | 'recordMoveFailed' | 'finishDrain' | 'drainDeadNodes'>
 >({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
 // One access moving to another node: a few tries (the target may be flaky), then it counts as failed
-// and the drain goes on with the others.
+// and the drain goes on with the others. One move is a few agent calls (each under the driver's own deadline).
 export const drainMove = proxyActivities<Pick<Fleet, 'moveAccess'>>({
-  startToCloseTimeout: '1m',
+  startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
 });
 

@@ -45,10 +45,13 @@ export async function drainNodeWorkflow(input: DrainInput): Promise<DrainProgres
       await sleep(RECHECK_MS);
       continue;
     }
+    // Messages go out while the next accesses move; the batch ends when all of them are sent.
+    const told: Promise<unknown>[] = [];
     for (const subscriptionId of batch.subscriptionIds) {
-      await moveOne(input.nodeId, subscriptionId, progress);
+      told.push((await moveOne(input.nodeId, subscriptionId, progress)).told);
       if (interval > 0) await sleep(interval);
     }
+    await Promise.all(told);
     if (workflowInfo().historyLength > historyLimit || workflowInfo().continueAsNewSuggested)
       await continueAsNew<typeof drainNodeWorkflow>({ ...input, resumed: true });
   }
@@ -58,13 +61,19 @@ export async function drainNodeWorkflow(input: DrainInput): Promise<DrainProgres
   return progress;
 }
 
-async function moveOne(nodeId: string, subscriptionId: string, progress: DrainProgress): Promise<void> {
+/** Moves one access; answers its user's message, under way (wrapped, so awaiting the move does not wait for it). */
+async function moveOne(
+  nodeId: string,
+  subscriptionId: string,
+  progress: DrainProgress,
+): Promise<{ told: Promise<unknown> }> {
+  let told: Promise<unknown> = Promise.resolve();
   try {
     const r = await drainMove.moveAccess({ nodeId, subscriptionId });
     if (r.outcome === 'moved') {
       progress.moved++;
       // Deduped per access and drained node: a resumed drain never tells anyone twice.
-      await telegram()
+      told = telegram()
         .notify({
           kind: 'node_moved',
           telegramId: r.telegramId,
@@ -79,4 +88,5 @@ async function moveOne(nodeId: string, subscriptionId: string, progress: DrainPr
     progress.failed++;
   }
   progress.remaining = Math.max(0, progress.remaining - 1);
+  return { told };
 }
