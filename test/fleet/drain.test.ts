@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createFleetActivities } from '../../activities/fleet';
 import { loadAccess } from '../../infra/access';
+import { createLogger } from '../../infra/logger';
 import { type DrainProgress, drainProgressQuery } from '../../workflows/drain-messages';
 import { ADMIN_TOKEN, type ApiHarness, startApiOnSystem } from '../api/harness';
 import type { RunningAgent } from '../support/agent';
@@ -30,6 +32,7 @@ describe('fleet: draining a node while the worker is killed twice', function () 
   let web: Awaited<ReturnType<typeof startHttpTarget>>;
   let nodeA: string;
   let nodeB: string;
+  let nodeDe: string;
   const users: Array<{ tg: number; subscriptionId: string; uuid: string; viaSubscriptionUrl: boolean }> = [];
 
   async function node(location: string): Promise<string> {
@@ -64,7 +67,7 @@ describe('fleet: draining a node while the worker is killed twice', function () 
     web = await startHttpTarget();
     nodeA = await node('nl');
     nodeB = await node('nl');
-    await node('de'); // another location: never a target for nl accesses
+    nodeDe = await node('de'); // another location: never a target for nl accesses
     const conn = sys.orm.em.getConnection();
     const [tariff] = await conn.execute(
       `insert into tariffs (slug, name, price, duration_seconds, location, locations) values ('nl-month', 'NL', 199, 2592000, 'nl', '{nl}') returning id`,
@@ -194,5 +197,34 @@ describe('fleet: draining a node while the worker is killed twice', function () 
     );
     const unknown = await api.call('POST', `/api/v1/admin/nodes/${randomUUID()}/drain`, admin);
     assert.equal(unknown.status, 404);
+  });
+
+  it('NODE_DEAD_MIGRATE_AFTER: a node down longer is drained (and disabled); one down briefly is not', async () => {
+    const conn = sys.orm.em.getConnection();
+    await conn.execute(`update vpn_nodes set status = 'down' where id in (?, ?)`, [nodeDe, nodeB]);
+    const [row] = await conn.execute(`select down_since from vpn_nodes where id = ?`, [nodeDe]);
+    assert.ok(row.down_since, 'the trigger notes since when the node is down');
+    await conn.execute(`update vpn_nodes set down_since = now() - interval '1 hour' where id = ?`, [nodeDe]);
+    const fleet = createFleetActivities({
+      orm: sys.orm,
+      logger: createLogger('test-fleet'),
+      temporal: sys.client,
+    });
+    const off = createFleetActivities({
+      orm: sys.orm,
+      logger: createLogger('test-fleet'),
+      temporal: sys.client,
+    });
+    assert.deepEqual(await off.drainDeadNodes({ taskQueue: sys.queue }), [], 'off by default');
+    assert.deepEqual(await fleet.drainDeadNodes({ taskQueue: sys.queue, afterMs: 15 * 60_000 }), [nodeDe]);
+    const result: DrainProgress = await sys.client.workflow.getHandle(`drain-${nodeDe}`).result();
+    assert.equal(result.state, 'done');
+    const [de] = await conn.execute(
+      `select n.status, d.reason from vpn_nodes n join node_drains d on d.node_id = n.id where n.id = ?`,
+      [nodeDe],
+    );
+    assert.deepEqual(de, { status: 'disabled', reason: 'dead' });
+    // B went down just now (and carries the 50): not drained.
+    assert.deepEqual(await fleet.drainDeadNodes({ taskQueue: sys.queue, afterMs: 15 * 60_000 }), []);
   });
 });
