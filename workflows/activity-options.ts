@@ -220,10 +220,16 @@ type Fleet = ReturnType<typeof createFleetActivities>;
 // A drain's bookkeeping is our own database: retry without a cap, the drain waits rather than skips.
 // Short timeouts: each call is one query or transaction, and a worker killed mid-call costs no more than this.
 export const drainBookkeeping = proxyActivities<
-  Pick<Fleet, 'beginDrain' | 'drainBatch' | 'recordMoveFailed' | 'finishDrain' | 'drainDeadNodes'>
+  Pick<Fleet, 'beginDrain' | 'drainBatch' | 'recordMoveFailed' | 'finishDrain'>
 >({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+// The health loop's look for dead nodes to drain: a few tries, the next round looks again (never stalls the loop).
+export const deadNodeDrains = proxyActivities<Pick<Fleet, 'drainDeadNodes'>>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
 });
 
 // One access moving to another node: a few tries (the target may be flaky), then it counts as failed

@@ -1,5 +1,5 @@
 import { continueAsNew, patched, sleep, workflowInfo } from '@temporalio/workflow';
-import { drainBookkeeping, nodeHealth as nodes } from './activity-options';
+import { deadNodeDrains, nodeHealth as nodes } from './activity-options';
 
 export interface NodeHealthInput {
   intervalMs: number;
@@ -20,7 +20,7 @@ export async function nodeHealthWorkflow(input: NodeHealthInput): Promise<void> 
     // NODE_DEAD_MIGRATE_AFTER (read by the activity, so a worker restart applies a new value): nodes down
     // that long are drained. Behind a patch: histories from before it replay without this step.
     if (patched('drain-dead-nodes'))
-      await drainBookkeeping.drainDeadNodes({ taskQueue: workflowInfo().taskQueue }).catch(() => undefined);
+      await deadNodeDrains.drainDeadNodes({ taskQueue: workflowInfo().taskQueue }).catch(() => undefined);
     await sleep(input.intervalMs);
   }
   await continueAsNew<typeof nodeHealthWorkflow>(input); // keeps the history short forever
