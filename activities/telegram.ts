@@ -15,6 +15,7 @@ import { notificationCallbacks as buttons } from '../infra/telegram/callbacks';
 import { Failure } from '../workflows/failures';
 import type { Notification } from '../workflows/notification-messages';
 import { composeReferralGift } from './gifts';
+import { isUnpaidTrial, paidTariffButtons } from './trial-offer';
 
 export interface TelegramDeps {
   orm: MikroORM;
@@ -99,9 +100,17 @@ export function createTelegramActivities({
         };
       case 'reminder': {
         const hoursLeft = Math.max(0, (Date.parse(n.expiresAt!) - Date.now()) / 3_600_000);
+        // A trial's reminder offers the paid plans themselves (one tap each), not the generic Renew.
+        if (n.subscriptionId && (await isUnpaidTrial(orm, n.subscriptionId)))
+          return {
+            text: m.growth.trialReminder({ hoursLeft, expiresAt: n.expiresAt! }),
+            buttons: await paidTariffButtons(orm, n.language),
+          };
         return { text: m.notifications.reminder({ hoursLeft, expiresAt: n.expiresAt! }), buttons: renew };
       }
       case 'expired':
+        if (n.subscriptionId && (await isUnpaidTrial(orm, n.subscriptionId)))
+          return { text: m.growth.trialEnded, buttons: await paidTariffButtons(orm, n.language) };
         return { text: m.notifications.expired, buttons: renew };
       case 'balance_topped_up':
         return {
@@ -190,7 +199,7 @@ export function createTelegramActivities({
     if (since < 1000) {
       throw ApplicationFailure.create({
         message: 'per-chat pace',
-        type: 'ChatPace',
+        type: Failure.ChatPace,
         nextRetryDelay: `${Math.ceil(1000 - since)}ms`,
       });
     }
@@ -213,7 +222,7 @@ export function createTelegramActivities({
       onSendError?.('429');
       throw ApplicationFailure.create({
         message: err.message,
-        type: 'TelegramRateLimited',
+        type: Failure.TelegramRateLimited,
         nextRetryDelay: `${err.retryAfterSec}s`,
       });
     }

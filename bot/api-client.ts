@@ -31,6 +31,38 @@ const referralSchema = z.object({
   bonus_days_earned: z.number(),
 });
 const giftClaimSchema = z.object({ subscription_id: z.string(), end_date: z.string() });
+const myGiftsSchema = z.object({
+  gifts: z.array(
+    z
+      .object({
+        tariff_name: z.string(),
+        status: z.string(),
+        claim_until: z.string(),
+        claimed_at: z.string().nullish(),
+        start_parameter: z.string().nullish(),
+        link: z.string().nullish(),
+      })
+      .passthrough(),
+  ),
+});
+export type MyGift = z.infer<typeof myGiftsSchema>['gifts'][number];
+const promoCodeSchema = z
+  .object({
+    code: z.string(),
+    kind: z.string(),
+    value: z.string(),
+    max_uses: z.number().nullish(),
+    is_active: z.boolean(),
+    stats: z.object({
+      activations: z.number(),
+      users: z.number(),
+      revenue: z.string(),
+      revenue_stars: z.number(),
+      discount_given: z.string(),
+    }),
+  })
+  .passthrough();
+export type PromoCodeStats = z.infer<typeof promoCodeSchema>;
 
 export class ApiUnavailableError extends Error {
   constructor(
@@ -135,6 +167,9 @@ export function createApiClient(config: ApiClientConfig) {
       request(registeredSchema, 'POST', '/api/v1/users/register', { body: input }),
     referral: (telegramId: number) =>
       request(referralSchema, 'GET', `/api/v1/users/${id(telegramId)}/referral`),
+    /** The gifts this user bought, newest first, with the link while claimable. */
+    myGifts: (telegramId: number) =>
+      request(myGiftsSchema, 'GET', `/api/v1/users/${id(telegramId)}/gifts`).then((b) => b.gifts),
     /** 200 the access; ApiRequestError 409 gift_claimed / own_gift, 410 gift_expired, 404 gift_not_found. */
     claimGift: (code: string, telegramId: number) =>
       request(giftClaimSchema, 'POST', `/api/v1/gifts/${id(code)}/claim`, {
@@ -228,6 +263,11 @@ export function createApiClient(config: ApiClientConfig) {
           notFoundAsNull: true,
         }),
       nodes: () => request(z.unknown(), 'GET', '/api/v1/admin/nodes', { admin: true }).then(listOf('nodes')),
+      /** Promo codes with their stats (activations, users, revenue). */
+      promoCodes: () =>
+        request(z.object({ codes: z.array(promoCodeSchema) }), 'GET', '/api/v1/admin/promo-codes', {
+          admin: true,
+        }).then((b) => b.codes),
     },
   };
 }

@@ -52,6 +52,7 @@ export const statusSchema = z
     end_date: z.string().nullish(),
     auto_renewal: z.boolean().nullish(),
     last_payment_status: z.string().nullish(),
+    trial: z.object({ state: z.string(), end_date: z.string().nullish() }).passthrough().nullish(),
   })
   .passthrough();
 

@@ -10,6 +10,8 @@ import { showGuide, showGuides } from './handlers/guides';
 import { askPromo, registerGrowth, startTrial } from './handlers/growth';
 import { registerPayments, retryPayment } from './handlers/payments';
 import { showReferral } from './handlers/referral-gift';
+import { showMyGifts } from './handlers/my-gifts';
+import { registerAdminPromo } from './handlers/admin-promo';
 import { registerStart, showMenu } from './handlers/start';
 import { showSubscription } from './handlers/subscription';
 import { registerSupport, showSupport } from './handlers/support';
@@ -64,6 +66,8 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return showReferral(ctx, deps);
     case 'gift':
       return pay(ctx, deps, action.tariffId, 'card', undefined, 'gift');
+    case 'myGifts':
+      return showMyGifts(ctx, deps);
   }
 }
 
@@ -100,6 +104,7 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
   registerStart(bot, deps);
   registerSupport(bot, deps);
   registerAdmin(bot, deps);
+  registerAdminPromo(bot, deps);
   registerPayments(bot, deps);
   registerGrowth(bot, deps);
 

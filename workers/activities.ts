@@ -13,6 +13,7 @@ import { createPaymentActivities } from '../activities/payments';
 import { createGiftActivities } from '../activities/gifts';
 import { createGrantActivities, createReferralActivities } from '../activities/referrals';
 import { createRefundActivities } from '../activities/refunds';
+import { withReferralClawback } from '../activities/referral-clawback';
 import { createTelegramActivities } from '../activities/telegram';
 import type { TelegramSender } from '../infra/telegram/sender';
 import type { YooKassaClient } from '../infra/yookassa/client';
@@ -45,6 +46,11 @@ export interface WorkerDeps {
 
 /** Activities of the `purchases` queue: payments, database, nodes, lifetimes. */
 export function purchaseActivities(d: WorkerDeps) {
+  // A refund that claws back a referral bonus also moves the referrer's lifetime end (and revokes if it ended).
+  return withReferralClawback(purchaseActivityMap(d), { orm: d.orm, logger: d.logger });
+}
+
+function purchaseActivityMap(d: WorkerDeps) {
   return {
     ...createPaymentActivities({
       orm: d.orm,

@@ -67,7 +67,8 @@ export function registerGrowthGauges(registry: Registry, orm: MikroORM): void {
         rows: sql(
           orm,
           `select r.code, count(*)::int as activations,
-                  coalesce(sum(p.amount) filter (where p.status = 'succeeded' and p.currency <> 'XTR'), 0)::float as revenue
+                  coalesce(sum(p.amount) filter (where p.status = 'succeeded' and p.currency <> 'XTR'), 0)::float as revenue,
+                  coalesce(sum(r.discount) filter (where p.status = 'succeeded' and r.currency <> 'XTR'), 0)::float as discount
              ${REDEMPTIONS} group by r.code`,
         ).catch(() => null), // a scrape still answers when PostgreSQL is down
       };
@@ -96,6 +97,18 @@ export function registerGrowthGauges(registry: Registry, orm: MikroORM): void {
       if (!rows) return;
       this.reset();
       for (const r of rows) this.set({ code: String(r.code) }, Number(r.revenue));
+    },
+  });
+  new Gauge({
+    name: 'promo_discount_rub',
+    help: 'Price given away by promo codes on succeeded payments (RUB, list price minus amount paid), by code',
+    labelNames: ['code'],
+    registers: [registry],
+    async collect() {
+      const rows = await perCode();
+      if (!rows) return;
+      this.reset();
+      for (const r of rows) this.set({ code: String(r.code) }, Number(r.discount));
     },
   });
   new Gauge({

@@ -3,7 +3,9 @@ import type { ApiDeps } from '../deps';
 import { adminGiftView, claimGift, giftClaimed, giftCode, listGifts } from '../gifts';
 import { registerReferralGiftGauges } from '../referral-gift-figures';
 import type { RouteTable } from '../route-table';
-import { errorBody, telegramId } from '../schemas';
+import { errorBody, telegramId, telegramIdParams } from '../schemas';
+import { requireUser } from '../purchases';
+import { giftsBoughtBy, userGiftsBody } from '../user-gifts';
 
 export function giftRoutes(routes: RouteTable, deps: ApiDeps): void {
   registerReferralGiftGauges(deps.orm, deps.metrics.registry);
@@ -40,6 +42,26 @@ export function giftRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ params, body }, _req, res) => {
       res.json(await claimGift(deps, params.code, body.telegram_id));
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/v1/users/:telegram_id/gifts',
+      summary:
+        "The gifts this user bought, newest first (the bot's My gifts): state, and the link while claimable",
+      tag: 'bot',
+      auth: 'api',
+      params: telegramIdParams,
+      responses: {
+        200: { description: 'Up to 20 gifts, newest first', schema: userGiftsBody },
+        404: { description: 'Unknown user', schema: errorBody },
+      },
+    },
+    async ({ params }, _req, res) => {
+      const user = await requireUser(deps.orm, params.telegram_id);
+      res.json(await giftsBoughtBy(deps.orm, user.id, deps.config.BOT_USERNAME));
     },
   );
 

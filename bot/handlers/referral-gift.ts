@@ -29,7 +29,7 @@ export async function showReferral(ctx: Context, deps: BotDeps): Promise<void> {
       bonusDaysEarned: r.bonus_days_earned,
       bonusDays: deps.referralBonusDays ?? 7,
     }),
-    [[cb(m.buttons.menu, { type: 'menu' })]],
+    [[cb(m.referralGift.myGiftsButton, { type: 'myGifts' })], [cb(m.buttons.menu, { type: 'menu' })]],
   );
 }
 

@@ -18,8 +18,11 @@ export async function showSubscription(ctx: Context, deps: BotDeps): Promise<voi
       vlessUrl: config.vless_url,
       subscriptionUrl: config.subscription_url,
     });
+    // A running trial says so, and that paying keeps this key.
+    const trial =
+      status.trial?.state === 'active' && status.end_date ? m.growth.trialActive(status.end_date) : null;
     await ctx.reply(
-      text,
+      trial ? `${text}\n\n${trial}` : text,
       extra([
         // keep: this message holds the key, so its buttons open new messages instead of replacing it.
         [cb(m.buttons.renew, { type: 'renew', keep: true })],

@@ -269,6 +269,19 @@ export const en: Messages = {
     giftOwn: '🙂 This is your own gift — forward the link to the person you give it to.',
     giftExpired: '⌛ This gift can no longer be claimed: its time ran out.',
     giftUnknown: '😕 Gift not found. Please check the link.',
+    myGiftsButton: '🎁 My gifts',
+    myGiftsEmpty: 'You have not given any gifts yet. Choose a plan and tap “🎁 Buy as a gift”.',
+    myGiftsTitle: (n) => `<b>Your gifts</b> (${n})`,
+    myGift: (g) => {
+      const states: Record<string, string> = {
+        unclaimed: `not claimed yet, until ${date(g.claimUntil)}`,
+        claimed: `claimed${g.claimedAt ? ` ${date(g.claimedAt)}` : ''}`,
+        refunding: 'not claimed: the refund is on its way',
+        refunded: 'not claimed: refunded',
+      };
+      const link = g.link ? `\n  <code>${h(g.link)}</code>` : '';
+      return `• ${h(g.tariffName)} — ${states[g.status] ?? h(g.status)}${link}`;
+    },
   },
   balance: {
     toppedUp: (p) =>
@@ -296,6 +309,17 @@ export const en: Messages = {
       `🎁 Your trial runs until ${date(end)}. The key and QR code follow in the next message.`,
     trialUsed: 'The free trial has been used already: there is one per user. Choose a plan to continue.',
     trialsOff: 'The free trial is not available right now.',
+    adminCodesTitle: (n) => `<b>🎟 Promo codes</b> (${n})`,
+    adminNoCodes: 'No promo codes yet. Create one with POST /api/v1/admin/promo-codes.',
+    adminCodeLine: (c) =>
+      `<code>${h(c.code)}</code> · ${c.kind === 'percent' ? `${Number(c.value)} %` : c.kind === 'amount' ? `${c.value} RUB off` : `+${Number(c.value)} days`}${c.active ? '' : ' · off'}\n` +
+      `Activations: ${c.activations}${c.maxUses ? ` / ${c.maxUses}` : ''} · users: ${c.users}\n` +
+      `Revenue: ${c.revenue} RUB${c.revenueStars ? ` + ${c.revenueStars} ⭐` : ''} · discount given: ${c.discount} RUB`,
+    trialReminder: (p) =>
+      `⏰ Your free trial ends in ${timeLeft(p.hoursLeft)} (${date(p.expiresAt)}). Pick a plan — one tap, and the same key keeps working:`,
+    trialEnded: '🔒 Your free trial has ended and VPN access is off. Pick a plan to continue:',
+    trialActive: (end) =>
+      `🎁 You are on the free trial until ${date(end)}. Buy a plan any time: the key stays the same and the paid period is added to the trial's end.`,
     promoButton: '🎟 Promo code',
     promoAsk: '🎟 Send your promo code as a reply to this message.',
     promoDaysAdded: (days) =>

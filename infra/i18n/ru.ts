@@ -290,6 +290,25 @@ export const ru = {
     giftOwn: '🙂 Это ваш собственный подарок — перешлите ссылку тому, кому дарите.',
     giftExpired: '⌛ Срок активации этого подарка истёк.',
     giftUnknown: '😕 Подарок не найден. Проверьте ссылку.',
+    myGiftsButton: '🎁 Мои подарки',
+    myGiftsEmpty: 'Вы ещё не дарили подписку. Выберите тариф и нажмите «🎁 Купить в подарок».',
+    myGiftsTitle: (n: number) => `<b>Ваши подарки</b> (${n})`,
+    myGift: (g: {
+      tariffName: string;
+      status: string;
+      claimUntil: string;
+      claimedAt?: string | null;
+      link?: string | null;
+    }) => {
+      const states: Record<string, string> = {
+        unclaimed: `ещё не получен, до ${date(g.claimUntil)}`,
+        claimed: `получен${g.claimedAt ? ` ${date(g.claimedAt)}` : ''}`,
+        refunding: 'не получен: деньги возвращаются',
+        refunded: 'не получен: деньги возвращены',
+      };
+      const link = g.link ? `\n  <code>${h(g.link)}</code>` : '';
+      return `• ${h(g.tariffName)} — ${states[g.status] ?? h(g.status)}${link}`;
+    },
   },
   /** The user's balance (revenue): its screen, its top-up and the message after one. */
   balance: {
@@ -320,6 +339,28 @@ export const ru = {
       `🎁 Пробный период включён до ${date(end)}. Ключ и QR-код придут следующим сообщением.`,
     trialUsed: 'Пробный период уже был использован: он даётся один раз. Выберите тариф, чтобы продолжить.',
     trialsOff: 'Пробный период сейчас недоступен.',
+    adminCodesTitle: (n: number) => `<b>🎟 Промокоды</b> (${n})`,
+    adminNoCodes: 'Промокодов пока нет. Создайте через POST /api/v1/admin/promo-codes.',
+    adminCodeLine: (c: {
+      code: string;
+      kind: string;
+      value: string;
+      activations: number;
+      maxUses: number | null;
+      users: number;
+      revenue: string;
+      revenueStars: number;
+      discount: string;
+      active: boolean;
+    }) =>
+      `<code>${h(c.code)}</code> · ${c.kind === 'percent' ? `${Number(c.value)} %` : c.kind === 'amount' ? `скидка ${c.value} ₽` : `+${Number(c.value)} дн.`}${c.active ? '' : ' · выключен'}\n` +
+      `Активаций: ${c.activations}${c.maxUses ? ` / ${c.maxUses}` : ''} · пользователей: ${c.users}\n` +
+      `Выручка: ${c.revenue} ₽${c.revenueStars ? ` + ${c.revenueStars} ⭐` : ''} · скидок дано: ${c.discount} ₽`,
+    trialReminder: (p: { hoursLeft: number; expiresAt: Date | string }) =>
+      `⏰ Пробный период закончится через ${timeLeft(p.hoursLeft)} (${date(p.expiresAt)}). Выберите тариф — одно нажатие, и тот же ключ продолжит работать:`,
+    trialEnded: '🔒 Пробный период закончился, доступ к VPN отключён. Выберите тариф, чтобы продолжить:',
+    trialActive: (end: string) =>
+      `🎁 Сейчас идёт пробный период — до ${date(end)}. Оплатите тариф в любой момент: ключ останется тем же, оплаченный срок добавится к концу пробного.`,
     promoButton: '🎟 Промокод',
     promoAsk: '🎟 Отправьте промокод ответом на это сообщение.',
     promoDaysAdded: (days: number) =>

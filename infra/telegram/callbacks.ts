@@ -31,7 +31,8 @@ type ActionBody =
   | { type: 'support' }
   | { type: 'admin'; view: AdminView }
   | { type: 'referral' }
-  | { type: 'gift'; tariffId: string };
+  | { type: 'gift'; tariffId: string }
+  | { type: 'myGifts' };
 
 const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
 const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
@@ -72,6 +73,8 @@ function raw(action: ActionBody): string {
       return 'rf';
     case 'gift':
       return `gf:${action.tariffId}`;
+    case 'myGifts':
+      return 'gl';
   }
 }
 
@@ -106,6 +109,7 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     tl: { type: 'trial' },
     pr: { type: 'promo' },
     rf: { type: 'referral' },
+    gl: { type: 'myGifts' },
   };
   if (!arg) return sep < 0 ? (simple[code] ?? null) : null;
   switch (code) {

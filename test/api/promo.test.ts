@@ -244,5 +244,8 @@ describe('promo codes: discounts priced at payment creation, free days, limits u
     const metrics = await api.call('GET', '/metrics', { token: METRICS_TOKEN });
     assert.equal(metricValue(metrics.text, 'promo_activations{code="TENDAYS"}'), 10);
     assert.equal(metricValue(metrics.text, 'promo_activations{code="FREEMONTH"}'), 1);
+    // The money a code gave away: a 100 % code on the 199.00 month, nothing taken.
+    assert.equal(metricValue(metrics.text, 'promo_discount_rub{code="FREEMONTH"}'), 199);
+    assert.equal(metricValue(metrics.text, 'promo_revenue_rub{code="FREEMONTH"}'), 0);
   });
 });

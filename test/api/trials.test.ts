@@ -29,6 +29,20 @@ describe('trials: one free access per Telegram user, on a real node, with its ow
     });
     assert.ok([200, 201].includes(res.status), JSON.stringify(res.body));
   };
+  const trialState = async (tg: number) => {
+    const res = await api.call('GET', `/api/v1/subscriptions/${tg}/status`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.trial as { state: string; end_date: string | null; duration_seconds: number };
+  };
+  /** The paid tariffs' one-tap buttons ("+tr:<id>") under a message, in order. */
+  const tariffTaps = (call: { params: Record<string, unknown> }) =>
+    (
+      (call.params.reply_markup as { inline_keyboard?: Array<Array<{ callback_data?: string }>> })
+        ?.inline_keyboard ?? []
+    )
+      .flat()
+      .map((b) => b.callback_data ?? '')
+      .filter((d) => d.startsWith('+tr:'));
   const activeConfig = (tg: number) =>
     waitFor(async () => {
       const res = await api.call('GET', `/api/v1/subscriptions/${tg}/config`);
@@ -40,8 +54,18 @@ describe('trials: one free access per Telegram user, on a real node, with its ow
       require('../support/xray') as typeof import('../support/xray');
     const tg = uniqueTelegramId();
     await register(tg);
+    assert.deepEqual(await trialState(tg), {
+      state: 'available',
+      end_date: null,
+      duration_seconds: 3 * 86_400,
+    });
     const res = await api.call('POST', '/api/v1/trials', { body: { telegram_id: tg } });
     assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.deepEqual(await trialState(tg), {
+      state: 'active',
+      end_date: res.body.end_date,
+      duration_seconds: 3 * 86_400,
+    });
     const days = (Date.parse(res.body.end_date) - Date.now()) / 86_400_000;
     assert.ok(days > 2.99 && days <= 3, `ends in ${days} days`);
     assert.equal(res.body.workflow_id, `trial-${tg}`);
@@ -112,6 +136,7 @@ describe('trials: one free access per Telegram user, on a real node, with its ow
     await handle.result();
     const res = await api.call('POST', '/api/v1/trials', { body: { telegram_id: tg } });
     assert.deepEqual([res.status, res.body.error], [409, 'trial_used']);
+    assert.equal((await trialState(tg)).state, 'unavailable', 'a buyer is never offered the trial');
     const unknown = await api.call('POST', '/api/v1/trials', { body: { telegram_id: uniqueTelegramId() } });
     assert.equal(unknown.status, 404);
   });
@@ -142,6 +167,11 @@ describe('trials: one free access per Telegram user, on a real node, with its ow
     );
     const after = await api.call('GET', `/api/v1/subscriptions/${tg}/config`);
     assert.equal(after.body.vless_url, before.vless_url);
+    assert.deepEqual(await trialState(tg), {
+      state: 'converted',
+      end_date: null,
+      duration_seconds: 3 * 86_400,
+    });
     const stats = await api.call('GET', '/api/v1/admin/stats', { token: ADMIN_TOKEN });
     assert.ok(stats.body.growth.trials.converted >= 1, JSON.stringify(stats.body.growth.trials));
   });
@@ -168,11 +198,31 @@ describe('trials: one free access per Telegram user, on a real node, with its ow
       }, 'the revoke');
       assert.ok(Date.now() >= new Date(expired.expires_at).getTime(), 'not revoked before its end');
       assert.ok(!(await sys.nodeClients()).includes(id), 'the client is gone from the node');
-      // The reminder before the end offered the paid tariffs (the Renew button opens them).
-      const reminder = sys.telegram
+      // The trial's reminder and its end message offer the paid tariffs themselves: one tap opens a plan.
+      const paid = await sql(
+        `select id from tariffs where is_active and price > 0 order by display_order, id limit 5`,
+      );
+      const offered = paid.map((r) => `+tr:${r.id}`);
+      assert.ok(offered.length > 0);
+      const ended = await waitFor(
+        async () =>
+          sys.telegram
+            .sentTo(tg)
+            .find((c) => /free trial has ended|Пробный период закончился/.test(String(c.params.text))),
+        'the trial end message',
+      );
+      assert.deepEqual(tariffTaps(ended), offered, 'the end message lists the paid plans');
+      const reminders = sys.telegram
         .sentTo(tg)
-        .find((c) => /"callback_data":"[^"]*rn"/.test(JSON.stringify(c.params.reply_markup ?? '')));
-      assert.ok(reminder, 'a reminder/expiry message with the renew button');
+        .filter((c) => /free trial ends in|Пробный период закончится/.test(String(c.params.text)));
+      for (const r of reminders) assert.deepEqual(tariffTaps(r), offered, 'a reminder lists the paid plans');
+      assert.ok(
+        !sys.telegram
+          .sentTo(tg)
+          .some((c) => /"callback_data":"\+rn"/.test(JSON.stringify(c.params.reply_markup ?? ''))),
+        'no generic Renew button for a trial',
+      );
+      assert.equal((await short.call('GET', `/api/v1/subscriptions/${tg}/status`)).body.trial.state, 'ended');
       const again = await short.call('POST', '/api/v1/trials', { body: { telegram_id: tg } });
       assert.deepEqual([again.status, again.body.error], [409, 'trial_used']);
     } finally {

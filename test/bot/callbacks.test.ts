@@ -24,6 +24,9 @@ describe('infra/telegram/callbacks', () => {
     { type: 'admin', view: 'stuck' },
     { type: 'retry', paymentId: uuid, keep: true },
     { type: 'guides', keep: true },
+    { type: 'referral' },
+    { type: 'myGifts' },
+    { type: 'tariff', tariffId: '7', keep: true },
   ];
 
   it('round-trips every action within 64 bytes, even with UUID ids', () => {

@@ -168,4 +168,27 @@ describe('gifts: buy → another user claims → access; own claim refused; one 
     assert.equal(metricValue(metrics.text, 'gift_payments{state="claimed",currency="RUB"}'), 1);
     assert.equal(metricValue(metrics.text, 'gift_amount{state="refunded",currency="RUB"}'), 150);
   });
+
+  it("the buyer's own list: each gift's fate, and the link only while it can be claimed", async () => {
+    const open = await buyAndPay(sys, api, BUYER, 'gift-hour', 'gift');
+    const [fresh] = await sys.orm.em
+      .getConnection()
+      .execute(`select code from gifts where payment_id = ?`, [open.paymentId]);
+    const mine = await api.call('GET', `/api/v1/users/${BUYER}/gifts`);
+    assert.equal(mine.status, 200, mine.text);
+    assert.deepEqual(
+      mine.body.gifts.map((g: Record<string, unknown>) => [g.status, g.amount, g.start_parameter, g.link]),
+      [
+        ['unclaimed', '150.00', `gift_${fresh.code}`, `https://t.me/${BOT}?start=gift_${fresh.code}`],
+        ['refunded', '150.00', null, null],
+        ['claimed', '150.00', null, null],
+      ],
+      'newest first',
+    );
+    assert.ok(!mine.text.includes(code), 'a claimed code is not shown again');
+    assert.ok(mine.body.gifts[2].claimed_at);
+    assert.ok(mine.body.gifts[1].refunded_at);
+    assert.deepEqual((await api.call('GET', `/api/v1/users/${FRIEND}/gifts`)).body, { gifts: [] });
+    assert.equal((await api.call('GET', '/api/v1/users/999999991/gifts')).status, 404);
+  });
 });

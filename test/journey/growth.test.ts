@@ -6,8 +6,9 @@ import { Journey, buttonsOf, textOf } from '../support/journey';
 // Trials and promo codes through the Telegram emulator, with the real bot, API, Temporal, workers and Xray node.
 describe('journey: a free trial on /start and a promo code on the purchase path', function () {
   this.timeout(180_000);
-  const j = new Journey({ remindBefore: '5s', paymentTimeout: '1m', trialDuration: '3d' });
   let nextId = 7_300_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
+  const ADMIN = nextId++;
+  const j = new Journey({ remindBefore: '5s', paymentTimeout: '1m', trialDuration: '3d', adminIds: [ADMIN] });
   const newUser = () => j.user(nextId++);
 
   before(() => j.start());
@@ -39,6 +40,9 @@ describe('journey: a free trial on /start and a promo code on the purchase path'
       buttonsOf(menu).map((b) => b.text),
       ['💳 Plans', '🔑 My subscription', '🎁 Invite a friend', '📲 Setup guide', '💬 Support'],
     );
+    // My subscription says the access is the trial, and that paying keeps the key.
+    const mine = await u.tap('🔑 My subscription', { text: /You are on the free trial until/ });
+    assert.match(textOf(mine), /the key stays the same/);
   });
 
   it('Plans → 🎟 Promo code → /promo CODE → plan → Card: the page asks for the discounted price', async () => {
@@ -69,6 +73,31 @@ describe('journey: a free trial on /start and a promo code on the purchase path'
       );
     assert.equal(Number(row.amount) * 2, Number(row.list_price));
     assert.ok(textOf(page).includes(formatPrice(row.amount, 'RUB')), textOf(page));
+  });
+
+  it('/codes: an admin sees every code with its activations, users and revenue; others get nothing', async () => {
+    const created = await j.api.call('POST', '/api/v1/admin/promo-codes', {
+      token: ADMIN_TOKEN,
+      body: { code: 'DAYS5', kind: 'days', value: 5, max_uses: 3 },
+    });
+    assert.equal(created.status, 201, created.text);
+    const redeemer = newUser();
+    await redeemer.start();
+    await redeemer.waitMessage(/Code accepted: \+5 days/, await redeemer.command('promo', 'days5'), 30_000);
+
+    const admin = j.user(ADMIN, { language_code: 'en' });
+    const list = await admin.waitMessage(/Promo codes/, await admin.command('codes'), 30_000);
+    const text = textOf(list);
+    assert.match(text, /DAYS5<\/code> · \+5 days\nActivations: 1 \/ 3 · users: 1\nRevenue: 0\.00 RUB/);
+    // BOT50 from the test before: one pending card payment holds a use, no money taken yet.
+    assert.match(text, /BOT50<\/code> · 50 %\nActivations: 1 · users: 1/);
+
+    // A non-admin's /codes is ignored: the /start sent after it is the first thing answered (one queue per chat).
+    const stranger = newUser();
+    await stranger.command('codes');
+    await stranger.start();
+    assert.equal(stranger.received().length, 1, 'only the /start was answered');
+    assert.doesNotMatch(textOf(stranger.received()[0]), /Promo codes/);
   });
 
   it('a refused code gets its own message', async () => {

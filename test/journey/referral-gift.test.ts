@@ -66,12 +66,25 @@ describe('journey: invite a friend, give a VPN as a gift', function () {
     const own = await buyer.start(`gift_${code}`);
     assert.match(textOf(own), /your own gift/);
 
+    // Invite a friend → My gifts: the gift waits, with its link to forward again.
+    const myGifts = async () => {
+      await buyer.start();
+      await buyer.tap('🎁 Invite a friend', { text: /Invite your friends/ });
+      return textOf(await buyer.tap('🎁 My gifts', { text: /Your gifts/ }));
+    };
+    const waiting = await myGifts();
+    assert.match(waiting, /Gift plan — not claimed yet, until/);
+    assert.ok(waiting.includes(`https://t.me/${BOT}?start=gift_${code}`), waiting);
+
     const friend = newUser();
     const claimed = await friend.start(`gift_${code}`);
     assert.match(textOf(claimed), /Gift claimed! Your access runs until/);
     await friend.waitMessage(/Your subscription is active until/, since, 30_000);
     assert.equal((await j.status(friend.id))?.has_active_subscription, true);
     await buyer.waitMessage(/Your gift has been claimed/, since, 30_000);
+    const claimedList = await myGifts();
+    assert.match(claimedList, /Gift plan — claimed/);
+    assert.ok(!claimedList.includes(code), 'a claimed gift has no link any more');
 
     const late = newUser();
     assert.match(textOf(await late.start(`gift_${code}`)), /already been claimed/);
