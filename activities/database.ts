@@ -6,6 +6,7 @@ import { newSubscriptionToken } from '../infra/xray/subscription';
 import { sameAmount } from '../infra/yookassa/amount';
 import { Failure } from '../workflows/failures';
 import type { OpsAlerter } from '../infra/ops-alerts';
+import { type NodeChoice, releaseReservation, selectAndReserve } from '../infra/fleet/capacity';
 import { type Query, transactionQuery } from '../infra/db/query';
 import { settleScheduledChange } from './plan-change';
 
@@ -157,6 +158,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered,
     }): Promise<Grant> {
       return inTx(async (q) => {
         await lockUser(q, args.paymentId);
+        await releaseReservation(q, args.paymentId); // the access (or the extended one) counts from here
         const done = (await existingGrant(q, args.paymentId)) ?? (await extendLocked(q, args.paymentId));
         if (done) return done;
         const [row] = await q(
@@ -194,23 +196,12 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered,
       });
     },
 
-    /** Healthy, with room, in the wanted location, least loaded first. */
-    async selectNode({
-      location,
-      exclude = [],
-    }: {
-      location: string | null;
-      exclude?: string[];
-    }): Promise<string | null> {
-      const [row] = await sql().execute(
-        `select n.id from vpn_nodes n
-           left join lateral (select count(*)::int as active from subscriptions s where s.node_id = n.id and s.status = 'active') a on true
-          where n.status = 'up' and greatest(n.client_count, a.active) < n.capacity and (?::text is null or lower(n.location) = lower(?)) and not (n.id::text = any(string_to_array(?, ',')))
-          order by greatest(n.client_count, a.active)::float / greatest(n.capacity, 1), greatest(n.client_count, a.active), n.name
-          limit 1`,
-        [location, location, exclude.join(',')],
-      );
-      return row?.id ?? null;
+    /**
+     * Healthy, with room, in the wanted location, not draining, least loaded first. With `holder` (the
+     * payment id) the slot is reserved until the grant (infra/fleet/capacity.ts).
+     */
+    async selectNode(choice: NodeChoice): Promise<string | null> {
+      return selectAndReserve(orm, choice);
     },
 
     /** Marks the access as being revoked unless the database knows of a later end. */

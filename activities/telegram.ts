@@ -34,6 +34,7 @@ export type { Notification };
 export function dedupeKey(n: Notification): string {
   const base = `${n.kind}:${n.paymentId ?? n.subscriptionId}:${n.expiresAt ?? ''}${n.noticeId ? `:${n.noticeId}` : ''}`;
   const key = n.resendId ? `${base}:resend:${n.resendId}` : base;
+  if (n.fromNodeId) return `${key}:from:${n.fromNodeId}`;
   // Reminders queued before the offset was part of the key keep their old key (and their dedupe).
   return n.kind === 'reminder' && n.remindBeforeMs !== undefined ? `${key}:${n.remindBeforeMs}` : key;
 }
@@ -116,6 +117,21 @@ export function createTelegramActivities({
         return {
           text: m.balance.toppedUp({ amount: n.amount ?? '', balance: n.balance ?? '', currency: 'RUB' }),
         };
+      case 'node_moved': {
+        // The vless:// key names the node, so it changed; a subscription-URL user's app follows by itself.
+        const access = await loadAccess(orm, n.subscriptionId!, publicBaseUrl);
+        if (!access)
+          throw ApplicationFailure.nonRetryable(
+            `subscription ${n.subscriptionId} not found`,
+            Failure.TelegramRejected,
+          );
+        if (access.subscriptionFetched) return { text: m.notifications.nodeMovedSubscription };
+        return {
+          text: m.notifications.nodeMovedKey(access),
+          buttons: [[{ text: m.buttons.setupGuide, callbackData: buttons.setupGuide() }]],
+          photo: await qrPng(access.vlessUrl),
+        };
+      }
       case 'refunded': {
         const [p] = await sql().execute(`select amount, currency from payments where id = ?`, [n.paymentId]);
         return { text: m.notifications.refundDone({ amount: p?.amount ?? '', currency: p?.currency ?? '' }) };

@@ -17,6 +17,7 @@ import { adminAuditRoutes } from './routes/admin-audit';
 import { adminBroadcastRoutes } from './routes/admin-broadcasts';
 import { adminTimelineRoutes } from './routes/admin-timeline';
 import { adminNodeRoutes } from './routes/admin-nodes';
+import { adminDrainRoutes } from './routes/admin-drain';
 import { adminPromoRoutes } from './routes/admin-promo';
 import { adminPurchaseRoutes } from './routes/admin-purchases';
 import { adminStatsRoutes } from './routes/admin-stats';
@@ -65,6 +66,7 @@ const ROUTE_GROUPS = [
   deviceRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
+  adminDrainRoutes,
   adminStatsRoutes,
   adminUserRoutes,
   adminPurchaseRoutes,

@@ -5,7 +5,7 @@ import { buildVlessLink } from './xray/link';
 
 /** Columns every "what does this user connect with" query selects (subscription s, node n, user u, tariff t): AccessRow. */
 export const ACCESS_SELECT = `
-  select s.id, s.status, s.expires_at, s.client_uuid, s.subscription_token, s.upload_bytes, s.download_bytes,
+  select s.id, s.status, s.expires_at, s.client_uuid, s.subscription_token, s.upload_bytes, s.download_bytes, s.sub_fetched_at,
          u.telegram_id, t.name as tariff_name, n.name as node_name, n.host, n.port,
          n.reality_public_key, n.reality_short_id, n.reality_server_name,
          s.period_upload_bytes, s.period_download_bytes, s.traffic_extra_bytes, s.suspended_at,
@@ -39,6 +39,8 @@ export interface AccessDetails {
   expiresAt: Date;
   vlessUrl: string;
   subscriptionUrl: string;
+  /** Has the user's app fetched the subscription URL (then it follows a move by itself)? */
+  subscriptionFetched: boolean;
 }
 
 export async function loadAccess(
@@ -55,5 +57,6 @@ export async function loadAccess(
     expiresAt: new Date(row.expires_at),
     vlessUrl: vlessLinkFor(row),
     subscriptionUrl: subscriptionUrl(publicBaseUrl, row.subscription_token),
+    subscriptionFetched: row.sub_fetched_at != null,
   };
 }

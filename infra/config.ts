@@ -67,6 +67,8 @@ const schema = z.object({
   NODE_HEALTH_INTERVAL: duration.default('30s'),
   // Traffic quota (workflows/quota.ts): how often usage is collected and limits enforced.
   QUOTA_CHECK_INTERVAL: duration.default('1m'),
+  // Fleet: a node down longer than this is drained automatically (workflows/drain.ts); "0" = off.
+  NODE_DEAD_MIGRATE_AFTER: durationOrOffField.default('0'),
   // Devices (api/devices.ts): true = /sub serves keys only to apps that send x-hwid (one device each).
   DEVICE_HWID_REQUIRED: z
     .enum(['true', 'false', '1', '0'])

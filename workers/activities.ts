@@ -5,6 +5,7 @@ import { createAdminActivities } from '../activities/admin';
 import { createBroadcastActivities } from '../activities/broadcast';
 import { createBalanceActivities } from '../activities/balance';
 import { createDatabaseActivities } from '../activities/database';
+import { createFleetActivities } from '../activities/fleet';
 import { createFreeAccessActivities } from '../activities/free-access';
 import { createLifetimeActivities } from '../activities/lifetime';
 import { createNodeActivities, type NodeDeps } from '../activities/nodes';
@@ -40,6 +41,8 @@ export interface WorkerDeps {
   };
   /** ADMIN_ALERT_CHAT_ID, ALERT_REPEAT and the purchases queue; absent: alerts are log lines and metrics. */
   alerts?: OpsAlertSettings;
+  /** NODE_DEAD_MIGRATE_AFTER in ms (0 or absent: off). */
+  fleet?: { deadMigrateAfterMs?: number };
   metrics?: {
     alert(kind: string): void;
     keyDelivered(seconds: number): void;
@@ -99,6 +102,13 @@ function purchaseActivityMap(d: WorkerDeps) {
     ...createQuotaActivities({ orm: d.orm, logger: d.logger, driverFor: d.driverFor }),
     ...createPlanChangeActivities({ orm: d.orm, logger: d.logger }),
     ...createOpsWatchActivities({ temporal: d.temporal, alerter: opsAlerterOf(d) }),
+    ...createFleetActivities({
+      orm: d.orm,
+      logger: d.logger,
+      driverFor: d.driverFor,
+      temporal: d.temporal,
+      deadMigrateAfterMs: d.fleet?.deadMigrateAfterMs,
+    }),
   };
 }
 

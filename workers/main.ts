@@ -104,6 +104,7 @@ async function main(): Promise<void> {
         botUsername: config.BOT_USERNAME,
         nodeWaitLimitMs: config.NODE_WAIT_LIMIT,
       },
+      fleet: { deadMigrateAfterMs: config.NODE_DEAD_MIGRATE_AFTER },
     },
   );
   // One durable health/reconcile loop per deployment; starting it again is a no-op.

@@ -1,6 +1,7 @@
 import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createBalanceActivities } from '../activities/balance';
 import type { createDatabaseActivities } from '../activities/database';
+import type { createFleetActivities } from '../activities/fleet';
 import type { createFreeAccessActivities } from '../activities/free-access';
 import type { createLifetimeActivities } from '../activities/lifetime';
 import type { createNodeActivities } from '../activities/nodes';
@@ -281,4 +282,34 @@ export function opsAlertDelivery(): Pick<OpsAlerts, 'sendOpsAlert'> {
 export const opsWatch = proxyActivities<ReturnType<typeof createOpsWatchActivities>>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 3 },
+});
+
+type Fleet = ReturnType<typeof createFleetActivities>;
+
+// A drain's bookkeeping is our own database: retry without a cap, the drain waits rather than skips.
+// Short timeouts: each call is one query or transaction, and a worker killed mid-call costs no more than this.
+export const drainBookkeeping = proxyActivities<
+  Pick<Fleet, 'beginDrain' | 'drainBatch' | 'recordMoveFailed' | 'finishDrain'>
+>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+// The health loop's look for dead nodes to drain: a few tries, the next round looks again (never stalls the loop).
+export const deadNodeDrains = proxyActivities<Pick<Fleet, 'drainDeadNodes'>>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+});
+
+// One access moving to another node: a few tries (the target may be flaky), then it counts as failed
+// and the drain goes on with the others. One move is a few agent calls (each under the driver's own deadline).
+export const drainMove = proxyActivities<Pick<Fleet, 'moveAccess'>>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
+});
+
+// The drained node's old clients: a dead node may never answer, so a few tries and the node is disabled anyway.
+export const drainCleanup = proxyActivities<Pick<Fleet, 'clearDrainedNode'>>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
 });

@@ -12,3 +12,4 @@ export { freeAccessWorkflow } from './trial';
 export { reconcileNodeWorkflow } from './reconcile';
 export { quotaCheckWorkflow } from './quota';
 export { opsAlertWorkflow, opsWatchWorkflow } from './ops-alert';
+export { drainNodeWorkflow } from './drain';

@@ -1,5 +1,5 @@
-import { continueAsNew, sleep } from '@temporalio/workflow';
-import { nodeHealth as nodes } from './activity-options';
+import { continueAsNew, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { deadNodeDrains, nodeHealth as nodes } from './activity-options';
 
 export interface NodeHealthInput {
   intervalMs: number;
@@ -20,6 +20,10 @@ export async function nodeHealthWorkflow(input: NodeHealthInput): Promise<void> 
     await nodes
       .checkNodes({ failuresToDown: input.failuresToDown, perNodeTimeoutMs: input.perNodeTimeoutMs })
       .catch(() => undefined);
+    // NODE_DEAD_MIGRATE_AFTER (read by the activity, so a worker restart applies a new value): nodes down
+    // that long are drained. Behind a patch: histories from before it replay without this step.
+    if (patched('drain-dead-nodes'))
+      await deadNodeDrains.drainDeadNodes({ taskQueue: workflowInfo().taskQueue }).catch(() => undefined);
     await sleep(input.intervalMs);
   }
   await continueAsNew<typeof nodeHealthWorkflow>(input); // keeps the history short forever

@@ -16,7 +16,8 @@ export interface Notification {
     | 'balance_topped_up'
     | 'traffic_exhausted'
     | 'traffic_restored'
-    | 'traffic_pack_added';
+    | 'traffic_pack_added'
+    | 'node_moved';
   telegramId: string;
   language: string;
   paymentId?: string;
@@ -32,4 +33,6 @@ export interface Notification {
   balance?: string;
   /** Quota notices (workflows/quota.ts): the quota_notices row, so each suspension/reset is told once. */
   noticeId?: string;
+  /** node_moved: the drained node the access left (one message per access and drain). */
+  fromNodeId?: string;
 }

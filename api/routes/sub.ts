@@ -80,6 +80,13 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
         userAgent: req.get('user-agent'),
         accept: req.get('accept'),
       });
+      // An app fetching its config follows a node move by itself; a person viewing the page does not.
+      if (format !== 'html')
+        await sqlOne(
+          deps.orm,
+          `update subscriptions set sub_fetched_at = now() where id = ? and sub_fetched_at is null returning id`,
+          [row.id],
+        );
       const { body, headers } = await renderSubscription(
         format,
         view,

@@ -15,6 +15,7 @@ import { Migration20261202030000_plan_limits_devices } from './migrations/Migrat
 import { Migration20261202040000_operator_console } from './migrations/Migration20261202040000_operator_console';
 import { Migration20261203020000_plan_changes } from './migrations/Migration20261203020000_plan_changes';
 import { Migration20261203030000_traffic_quota } from './migrations/Migration20261203030000_traffic_quota';
+import { Migration20261203040000_fleet_capacity_drain } from './migrations/Migration20261203040000_fleet_capacity_drain';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
 export const migrationsList = [
@@ -33,6 +34,10 @@ export const migrationsList = [
   { name: 'Migration20261202040000_operator_console', class: Migration20261202040000_operator_console },
   { name: 'Migration20261203020000_plan_changes', class: Migration20261203020000_plan_changes },
   { name: 'Migration20261203030000_traffic_quota', class: Migration20261203030000_traffic_quota },
+  {
+    name: 'Migration20261203040000_fleet_capacity_drain',
+    class: Migration20261203040000_fleet_capacity_drain,
+  },
 ];
 
 export async function openOrm(databaseUrl: string, opts: { pool?: number } = {}): Promise<MikroORM> {

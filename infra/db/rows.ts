@@ -77,6 +77,10 @@ export interface VpnNodeRow {
   last_health_check: Date | null;
   last_error: string | null;
   created_at: Date;
+  /** Set while a drain moves the node's accesses away (out of selection). Migration 20261203040000. */
+  draining_at: Date | null;
+  /** Since when the node is down, kept by a trigger (NODE_DEAD_MIGRATE_AFTER). */
+  down_since: Date | null;
 }
 
 export interface PaymentRow {
@@ -123,6 +127,8 @@ export interface SubscriptionRow {
   period_download_bytes: BigIntText;
   traffic_period: string | null;
   traffic_extra_bytes: BigIntText;
+  /** When an app first fetched the subscription URL: it follows a drain's move by itself. */
+  sub_fetched_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -230,6 +236,7 @@ export type AccessRow = Pick<
   | 'suspended_at'
 > &
   Pick<TariffRow, 'traffic_limit_bytes'> &
+  Partial<Pick<SubscriptionRow, 'sub_fetched_at'>> &
   Pick<UserRow, 'telegram_id'> &
   Pick<VpnNodeRow, 'host' | 'port' | 'reality_public_key' | 'reality_short_id' | 'reality_server_name'> & {
     tariff_name: string;

@@ -281,6 +281,12 @@ export const en: Messages = {
       `🌐 <a href="${h(subscriptionPageUrl(p.subscriptionUrl))}">Subscription page</a>: QR code and one-tap "Add to app"\n\n` +
       `🔑 Key:\n<code>${h(p.vlessUrl)}</code>\n\nNot sure what to do with it? Tap "Setup guide".`,
     activationQrCaption: 'Your key as a QR code: scan it in your VPN app.',
+    nodeMovedKey: (p) =>
+      `🔁 <b>Your server was replaced</b>: your access moved to another server in the same region.\n\n` +
+      `🔑 Your new key (the old one no longer works):\n<code>${h(p.vlessUrl)}</code>\n\n` +
+      `Or connect with the subscription URL, which updates itself:\n<code>${h(p.subscriptionUrl)}</code>`,
+    nodeMovedSubscription:
+      '🔁 <b>Your server was replaced</b>: your access moved to another server in the same region. Nothing to do: your app updates the subscription by itself.',
     paymentFailed: (p) =>
       `❌ The payment failed: ${reasons[p.reason as YooKassaReason] ?? 'the payment was declined'}.\n\n` +
       'You have not been charged. You can try again — with another card or later.',

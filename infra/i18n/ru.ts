@@ -303,6 +303,13 @@ export const ru = {
       `🌐 <a href="${h(subscriptionPageUrl(p.subscriptionUrl))}">Страница подписки</a>: QR-код и «Добавить в приложение» в одно касание\n\n` +
       `🔑 Ключ:\n<code>${h(p.vlessUrl)}</code>\n\nНе знаете, что с этим делать? Нажмите «Как подключиться».`,
     activationQrCaption: 'QR-код ключа: отсканируйте его в приложении VPN.',
+    // A drain moved the access to another server (workflows/drain.ts): the key changed, the subscription URL did not.
+    nodeMovedKey: (p: { vlessUrl: string; subscriptionUrl: string }) =>
+      `🔁 <b>Ваш сервер заменён</b>: доступ перенесён на другой сервер того же региона.\n\n` +
+      `🔑 Новый ключ (старый больше не работает):\n<code>${h(p.vlessUrl)}</code>\n\n` +
+      `Или подключитесь по ссылке-подписке, она обновляется сама:\n<code>${h(p.subscriptionUrl)}</code>`,
+    nodeMovedSubscription:
+      '🔁 <b>Ваш сервер заменён</b>: доступ перенесён на другой сервер того же региона. Ничего делать не нужно — приложение само обновит подписку.',
     paymentFailed: (p: { reason?: string | null }) =>
       `❌ Платёж не прошёл: ${reasons[p.reason as YooKassaReason] ?? 'платёж отклонён'}.\n\n` +
       'Деньги не списаны. Можно попробовать ещё раз — другой картой или позже.',

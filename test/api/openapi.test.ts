@@ -61,6 +61,8 @@ describe('api: OpenAPI document', () => {
       'POST /api/v1/admin/nodes',
       'PATCH /api/v1/admin/nodes/{id}',
       'DELETE /api/v1/admin/nodes/{id}',
+      'GET /api/v1/admin/nodes/{id}',
+      'POST /api/v1/admin/nodes/{id}/drain',
       'GET /api/v1/admin/stats',
       'GET /api/v1/admin/users/{telegram_id}',
       'GET /api/v1/admin/purchases',

@@ -16,7 +16,12 @@ export async function placeClient(p: Purchase, client: { email: string; uuid: st
   const excluded: string[] = [];
   let delay = 5_000;
   for (let attempt = 1; ; attempt++) {
-    const nodeId = await db.selectNode({ location: input.tariff.location ?? null, exclude: excluded });
+    // The payment id holds the slot until the grant, so concurrent purchases cannot share a last slot.
+    const nodeId = await db.selectNode({
+      location: input.tariff.location ?? null,
+      exclude: excluded,
+      holder: input.paymentId,
+    });
     if (nodeId) {
       p.status.nodeId = nodeId;
       enterStage(p, 'PROVISIONING'); // ops see which node the purchase waits on
