@@ -5,6 +5,7 @@ import type { PaymentNotice } from '../workflows/purchase-messages';
 import { newSubscriptionToken } from '../infra/xray/subscription';
 import { sameAmount } from '../infra/yookassa/amount';
 import { Failure } from '../workflows/failures';
+import { rememberSavedMethod } from './auto-renew';
 
 export interface DatabaseDeps {
   orm: MikroORM;
@@ -122,6 +123,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered 
           where id = ? and status in ('pending', 'expired', 'canceled')`,
         [notice.telegramChargeId ?? null, paymentId],
       );
+      await rememberSavedMethod(orm, paymentId, notice); // auto-renew consent: the card is kept by reference
     },
 
     async recordPaymentCanceled({

@@ -110,6 +110,15 @@ export function createTelegramActivities({
         const [p] = await sql().execute(`select amount, currency from payments where id = ?`, [n.paymentId]);
         return { text: m.notifications.refundDone({ amount: p?.amount ?? '', currency: p?.currency ?? '' }) };
       }
+      case 'auto_renewed': {
+        const access = await loadAccess(orm, n.subscriptionId!, publicBaseUrl);
+        return { text: m.autoRenew.renewed({ expiresAt: access?.expiresAt ?? n.expiresAt ?? '' }) };
+      }
+      case 'auto_renew_failed':
+        return {
+          text: m.autoRenew.failed({ expiresAt: n.expiresAt! }),
+          buttons: [[{ text: m.autoRenew.payNow, callbackData: buttons.renew() }]],
+        };
       case 'gift_link':
       case 'gift_claimed':
       case 'referral_bonus':

@@ -13,7 +13,9 @@ export interface Notification {
     | 'expired'
     | 'refunded'
     | ReferralGiftKind
-    | 'balance_topped_up';
+    | 'balance_topped_up'
+    | 'auto_renewed'
+    | 'auto_renew_failed';
   telegramId: string;
   language: string;
   paymentId?: string;

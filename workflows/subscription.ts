@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -10,6 +11,7 @@ import {
 import { database as db, revoke as nodes, telegram } from './activity-options';
 import type { Notification } from './notification-messages';
 import { stageAttributes } from './stage';
+import { autoRenew } from './subscription/auto-renew';
 import {
   expiryChangedSignal,
   type SubscriptionInput,
@@ -154,7 +156,9 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   setStage(l, 'ACTIVE');
   for (;;) {
     const end = l.expiresAt;
-    await remind(l, end);
+    // Auto-renew runs beside the reminders; a renewal it makes moves the end and ends both (./subscription/auto-renew.ts).
+    if (patched('auto-renew')) await Promise.all([remind(l, end), autoRenew(l, end)]);
+    else await remind(l, end);
     if (await awaitEnd(l, end)) {
       await renew(l);
       continue;

@@ -14,6 +14,7 @@ import { Migration20261202020000_balance_ledger } from './migrations/Migration20
 import { Migration20261202020100_payment_refunds } from './migrations/Migration20261202020100_payment_refunds';
 import { Migration20261202030000_plan_limits_devices } from './migrations/Migration20261202030000_plan_limits_devices';
 import { Migration20261202040000_operator_console } from './migrations/Migration20261202040000_operator_console';
+import { Migration20261203010000_auto_renew } from './migrations/Migration20261203010000_auto_renew';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
 export const migrationsList = [
@@ -30,6 +31,7 @@ export const migrationsList = [
   { name: 'Migration20261202020100_payment_refunds', class: Migration20261202020100_payment_refunds },
   { name: 'Migration20261202030000_plan_limits_devices', class: Migration20261202030000_plan_limits_devices },
   { name: 'Migration20261202040000_operator_console', class: Migration20261202040000_operator_console },
+  { name: 'Migration20261203010000_auto_renew', class: Migration20261203010000_auto_renew },
 ];
 
 export async function openOrm(databaseUrl: string, opts: { pool?: number } = {}): Promise<MikroORM> {

@@ -47,6 +47,8 @@ export interface SystemOptions {
   wrapYooKassa?: (client: YooKassaClient, orm: MikroORM) => YooKassaClient;
   /** Referral and gift settings of the workers (REFERRAL_BONUS_DAYS, BOT_USERNAME, ...). */
   growth?: WorkerDeps['growth'];
+  /** AUTO_RENEW_BEFORE / AUTO_RENEW_RETRIES of the workers (short in tests). */
+  autoRenew?: WorkerDeps['autoRenew'];
   /** The telegram queue's limit (TELEGRAM_RATE_PER_SECOND); 15, the product's default, unless a bench sweeps it. */
   telegramRatePerSecond?: number;
 }
@@ -148,6 +150,7 @@ export class PurchaseSystem {
         remindBeforeMs: this.options.remindBeforeMs ?? [2_000],
         driverFor: wrap ? (node: NodeConnection) => wrap(createNodeDriver(node)) : undefined,
         growth: this.options.growth,
+        autoRenew: this.options.autoRenew,
       },
     );
     this.running = this.workers.map((w) => w.run());
