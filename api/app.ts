@@ -27,6 +27,7 @@ import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
 import { adminRefundRoutes } from './routes/admin-refunds';
 import { balanceRoutes } from './routes/balance';
+import { autoRenewRoutes } from './routes/auto-renew';
 import { cancelRoutes } from './routes/cancel';
 import { paymentRoutes } from './routes/payments';
 import { promoRoutes } from './routes/promo';
@@ -58,6 +59,7 @@ const ROUTE_GROUPS = [
   referralRoutes,
   giftRoutes,
   cancelRoutes,
+  autoRenewRoutes,
   deviceRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
