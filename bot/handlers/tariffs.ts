@@ -49,6 +49,7 @@ export async function showTariff(
   const rows = [[cb(m.buttons.payCard, { type: 'pay', method: 'card', tariffId, promo })]];
   if (tariff.star_price)
     rows.push([cb(m.buttons.payStars(tariff.star_price), { type: 'pay', method: 'stars', tariffId, promo })]);
+  if (!promo) rows.push([cb(m.autoRenew.withAutoRenew, { type: 'renewConsent', tariffId })]);
   rows.push([cb(m.referralGift.giftButton, { type: 'gift', tariffId })]);
   rows.push([cb(m.buttons.back, { type: 'tariffs' })]);
   await show(ctx, m.tariffs.chooseMethod(tariffText(tariff)), rows);
@@ -61,6 +62,7 @@ export async function pay(
   method: 'card' | 'stars',
   promo?: string,
   purpose: 'subscription' | 'gift' = 'subscription',
+  savePaymentMethod = false,
 ): Promise<void> {
   const from = ctx.from;
   if (!from) return;
@@ -74,6 +76,8 @@ export async function pay(
     ...(promo ? { promo_code: promo } : {}),
     // A gift: the buyer gets a link to forward once paid (the worker sends it).
     ...(purpose === 'gift' ? { purpose } : {}),
+    // Auto-renew consent, given on the consent screen (bot/handlers/auto-renew.ts).
+    ...(savePaymentMethod && method === 'card' ? { save_payment_method: true as const } : {}),
   } as const;
   // One key per tap: Telegram redelivers a tap with the same callback query id, and the API then answers
   // with the payment the first delivery created rather than starting a second purchase.

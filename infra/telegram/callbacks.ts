@@ -31,7 +31,11 @@ type ActionBody =
   | { type: 'support' }
   | { type: 'admin'; view: AdminView }
   | { type: 'referral' }
-  | { type: 'gift'; tariffId: string };
+  | { type: 'gift'; tariffId: string }
+  /** Auto-renew: the consent screen of a tariff, paying with consent, and the toggle in "My subscription". */
+  | { type: 'renewConsent'; tariffId: string }
+  | { type: 'payAutoRenew'; tariffId: string }
+  | { type: 'autoRenew'; on: boolean };
 
 const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
 const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
@@ -72,6 +76,12 @@ function raw(action: ActionBody): string {
       return 'rf';
     case 'gift':
       return `gf:${action.tariffId}`;
+    case 'renewConsent':
+      return `rc:${action.tariffId}`;
+    case 'payAutoRenew':
+      return `pa:${action.tariffId}`;
+    case 'autoRenew':
+      return `ar:${action.on ? 1 : 0}`;
   }
 }
 
@@ -127,6 +137,12 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
       return ADMIN_BY_CODE[arg] ? { type: 'admin', view: ADMIN_BY_CODE[arg] } : null;
     case 'gf':
       return { type: 'gift', tariffId: arg };
+    case 'rc':
+      return { type: 'renewConsent', tariffId: arg };
+    case 'pa':
+      return { type: 'payAutoRenew', tariffId: arg };
+    case 'ar':
+      return arg === '1' || arg === '0' ? { type: 'autoRenew', on: arg === '1' } : null;
     default:
       return null;
   }

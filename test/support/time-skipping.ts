@@ -6,6 +6,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { createAutoRenewActivities } from '../../activities/auto-renew';
 import { createDatabaseActivities } from '../../activities/database';
 import { createLifetimeActivities } from '../../activities/lifetime';
 import { createNodeActivities } from '../../activities/nodes';
@@ -28,7 +29,8 @@ export type PurchaseQueueActivities = ReturnType<typeof createPaymentActivities>
   ReturnType<typeof createDatabaseActivities> &
   ReturnType<typeof createNodeActivities> &
   ReturnType<typeof createLifetimeActivities> &
-  Pick<ReturnType<typeof createReferralActivities>, 'offerReferralReward'>;
+  Pick<ReturnType<typeof createReferralActivities>, 'offerReferralReward'> &
+  ReturnType<typeof createAutoRenewActivities>;
 export type TelegramQueueActivities = ReturnType<typeof createTelegramActivities>;
 
 let env: Promise<TestWorkflowEnvironment> | undefined;
