@@ -33,7 +33,11 @@ export function autoRenewIdempotenceKey(charge: NonNullable<PurchaseInput['autoR
  * A succeeded card payment whose buyer consented: YooKassa's method id is kept (by reference) and auto-renew
  * switched on. Called with the payment's success; a repeat changes nothing.
  */
-export async function rememberSavedMethod(orm: MikroORM, paymentId: string, notice: PaymentNotice): Promise<void> {
+export async function rememberSavedMethod(
+  orm: MikroORM,
+  paymentId: string,
+  notice: PaymentNotice,
+): Promise<void> {
   if (!notice.savedMethod) return;
   await orm.em.getConnection().execute(
     `insert into auto_renew_settings (user_id, enabled, payment_method_id, method_title, saved_by_payment_id)
@@ -84,7 +88,7 @@ export function createAutoRenewActivities({ orm, logger, remindBeforeMs, nodeWai
             where s.id = ? for update of s`,
           [subscriptionId],
         );
-        if (!s || s.status !== 'active') return { kind: 'skip', why: 'gone' };
+        if (s?.status !== 'active') return { kind: 'skip', why: 'gone' };
         const periodEndMs = Date.parse(periodEnd);
         if (new Date(s.expires_at).getTime() !== periodEndMs) return { kind: 'skip', why: 'moved' };
         if (!s.enabled) return { kind: 'skip', why: 'off' };

@@ -20,7 +20,10 @@ const statusBody = z.object({
   days_remaining: z.number().int().describe('whole days left, rounded up; 0 without an active subscription'),
   end_date: z.string().nullable(),
   auto_renewal: z.boolean().describe('true when the access renews itself (PUT .../auto-renew)'),
-  next_charge_at: z.string().nullable().describe('when the next automatic charge is tried; null when auto-renew is off'),
+  next_charge_at: z
+    .string()
+    .nullable()
+    .describe('when the next automatic charge is tried; null when auto-renew is off'),
   auto_renewal_method: z.enum(['card', 'balance']).nullable().describe('what auto-renew charges'),
   last_payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']).nullable(),
   ...planStatusFields,

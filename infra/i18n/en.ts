@@ -293,7 +293,8 @@ export const en: Messages = {
     turnOn: '🔁 Turn on auto-renew',
     turnOff: '⏹ Turn off auto-renew',
     turnedOn: '🔁 Auto-renew is on.',
-    turnedOff: '⏹ Auto-renew is off: nothing more will be charged. Your access runs to the end of the paid period.',
+    turnedOff:
+      '⏹ Auto-renew is off: nothing more will be charged. Your access runs to the end of the paid period.',
     renewed: (p) =>
       `🔁 Your subscription was renewed automatically until ${date(p.expiresAt)}. Your key and subscription URL stay the same.`,
     failed: (p) =>

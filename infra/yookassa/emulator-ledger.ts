@@ -85,7 +85,11 @@ export function createLedger(options: LedgerOptions) {
    * redirect; the bank answers at once, so the payment is created already succeeded (or waiting for capture),
    * or canceled when the bank declines.
    */
-  function chargeSavedMethod(body: Record<string, unknown>, minor: bigint, amount: Payment['amount']): Payment {
+  function chargeSavedMethod(
+    body: Record<string, unknown>,
+    minor: bigint,
+    amount: Payment['amount'],
+  ): Payment {
     const methodId = body.payment_method_id;
     if (typeof methodId !== 'string' || !savedMethods.has(methodId)) {
       throw invalid('payment_method_id', `Payment method ${String(methodId)} is not saved or does not exist`);
