@@ -4,6 +4,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { newSubscriptionToken } from '../infra/xray/subscription';
 import { Failure } from '../workflows/failures';
 import { subscriptionWorkflowId } from '../workflows/purchase-messages';
+import { type Query, poolQuery, transactionQuery } from '../infra/db/query';
+import type { UserRow } from '../infra/db/rows';
 
 export interface AdminActivityDeps {
   orm: MikroORM;
@@ -27,10 +29,6 @@ export interface AdminAccessTarget {
   active: { subscriptionId: string; nodeId: string } | null;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
-type Row = Record<string, any>;
-type Query = (query: string, params?: unknown[]) => Promise<Row[]>;
-
 const rejected = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
 /**
@@ -39,16 +37,13 @@ const rejected = (message: string, type: string) => ApplicationFailure.nonRetrya
  */
 export function createAdminActivities({ orm, temporal }: AdminActivityDeps) {
   const inTx = <T>(fn: (q: Query) => Promise<T>) =>
-    orm.em
-      .fork()
-      .transactional(async (em) =>
-        fn((query, params = []) =>
-          em.getConnection().execute(query, params, 'all', em.getTransactionContext()),
-        ),
-      );
+    orm.em.fork().transactional(async (em) => fn(transactionQuery(em)));
 
-  async function lockUser(q: Query, telegramId: string): Promise<Row> {
-    const [user] = await q(`select id, language from users where telegram_id = ? for update`, [telegramId]);
+  async function lockUser(q: Query, telegramId: string): Promise<Pick<UserRow, 'id' | 'language'>> {
+    const [user] = await q<Pick<UserRow, 'id' | 'language'>>(
+      `select id, language from users where telegram_id = ? for update`,
+      [telegramId],
+    );
     if (!user) throw rejected(`user ${telegramId} not found`, Failure.UserNotFound);
     return user;
   }
@@ -101,7 +96,7 @@ export function createAdminActivities({ orm, temporal }: AdminActivityDeps) {
       telegramId: string;
       tariffId: number | null;
     }): Promise<AdminAccessTarget> {
-      const q: Query = (query, params = []) => orm.em.getConnection().execute(query, params);
+      const q = poolQuery(orm.em);
       const [user] = await q(`select id, language from users where telegram_id = ?`, [telegramId]);
       if (!user) throw rejected(`user ${telegramId} not found`, Failure.UserNotFound);
       const [tariff] = tariffId

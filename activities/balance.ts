@@ -1,13 +1,19 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { Failure } from '../workflows/failures';
 import { sameAmount } from '../infra/yookassa/amount';
-import type { PaymentLink, PaymentNotice, PurchaseInput } from '../workflows/purchase-messages';
+import {
+  type PaymentLink,
+  type PaymentNotice,
+  type PurchaseInput,
+  purchaseWorkflowId,
+} from '../workflows/purchase-messages';
+import { type Query, transactionQuery } from '../infra/db/query';
+import type { PaymentRow } from '../infra/db/rows';
 
-// biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
-type Row = Record<string, any>;
-export type Query = (query: string, params?: unknown[]) => Promise<Row[]>;
+/** Re-exported for the modules that built their queries on this one. */
+export type { Query };
 
 /** Why a ledger entry exists (balance_entries.reason). */
 export type BalanceReason = 'topup' | 'purchase' | 'refund' | 'cancel_refund' | 'admin_refund' | 'adjustment';
@@ -23,10 +29,7 @@ export interface LedgerEntry {
   paymentId?: string | null;
 }
 
-const queryIn =
-  (em: EntityManager): Query =>
-  (query, params = []) =>
-    em.getConnection().execute(query, params, 'all', em.getTransactionContext());
+const queryIn = transactionQuery;
 
 /** True when PostgreSQL refused the entry because the balance would go below zero. */
 export function isOverdraft(err: unknown): boolean {
@@ -145,7 +148,7 @@ export async function payFromBalance(
         currency,
         input.purpose ?? 'subscription',
         input.tariff.price,
-        JSON.stringify({ workflow_id: `purchase-${input.paymentId}`, telegram_id: input.telegramId }),
+        JSON.stringify({ workflow_id: purchaseWorkflowId(input.paymentId), telegram_id: input.telegramId }),
       ],
     );
     if (inserted.length > 0) {
@@ -167,7 +170,7 @@ export async function payFromBalance(
       }
       logger.info({ paymentId: input.paymentId, amount }, 'purchase paid from the balance');
     }
-    const [p] = await q(`select * from payments where id = ?`, [input.paymentId]);
+    const [p] = await q<PaymentRow>(`select * from payments where id = ?`, [input.paymentId]);
     return p;
   });
   return {
@@ -177,7 +180,8 @@ export async function payFromBalance(
     amount,
     currency,
     createdAt: new Date(row.created_at).toISOString(),
-    expiresAt: new Date(row.expires_at).toISOString(),
+    // Paid on the spot: the insert sets expires_at = now(); a row recorded beforehand may lack it.
+    expiresAt: new Date(row.expires_at ?? row.created_at).toISOString(),
     status: 'succeeded',
   };
 }
@@ -185,7 +189,7 @@ export async function payFromBalance(
 /** Returns a balance payment to the balance (the purchase could not provision it). Once per payment. */
 export async function refundToBalance(
   q: Query,
-  p: Row,
+  p: Pick<PaymentRow, 'id' | 'user_id' | 'amount' | 'currency'>,
   reason: BalanceReason = 'refund',
   reference = `refund-${p.id}`,
 ): Promise<string> {

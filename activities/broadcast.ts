@@ -8,6 +8,7 @@ import {
 } from '../infra/telegram/errors';
 import type { InlineButton, TelegramSender } from '../infra/telegram/sender';
 import type { DeliveryOutcome } from '../workflows/broadcast-messages';
+import { Failure } from '../workflows/failures';
 
 export interface BroadcastDeps {
   orm: MikroORM;
@@ -47,7 +48,10 @@ export function createBroadcastActivities({ orm, sender, logger, onSendError }: 
       message = sql(`select text, photo_url, buttons from broadcasts where id = ?`, [broadcastId]).then(
         ([b]) => {
           if (!b)
-            throw ApplicationFailure.nonRetryable(`broadcast ${broadcastId} not found`, 'BroadcastNotFound');
+            throw ApplicationFailure.nonRetryable(
+              `broadcast ${broadcastId} not found`,
+              Failure.BroadcastNotFound,
+            );
           return { text: b.text, photoUrl: b.photo_url, buttons: b.buttons ?? [] };
         },
       );
@@ -81,7 +85,8 @@ export function createBroadcastActivities({ orm, sender, logger, onSendError }: 
       broadcastId: string;
       telegramId: string;
     }): Promise<DeliveryOutcome> {
-      if (!sender) throw ApplicationFailure.nonRetryable('no Telegram sender on this worker', 'NoSender');
+      if (!sender)
+        throw ApplicationFailure.nonRetryable('no Telegram sender on this worker', Failure.NoSender);
       const [claimed] = await sql(
         `update broadcast_deliveries d set status = 'sending', updated_at = now()
           where broadcast_id = ? and telegram_id = ? and status = 'pending'
@@ -93,7 +98,8 @@ export function createBroadcastActivities({ orm, sender, logger, onSendError }: 
           `select status from broadcast_deliveries where broadcast_id = ? and telegram_id = ?`,
           [broadcastId, telegramId],
         );
-        if (!row) throw ApplicationFailure.nonRetryable(`${telegramId} is not a recipient`, 'NotARecipient');
+        if (!row)
+          throw ApplicationFailure.nonRetryable(`${telegramId} is not a recipient`, Failure.NotARecipient);
         if (row.status !== 'sending') return row.status as DeliveryOutcome; // settled by an earlier attempt
         await settle(broadcastId, telegramId, 'failed', 'interrupted mid-send; not repeated');
         return 'failed';
@@ -142,7 +148,7 @@ export function createBroadcastActivities({ orm, sender, logger, onSendError }: 
       onSendError?.('429');
       throw ApplicationFailure.create({
         message: err.message,
-        type: 'TelegramRateLimited',
+        type: Failure.TelegramRateLimited,
         nextRetryDelay: `${err.retryAfterSec}s`,
       });
     }

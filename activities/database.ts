@@ -6,6 +6,7 @@ import { newSubscriptionToken } from '../infra/xray/subscription';
 import { sameAmount } from '../infra/yookassa/amount';
 import { Failure } from '../workflows/failures';
 import { rememberSavedMethod } from './auto-renew';
+import { type Query, transactionQuery } from '../infra/db/query';
 
 export interface DatabaseDeps {
   orm: MikroORM;
@@ -20,21 +21,11 @@ export type RevokeDecision =
   | { kind: 'not_due'; expiresAt: string }
   | { kind: 'gone' };
 
-// biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
-type Row = Record<string, any>;
-type Query = (query: string, params?: unknown[]) => Promise<Row[]>;
-
 /** Our PostgreSQL: every write is one transaction, and every grant is keyed by the payment that bought it. */
 export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered }: DatabaseDeps) {
   const sql = () => orm.em.getConnection();
   const inTx = <T>(fn: (q: Query) => Promise<T>) =>
-    orm.em
-      .fork()
-      .transactional(async (em) =>
-        fn((query, params = []) =>
-          em.getConnection().execute(query, params, 'all', em.getTransactionContext()),
-        ),
-      );
+    orm.em.fork().transactional(async (em) => fn(transactionQuery(em)));
 
   /** The grant this payment already made, if any: the retry of a finished step returns the same answer. */
   async function existingGrant(q: Query, paymentId: string): Promise<Grant | null> {

@@ -2,26 +2,28 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { newSubscriptionToken } from '../infra/xray/subscription';
+import { Failure } from '../workflows/failures';
 import type { FreeAccessResult } from '../workflows/trial-messages';
+import { type Query, transactionQuery } from '../infra/db/query';
+import type { FreeGrantRow, SubscriptionRow, TariffRow } from '../infra/db/rows';
+
+/** A free grant with the end of the access it was applied to (if any). */
+type GrantWithEnd = FreeGrantRow & { sub_expires_at: SubscriptionRow['expires_at'] | null };
 
 export interface FreeAccessDeps {
   orm: MikroORM;
   logger: Logger;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
-type Row = Record<string, any>;
-type Query = (query: string, params?: unknown[]) => Promise<Row[]>;
-
 /** The tariff a free access is recorded under; created on first use as an inactive (never sold) tariff. */
-export async function ensureFreeTariff(q: Query, slug: string): Promise<Row> {
+export async function ensureFreeTariff(q: Query, slug: string): Promise<TariffRow> {
   await q(
     `insert into tariffs (slug, name, description, price, duration_seconds, is_active, display_order)
      values (?, 'Trial', 'free access (trials and free-days codes); not on sale', 1.00, 259200, false, 1000)
      on conflict (slug) do nothing`,
     [slug],
   );
-  const [tariff] = await q(`select * from tariffs where slug = ?`, [slug]);
+  const [tariff] = await q<TariffRow>(`select * from tariffs where slug = ?`, [slug]);
   return tariff;
 }
 
@@ -32,25 +34,20 @@ export async function ensureFreeTariff(q: Query, slug: string): Promise<Row> {
  */
 export function createFreeAccessActivities({ orm, logger }: FreeAccessDeps) {
   const inTx = <T>(fn: (q: Query) => Promise<T>) =>
-    orm.em
-      .fork()
-      .transactional(async (em) =>
-        fn((query, params = []) =>
-          em.getConnection().execute(query, params, 'all', em.getTransactionContext()),
-        ),
-      );
+    orm.em.fork().transactional(async (em) => fn(transactionQuery(em)));
 
   /** Locks the user and reads the grant; the answer of a grant applied before, if it was. */
   async function lockGrant(
     q: Query,
     grantId: string,
-  ): Promise<{ grant: Row; done: FreeAccessResult | null }> {
-    const [grant] = await q(
+  ): Promise<{ grant: GrantWithEnd; done: FreeAccessResult | null }> {
+    const [grant] = await q<GrantWithEnd>(
       `select g.*, s.expires_at as sub_expires_at from free_grants g left join subscriptions s on s.id = g.subscription_id
         where g.id = ?`,
       [grantId],
     );
-    if (!grant) throw ApplicationFailure.nonRetryable(`free grant ${grantId} not found`, 'GrantNotFound');
+    if (!grant)
+      throw ApplicationFailure.nonRetryable(`free grant ${grantId} not found`, Failure.GrantNotFound);
     await q(`select id from users where id = ? for update`, [grant.user_id]);
     const [again] = await q(
       `select g.outcome, g.subscription_id, s.expires_at from free_grants g left join subscriptions s on s.id = g.subscription_id where g.id = ?`,
@@ -69,7 +66,7 @@ export function createFreeAccessActivities({ orm, logger }: FreeAccessDeps) {
 
   async function extendRunning(
     q: Query,
-    grant: Row,
+    grant: GrantWithEnd,
     extendExisting: boolean,
   ): Promise<FreeAccessResult | null> {
     const [active] = await q(

@@ -10,17 +10,15 @@ import {
   type GiftInput,
   type ReferralGiftKind,
   giftWorkflowId,
+  GIFT_WORKFLOW_TYPE,
 } from '../workflows/gift-messages';
+import { type Query, transactionQuery } from '../infra/db/query';
 
 export interface GiftDeps {
   orm: MikroORM;
   temporal: Client;
   logger: Logger;
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
-type Row = Record<string, any>;
-type Query = (query: string, params?: unknown[]) => Promise<Row[]>;
 
 /** 128 random bits, URL- and /start-safe (base64url, 22 characters). */
 export const newGiftCode = () => randomBytes(16).toString('base64url');
@@ -33,13 +31,7 @@ export const startLink = (botUsername: string | null | undefined, payload: strin
 export function createGiftActivities({ orm, temporal, logger }: GiftDeps) {
   const sql = () => orm.em.getConnection();
   const inTx = <T>(fn: (q: Query) => Promise<T>) =>
-    orm.em
-      .fork()
-      .transactional(async (em) =>
-        fn((query, params = []) =>
-          em.getConnection().execute(query, params, 'all', em.getTransactionContext()),
-        ),
-      );
+    orm.em.fork().transactional(async (em) => fn(transactionQuery(em)));
 
   return {
     /**
@@ -79,7 +71,7 @@ export function createGiftActivities({ orm, temporal, logger }: GiftDeps) {
       };
       const workflowId = giftWorkflowId(gift.code_hash);
       try {
-        await temporal.workflow.start('giftWorkflow', {
+        await temporal.workflow.start(GIFT_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: Context.current().info.taskQueue,
           args: [input],

@@ -16,6 +16,8 @@ import {
 import { Failure } from '../workflows/failures';
 import { autoRenewIdempotenceKey } from './auto-renew';
 import { inTransaction, payFromBalance, refundToBalance } from './balance';
+import { poolQuery } from '../infra/db/query';
+import type { PaymentRow, UserRow } from '../infra/db/rows';
 
 /** What Telegram's transaction list says about a claimed Stars charge. */
 export interface StarChargeCheck {
@@ -257,7 +259,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
 
     /** Returns the money through the provider that took it. Idempotent: one refund per payment. */
     async refundPayment({ paymentId, reason }: { paymentId: string; reason: string }): Promise<void> {
-      const [p] = await sql().execute(
+      const [p] = await poolQuery(orm.em)<PaymentRow & Pick<UserRow, 'telegram_id'>>(
         `select p.*, u.telegram_id from payments p join users u on u.id = p.user_id where p.id = ?`,
         [paymentId],
       );
@@ -285,15 +287,17 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         if (!telegram)
           throw ApplicationFailure.nonRetryable(
             'BOT_TOKEN is not set: cannot refund Stars',
-            'RefundImpossible',
+            Failure.RefundImpossible,
           );
         if (!p.telegram_payment_charge_id)
-          throw ApplicationFailure.nonRetryable('no telegram_payment_charge_id', 'RefundImpossible');
+          throw ApplicationFailure.nonRetryable('no telegram_payment_charge_id', Failure.RefundImpossible);
         await refundStars(Number(p.telegram_id), p.telegram_payment_charge_id);
         refundId = p.telegram_payment_charge_id;
       } else {
         // With 54-FZ receipts on, the refund's receipt line names what the payment's line named.
         const [tariff] = await sql().execute(`select name from tariffs where id = ?`, [p.tariff_id]);
+        if (!p.provider_payment_id)
+          throw ApplicationFailure.nonRetryable('no provider_payment_id', Failure.RefundImpossible);
         const refund = await requireYooKassa().createRefund({
           idempotenceKey: `refund-${paymentId}`,
           paymentId: p.provider_payment_id,

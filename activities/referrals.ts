@@ -9,8 +9,11 @@ import {
   type GrantResult,
   type ReferralRewardInput,
   referralWorkflowId,
+  REFERRAL_REWARD_WORKFLOW_TYPE,
 } from '../workflows/gift-messages';
 import { newSubscriptionToken } from '../infra/xray/subscription';
+import { type Query, transactionQuery } from '../infra/db/query';
+import type { ReferralRewardRow } from '../infra/db/rows';
 
 export interface ReferralDeps {
   orm: MikroORM;
@@ -22,10 +25,6 @@ export interface ReferralDeps {
   welcomeDays: number;
   nodeWaitLimitMs: number;
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
-type Row = Record<string, any>;
-type Query = (query: string, params?: unknown[]) => Promise<Row[]>;
 
 const DAY_SECONDS = 86_400;
 
@@ -42,10 +41,22 @@ interface GrantTarget {
   paymentId: string | null;
 }
 
+/** What lockTarget selects from a claimed gift or a referral reward (with its tariff). */
+interface TargetRow {
+  user_id: string | null;
+  done: string | null;
+  payment_id: string | null;
+  tariff_id: number;
+  location: string | null;
+  seconds: number;
+  /** referral_rewards.status; absent for a gift. */
+  status?: ReferralRewardRow['status'];
+}
+
 async function lockTarget(q: Query, grant: DaysGrant): Promise<GrantTarget | null> {
-  let row: Row | undefined;
+  let row: TargetRow | undefined;
   if (grant.kind === 'gift') {
-    [row] = await q(
+    [row] = await q<TargetRow>(
       `select g.claimed_by as user_id, g.subscription_id as done, g.payment_id, t.id as tariff_id, t.location,
               t.duration_seconds as seconds
          from gifts g join tariffs t on t.id = g.tariff_id where g.id = ? and g.status = 'claimed' for update of g`,
@@ -53,7 +64,7 @@ async function lockTarget(q: Query, grant: DaysGrant): Promise<GrantTarget | nul
     );
   } else {
     const referral = grant.kind === 'referral';
-    [row] = await q(
+    [row] = await q<TargetRow>(
       `select ${referral ? 'r.referrer_user_id' : 'r.referee_user_id'} as user_id,
               ${referral ? `case when r.status = 'granted' then r.subscription_id end` : 'r.welcome_subscription_id'} as done,
               null as payment_id, t.id as tariff_id, t.location,
@@ -140,13 +151,7 @@ async function extendLocked(q: Query, grant: DaysGrant, t: GrantTarget): Promise
  */
 export function createGrantActivities({ orm }: { orm: MikroORM }) {
   const inTx = <T>(fn: (q: Query) => Promise<T>) =>
-    orm.em
-      .fork()
-      .transactional(async (em) =>
-        fn((query, params = []) =>
-          em.getConnection().execute(query, params, 'all', em.getTransactionContext()),
-        ),
-      );
+    orm.em.fork().transactional(async (em) => fn(transactionQuery(em)));
 
   return {
     /** Extends the receiver's running access; `needs_access` when none runs; null when there is nothing to grant. */
@@ -244,7 +249,7 @@ export function createReferralActivities({
       const input: ReferralRewardInput = { rewardId: String(reward.id), refereeTelegramId, nodeWaitLimitMs };
       const workflowId = referralWorkflowId(refereeTelegramId);
       try {
-        await temporal.workflow.start('referralRewardWorkflow', {
+        await temporal.workflow.start(REFERRAL_REWARD_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: Context.current().info.taskQueue,
           args: [input],

@@ -183,7 +183,7 @@ export function createTelegramActivities({
     if (since < 1000) {
       throw ApplicationFailure.create({
         message: 'per-chat pace',
-        type: 'ChatPace',
+        type: Failure.ChatPace,
         nextRetryDelay: `${Math.ceil(1000 - since)}ms`,
       });
     }
@@ -206,7 +206,7 @@ export function createTelegramActivities({
       onSendError?.('429');
       throw ApplicationFailure.create({
         message: err.message,
-        type: 'TelegramRateLimited',
+        type: Failure.TelegramRateLimited,
         nextRetryDelay: `${err.retryAfterSec}s`,
       });
     }

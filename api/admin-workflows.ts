@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { Response } from 'express';
+import { adminWorkflowId } from '../workflows/admin-messages';
 import { Failure } from '../workflows/failures';
 import { type AdminActionResult, adminIdentity, recordAdminAction } from './audit';
 import type { ApiDeps } from './deps';
@@ -31,7 +32,7 @@ export async function runAdminWorkflow<T>(
   kind: string,
   input: unknown,
 ): Promise<T> {
-  const workflowId = `admin-${kind}-${randomUUID()}`;
+  const workflowId = adminWorkflowId(kind, randomUUID());
   try {
     return (await deps.temporal.workflow.execute(workflowType, {
       workflowId,

@@ -1,15 +1,24 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { LooseRow } from '../infra/db/rows';
 
-// biome-ignore lint/suspicious/noExplicitAny: rows are plain snake_case records read by column name.
-export type Row = Record<string, any>;
+/** The loose ad-hoc row (joins, aggregates); a read of one table names its type from infra/db/rows.ts. */
+export type Row = LooseRow;
 
-/** Parameterised SQL (`?` placeholders) on the shared pool. */
-export function sql(orm: MikroORM, query: string, params: unknown[] = []): Promise<Row[]> {
-  return orm.em.getConnection().execute(query, params, 'all');
+/** Parameterised SQL (`?` placeholders) on the shared pool; `T` names the columns the query selects. */
+export function sql<T extends object = Row>(
+  orm: MikroORM,
+  query: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  return orm.em.getConnection().execute(query, params, 'all') as Promise<T[]>;
 }
 
-export async function sqlOne(orm: MikroORM, query: string, params: unknown[] = []): Promise<Row | undefined> {
-  const rows = await sql(orm, query, params);
+export async function sqlOne<T extends object = Row>(
+  orm: MikroORM,
+  query: string,
+  params: unknown[] = [],
+): Promise<T | undefined> {
+  const rows = await sql<T>(orm, query, params);
   return rows[0];
 }
 

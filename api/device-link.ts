@@ -1,11 +1,16 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { buildVlessLink } from '../infra/xray/link';
 import { ACCESS_SELECT } from './access';
-import { type Row, sqlOne } from './db';
+import type { AccessRow, DeviceRow } from '../infra/db/rows';
+import { sqlOne } from './db';
 
 /** The vless:// link of one device: the access's node, the device's own uuid and name. */
-export async function deviceLink(orm: MikroORM, subscriptionId: string, device: Row): Promise<string> {
-  const row = await sqlOne(orm, `${ACCESS_SELECT} where s.id = ?`, [subscriptionId]);
+export async function deviceLink(
+  orm: MikroORM,
+  subscriptionId: string,
+  device: Pick<DeviceRow, 'client_uuid' | 'name'>,
+): Promise<string> {
+  const row = await sqlOne<AccessRow>(orm, `${ACCESS_SELECT} where s.id = ?`, [subscriptionId]);
   if (!row) throw new Error(`subscription ${subscriptionId} vanished`);
   return buildVlessLink({
     uuid: device.client_uuid,

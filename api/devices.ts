@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { deviceEmail } from '../infra/nodes/desired-state';
 import { reconcileNow } from '../infra/nodes/reconcile-start';
-import type { Row } from './db';
+import { type Query, transactionQuery } from '../infra/db/query';
+import type { DeviceRow } from '../infra/db/rows';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 
@@ -13,8 +14,6 @@ import { HttpError } from './errors';
  * when it answers.
  */
 
-type Query = (sql: string, params?: unknown[]) => Promise<Row[]>;
-
 export interface LiveAccess {
   id: string;
   node_id: string;
@@ -24,14 +23,14 @@ export interface LiveAccess {
 
 /** The user's active access, row-locked: concurrent adds for one access are decided one at a time. */
 async function lockLiveAccess(q: Query, telegramId: string): Promise<LiveAccess | undefined> {
-  const [row] = await q(
+  const [row] = await q<LiveAccess>(
     `select s.id, s.node_id, s.client_uuid, t.device_limit from subscriptions s
        join users u on u.id = s.user_id join tariffs t on t.id = s.tariff_id
       where u.telegram_id = ? and s.status = 'active' and s.expires_at > now()
       for update of s`,
     [telegramId],
   );
-  return row as LiveAccess | undefined;
+  return row;
 }
 
 /** Devices an access counts: its own key plus its live rows. */
@@ -45,8 +44,8 @@ export async function deviceCount(orm: MikroORM, subscriptionId: string): Promis
 }
 
 export type Registered =
-  | { kind: 'added'; device: Row; access: LiveAccess }
-  | { kind: 'existing'; device: Row; access: LiveAccess }
+  | { kind: 'added'; device: DeviceRow; access: LiveAccess }
+  | { kind: 'existing'; device: DeviceRow; access: LiveAccess }
   | { kind: 'limit'; access: LiveAccess }
   | { kind: 'no_access' };
 
@@ -60,12 +59,11 @@ export function registerDevice(
   d: { name: string; hwid?: string },
 ): Promise<Registered> {
   return orm.em.fork().transactional(async (em) => {
-    const q: Query = (sql, params = []) =>
-      em.getConnection().execute(sql, params, 'all', em.getTransactionContext());
+    const q = transactionQuery(em);
     const access = await lockLiveAccess(q, telegramId);
     if (!access) return { kind: 'no_access' };
     if (d.hwid) {
-      const [known] = await q(
+      const [known] = await q<DeviceRow>(
         `select * from devices where subscription_id = ? and hwid = ? and removed_at is null`,
         [access.id, d.hwid],
       );
@@ -78,7 +76,7 @@ export function registerDevice(
     if (access.device_limit !== null && 1 + Number(n) >= Number(access.device_limit))
       return { kind: 'limit', access };
     const id = randomUUID();
-    const [device] = await q(
+    const [device] = await q<DeviceRow>(
       `insert into devices (id, subscription_id, name, hwid, client_uuid, client_email) values (?, ?, ?, ?, ?, ?) returning *`,
       [id, access.id, d.name, d.hwid ?? null, randomUUID(), deviceEmail(id)],
     );
@@ -96,7 +94,11 @@ const target = (deps: ApiDeps, nodeId: string) => ({
  * Puts a new device on its node now. When the node cannot take it, the row is withdrawn (the next round
  * removes a client that got through) and the caller answers 503: no key is handed out that cannot work.
  */
-export async function applyNewDevice(deps: ApiDeps, device: Row, nodeId: string): Promise<void> {
+export async function applyNewDevice(
+  deps: ApiDeps,
+  device: Pick<DeviceRow, 'id'>,
+  nodeId: string,
+): Promise<void> {
   const outcome = await reconcileNow(deps.temporal, target(deps, nodeId));
   if (outcome.ok) return;
   await deps.orm.em

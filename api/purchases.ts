@@ -18,6 +18,7 @@ import { type Row, sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError, invalidField, notFound } from './errors';
 import { Failure } from '../workflows/failures';
+import type { TariffRow, UserRow } from '../infra/db/rows';
 
 /** The purchase workflow answers with the payment link within about a second; past this we stop waiting. */
 export const PAYMENT_LINK_WAIT_MS = 15_000;
@@ -206,20 +207,23 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export const findUser = (orm: MikroORM, telegramId: string) =>
-  sqlOne(orm, `select * from users where telegram_id = ?`, [telegramId]);
+  sqlOne<UserRow>(orm, `select * from users where telegram_id = ?`, [telegramId]);
 
-export async function requireUser(orm: MikroORM, telegramId: string): Promise<Row> {
+export async function requireUser(orm: MikroORM, telegramId: string): Promise<UserRow> {
   const user = await findUser(orm, telegramId);
   if (!user) throw notFound('user_not_found', `no user with telegram_id ${telegramId}; register first`);
   return user;
 }
 
 /** Only active tariffs are for sale. */
-export async function requireActiveTariff(orm: MikroORM, ref: { id?: number; slug?: string }): Promise<Row> {
+export async function requireActiveTariff(
+  orm: MikroORM,
+  ref: { id?: number; slug?: string },
+): Promise<TariffRow> {
   const tariff =
     ref.id !== undefined
-      ? await sqlOne(orm, `select * from tariffs where is_active and id = ?`, [ref.id])
-      : await sqlOne(orm, `select * from tariffs where is_active and slug = ?`, [ref.slug ?? '']);
+      ? await sqlOne<TariffRow>(orm, `select * from tariffs where is_active and id = ?`, [ref.id])
+      : await sqlOne<TariffRow>(orm, `select * from tariffs where is_active and slug = ?`, [ref.slug ?? '']);
   if (!tariff) throw notFound('tariff_not_found', 'no such tariff on sale');
   return tariff;
 }

@@ -4,7 +4,13 @@ import { type PlannedRefund, planCancelRefunds } from '../activities/refund-plan
 import { paidPeriods, reserveRefund } from '../activities/refunds';
 import { TASK_QUEUES } from '../infra/temporal';
 import type { cancelSubscriptionWorkflow, refundWorkflow } from '../workflows/refunds';
-import { type CancelResult, cancelWorkflowId, refundWorkflowId } from '../workflows/refunds';
+import {
+  CANCEL_SUBSCRIPTION_WORKFLOW_TYPE,
+  type CancelResult,
+  cancelWorkflowId,
+  REFUND_WORKFLOW_TYPE,
+  refundWorkflowId,
+} from '../workflows/refunds';
 import type { Row } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError, invalidField, notFound } from './errors';
@@ -56,7 +62,7 @@ export async function cancelWithRefund(
   subscriptionId: string,
 ): Promise<CancelResult | undefined> {
   const run = (deps.temporal as Client).workflow.execute<typeof cancelSubscriptionWorkflow>(
-    'cancelSubscriptionWorkflow',
+    CANCEL_SUBSCRIPTION_WORKFLOW_TYPE,
     {
       workflowId: cancelWorkflowId(subscriptionId),
       taskQueue: queueOf(deps),
@@ -179,7 +185,7 @@ async function shortenAccess(
 
 /** Pays the booked refund out through its workflow (`refund-<id>`); false when it is still in progress. */
 export async function payOutRefund(deps: ApiDeps, booked: BookedRefund): Promise<boolean> {
-  const run = (deps.temporal as Client).workflow.execute<typeof refundWorkflow>('refundWorkflow', {
+  const run = (deps.temporal as Client).workflow.execute<typeof refundWorkflow>(REFUND_WORKFLOW_TYPE, {
     workflowId: refundWorkflowId(booked.refundId),
     taskQueue: queueOf(deps),
     args: [{ refundId: booked.refundId, subscriptionId: booked.subscriptionId }],

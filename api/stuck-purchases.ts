@@ -1,7 +1,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
 import { SEARCH_ATTRIBUTES } from '../infra/temporal';
-import type { PurchaseStage } from '../workflows/purchase-messages';
+import { PURCHASE_WORKFLOW_TYPE, type PurchaseStage } from '../workflows/purchase-messages';
 
 export interface PurchaseFilter {
   stage?: PurchaseStage;
@@ -23,7 +23,7 @@ const quote = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
  * WorkflowType="purchaseWorkflow" AND ExecutionStatus="Running" AND PurchaseStage="AWAITING_PAYMENT" AND StageEnteredAt < "2026-11-22T10:00:00.000Z"
  */
 export function buildPurchasesQuery(filter: PurchaseFilter = {}): string {
-  const parts = ['WorkflowType="purchaseWorkflow"'];
+  const parts = [`WorkflowType=${quote(PURCHASE_WORKFLOW_TYPE)}`];
   if (!filter.includeClosed) parts.push('ExecutionStatus="Running"');
   if (filter.stage) parts.push(`PurchaseStage=${quote(filter.stage)}`);
   if (filter.olderThanMs !== undefined) {

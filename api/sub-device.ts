@@ -1,5 +1,6 @@
 import { isLive } from './access';
-import { type Row, sqlOne } from './db';
+import type { AccessRow } from '../infra/db/rows';
+import { sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { deviceCount, registerDevice } from './devices';
 import { reconcileNow } from '../infra/nodes/reconcile-start';
@@ -21,7 +22,7 @@ export interface SubDevice {
  */
 export async function subDevice(
   deps: ApiDeps,
-  row: Row,
+  row: AccessRow,
   rawHwid: string | undefined,
   userAgent?: string,
 ): Promise<SubDevice> {

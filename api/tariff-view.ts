@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { iso, type Row } from './db';
+import { iso } from './db';
+import type { TariffRow } from '../infra/db/rows';
 
 const DAY_SECONDS = 86_400;
 
@@ -32,7 +33,7 @@ export const adminTariff = publicTariff.extend({
 
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-export function tariffView(r: Row): z.infer<typeof adminTariff> {
+export function tariffView(r: TariffRow): z.infer<typeof adminTariff> {
   return {
     id: Number(r.id),
     slug: r.slug,

@@ -1,10 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { poolQuery } from './db/query';
+import type { AccessRow } from './db/rows';
 import { buildVlessLink } from './xray/link';
 
-// biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
-type Row = Record<string, any>;
-
-/** Columns every "what does this user connect with" query selects (subscription s, node n, user u, tariff t). */
+/** Columns every "what does this user connect with" query selects (subscription s, node n, user u, tariff t): AccessRow. */
 export const ACCESS_SELECT = `
   select s.id, s.status, s.expires_at, s.client_uuid, s.subscription_token, s.upload_bytes, s.download_bytes,
          u.telegram_id, t.name as tariff_name, n.name as node_name, n.host, n.port,
@@ -15,7 +14,7 @@ export const ACCESS_SELECT = `
     join vpn_nodes n on n.id = s.node_id`;
 
 /** The vless:// share link of one subscription row selected with ACCESS_SELECT. */
-export function vlessLinkFor(row: Row): string {
+export function vlessLinkFor(row: AccessRow): string {
   return buildVlessLink({
     uuid: row.client_uuid,
     host: row.host,
@@ -45,7 +44,7 @@ export async function loadAccess(
   subscriptionId: string,
   publicBaseUrl: string,
 ): Promise<AccessDetails | null> {
-  const [row] = await orm.em.getConnection().execute(`${ACCESS_SELECT} where s.id = ?`, [subscriptionId]);
+  const [row] = await poolQuery(orm.em)<AccessRow>(`${ACCESS_SELECT} where s.id = ?`, [subscriptionId]);
   if (!row) return null;
   return {
     subscriptionId: row.id,

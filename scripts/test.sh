@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole suite: lint + type check, then every test against real PostgreSQL, Temporal, Xray and sshd.
-# Each service is started by the tests themselves (test/support/services.ts) and stopped at the end.
+# Each service is started by the tests themselves (infra/local/services.ts) and stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -10,7 +10,7 @@ import { createTelegramSender } from '../infra/telegram/sender';
 import { connectClient, connectWorker, registerSearchAttributes } from '../infra/temporal';
 import { breakerSettingsFrom, createBreakers, watchOutcomes } from '../infra/circuit-breaker';
 import { yooKassaClientFromConfig } from '../infra/yookassa/from-config';
-import { NODE_HEALTH_WORKFLOW_ID } from '../workflows/node-health';
+import { NODE_HEALTH_WORKFLOW_TYPE, nodeHealthWorkflowId } from '../workflows/node-health';
 import { telegramQueueFor } from '../workflows/telegram-queue';
 import { createWorkers } from './create-workers';
 import { startWorkerMetrics } from './metrics';
@@ -95,8 +95,8 @@ async function main(): Promise<void> {
     },
   );
   // One durable health/reconcile loop per deployment; starting it again is a no-op.
-  await temporal.workflow.start('nodeHealthWorkflow', {
-    workflowId: `${NODE_HEALTH_WORKFLOW_ID}-${config.PURCHASES_TASK_QUEUE}`,
+  await temporal.workflow.start(NODE_HEALTH_WORKFLOW_TYPE, {
+    workflowId: nodeHealthWorkflowId(config.PURCHASES_TASK_QUEUE),
     taskQueue: config.PURCHASES_TASK_QUEUE,
     args: [{ intervalMs: config.NODE_HEALTH_INTERVAL, failuresToDown: 3 }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

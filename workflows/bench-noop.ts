@@ -39,6 +39,11 @@ const acts = proxyActivities<NoopPurchaseActivities>({
 
 const FIRST_POLL_MS = 5_000;
 
+export const BENCH_NOOP_PURCHASE_WORKFLOW_TYPE = 'benchNoopPurchaseWorkflow';
+export const benchNoopWorkflowId = (paymentId: string) => `bench-noop-${paymentId}`;
+export const BENCH_NOTIFY_WORKFLOW_TYPE = 'benchNotifyWorkflow';
+export const benchNotifyWorkflowId = (queue: string, i: number) => `bench-notify-${queue}-${i}`;
+
 export async function benchNoopPurchaseWorkflow(input: PurchaseInput): Promise<{ outcome: 'granted' }> {
   let link: PaymentLink | undefined;
   let paid = false;

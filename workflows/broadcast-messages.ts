@@ -2,6 +2,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 /** Contract: one workflow per broadcast, id `broadcast-<id>`. */
 export const broadcastWorkflowId = (broadcastId: string) => `broadcast-${broadcastId}`;
+export const BROADCAST_WORKFLOW_TYPE = 'broadcastWorkflow';
 
 export type BroadcastState = 'running' | 'paused' | 'canceled' | 'completed';
 /** What one recipient's send came to (its broadcast_deliveries row). */

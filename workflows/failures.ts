@@ -33,6 +33,18 @@ export const Failure = {
   RefundNotFound: 'RefundNotFound',
   /** The provider that took the money cannot be reached from this worker (not configured): retried. */
   RefundImpossible: 'RefundImpossible',
+  /** Our database has no such free grant (trial, free-days code, referral or gift days). */
+  GrantNotFound: 'GrantNotFound',
+  /** Our database has no such broadcast. */
+  BroadcastNotFound: 'BroadcastNotFound',
+  /** A broadcast delivery for a chat that is not among its recipients. */
+  NotARecipient: 'NotARecipient',
+  /** This worker has no Telegram sender (no bot token): the broadcast activity cannot run here. */
+  NoSender: 'NoSender',
+  /** Retryable: Telegram answered 429; retried after its retry_after. */
+  TelegramRateLimited: 'TelegramRateLimited',
+  /** Retryable: the chat had a message less than a second ago (Telegram's per-chat pace). */
+  ChatPace: 'ChatPace',
 } as const;
 
 export type FailureType = (typeof Failure)[keyof typeof Failure];

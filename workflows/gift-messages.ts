@@ -62,6 +62,7 @@ export const giftStatusQuery = defineQuery<GiftStatus>('giftStatus');
 
 /** `gift-<sha256 of the code>`: findable by the code without showing the code itself in the Temporal UI. */
 export const giftWorkflowId = (codeHash: string) => `gift-${codeHash}`;
+export const GIFT_WORKFLOW_TYPE = 'giftWorkflow';
 
 export interface ReferralRewardInput {
   rewardId: string;
@@ -76,3 +77,4 @@ export interface ReferralRewardResult {
 
 /** One reward workflow per referred user: a second start for the same referee is refused by Temporal. */
 export const referralWorkflowId = (refereeTelegramId: string) => `referral-${refereeTelegramId}`;
+export const REFERRAL_REWARD_WORKFLOW_TYPE = 'referralRewardWorkflow';

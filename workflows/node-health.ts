@@ -10,6 +10,9 @@ export interface NodeHealthInput {
 }
 
 export const NODE_HEALTH_WORKFLOW_ID = 'node-health';
+export const NODE_HEALTH_WORKFLOW_TYPE = 'nodeHealthWorkflow';
+/** One health loop per deployment, named after the queue it runs on. */
+export const nodeHealthWorkflowId = (taskQueue: string) => `${NODE_HEALTH_WORKFLOW_ID}-${taskQueue}`;
 
 /** Durable health check and reconcile loop: node status and client counts follow what the nodes really report. */
 export async function nodeHealthWorkflow(input: NodeHealthInput): Promise<void> {

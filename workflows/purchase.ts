@@ -210,16 +210,16 @@ async function provision(
 
 /** Step 7. Provisioning failed for good: the placed client goes, the money goes back, the user is told. */
 async function refund(p: Purchase, err: unknown, placed: PlacedClient | undefined): Promise<PurchaseResult> {
-  p.status.lastError = errorMessage(err);
+  // The refund's reason is the last error seen; errorMessage always yields a string, so it needs no default.
+  let reason = errorMessage(err);
+  p.status.lastError = reason;
   enterStage(p, 'REFUNDING');
   if (placed)
     await nodes.removeClient(placed).catch((e) => {
-      p.status.lastError = errorMessage(e);
+      reason = errorMessage(e);
+      p.status.lastError = reason;
     });
-  await refunds.refundPayment({
-    paymentId: p.input.paymentId,
-    reason: p.status.lastError ?? 'provisioning failed',
-  });
+  await refunds.refundPayment({ paymentId: p.input.paymentId, reason });
   await notify(p, { kind: 'refunded', paymentId: p.input.paymentId });
   enterStage(p, 'REFUNDED');
   return { outcome: 'refunded' };

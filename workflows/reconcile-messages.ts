@@ -5,6 +5,7 @@ export type { ReconcileResult };
 
 /** One long-lived workflow per node keeps that node equal to the desired state. */
 export const reconcileWorkflowId = (nodeId: string) => `reconcile-${nodeId}`;
+export const RECONCILE_NODE_WORKFLOW_TYPE = 'reconcileNodeWorkflow';
 
 export interface ReconcileInput {
   nodeId: string;

@@ -37,3 +37,5 @@ export async function refundWorkflow(input: {
 
 export const cancelWorkflowId = (subscriptionId: string) => `cancel-${subscriptionId}`;
 export const refundWorkflowId = (refundId: string) => `refund-${refundId}`;
+export const CANCEL_SUBSCRIPTION_WORKFLOW_TYPE = 'cancelSubscriptionWorkflow';
+export const REFUND_WORKFLOW_TYPE = 'refundWorkflow';

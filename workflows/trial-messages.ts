@@ -42,6 +42,8 @@ export const freeAccessStatusQuery = defineQuery<FreeAccessStatus>('status');
 
 /** Contract: the trial grant is findable in Temporal as `trial-<telegram id>`. */
 export const trialWorkflowId = (telegramId: string) => `trial-${telegramId}`;
+/** Trials, free-days codes and other free grants all run as this workflow type. */
+export const FREE_ACCESS_WORKFLOW_TYPE = 'freeAccessWorkflow';
 export const trialGrantId = (telegramId: string) => `trial:${telegramId}`;
 /** A free-days promo redemption's grant. */
 export const promoGrantWorkflowId = (redemptionId: string) => `promo-days-${redemptionId}`;

@@ -1,6 +1,6 @@
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../infra/temporal';
 import type { freeAccessWorkflow } from '../../workflows/trial';
-import type { FreeAccessInput } from '../../workflows/trial-messages';
+import { FREE_ACCESS_WORKFLOW_TYPE, type FreeAccessInput } from '../../workflows/trial-messages';
 import type { ApiDeps } from '../deps';
 
 /**
@@ -12,7 +12,7 @@ export async function startFreeAccess(
   workflowId: string,
   input: FreeAccessInput,
 ): Promise<void> {
-  await deps.temporal.workflow.start<typeof freeAccessWorkflow>('freeAccessWorkflow', {
+  await deps.temporal.workflow.start<typeof freeAccessWorkflow>(FREE_ACCESS_WORKFLOW_TYPE, {
     workflowId,
     taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
     args: [input],

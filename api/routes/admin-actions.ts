@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AdminGrantResult } from '../../activities/admin';
 import type { AdminAccessInput } from '../../workflows/admin-actions';
+import {
+  ADMIN_ACCESS_WORKFLOW_TYPE,
+  ADMIN_RESEND_KEY_WORKFLOW_TYPE,
+  ADMIN_REVOKE_WORKFLOW_TYPE,
+} from '../../workflows/admin-messages';
 import { adminIdentity } from '../audit';
 import { audited, runAdminWorkflow } from '../admin-workflows';
 import { sqlOne } from '../db';
@@ -50,7 +55,7 @@ export function adminActionRoutes(routes: RouteTable, deps: ApiDeps): void {
   const target = (telegramId: string) => `user:${telegramId}`;
 
   const access = (input: Omit<AdminAccessInput, 'grantId'>) =>
-    runAdminWorkflow<AdminGrantResult>(deps, 'adminAccessWorkflow', input.action, {
+    runAdminWorkflow<AdminGrantResult>(deps, ADMIN_ACCESS_WORKFLOW_TYPE, input.action, {
       ...input,
       grantId: randomUUID(),
     });
@@ -58,7 +63,7 @@ export function adminActionRoutes(routes: RouteTable, deps: ApiDeps): void {
   const revoke = async (telegramId: string, admin: string) => {
     const done = await runAdminWorkflow<{ subscriptionId: string; nodeId: string } | null>(
       deps,
-      'adminRevokeWorkflow',
+      ADMIN_REVOKE_WORKFLOW_TYPE,
       'revoke',
       { telegramId, admin },
     );
@@ -181,7 +186,7 @@ export function adminActionRoutes(routes: RouteTable, deps: ApiDeps): void {
       const what = { action: 'user.resend_key', target: target(params.telegram_id) };
       const result = await audited(deps, res, what, async () => {
         await requireUser(deps.orm, params.telegram_id);
-        const sent = await runAdminWorkflow<string>(deps, 'adminResendKeyWorkflow', 'resend', {
+        const sent = await runAdminWorkflow<string>(deps, ADMIN_RESEND_KEY_WORKFLOW_TYPE, 'resend', {
           telegramId: params.telegram_id,
           resendId: randomUUID(),
         });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AdminActionRow } from '../../infra/db/rows';
 import { iso, sql } from '../db';
 import type { ApiDeps } from '../deps';
 import type { RouteTable } from '../route-table';
@@ -39,7 +40,7 @@ export function adminAuditRoutes(routes: RouteTable, deps: ApiDeps): void {
       },
     },
     async ({ query }, _req, res) => {
-      const rows = await sql(
+      const rows = await sql<AdminActionRow>(
         deps.orm,
         `select * from admin_actions
           where (?::text is null or admin = ?) and (?::text is null or action = ?)
@@ -66,8 +67,7 @@ export function adminAuditRoutes(routes: RouteTable, deps: ApiDeps): void {
   );
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a raw admin_actions row
-export const auditView = (r: Record<string, any>): z.infer<typeof auditEntry> => ({
+export const auditView = (r: AdminActionRow): z.infer<typeof auditEntry> => ({
   id: Number(r.id),
   admin: r.admin,
   action: r.action,

@@ -9,6 +9,7 @@ import {
   cancelBroadcastSignal,
   pauseBroadcastSignal,
   resumeBroadcastSignal,
+  BROADCAST_WORKFLOW_TYPE,
 } from '../../workflows/broadcast-messages';
 import { audited } from '../admin-workflows';
 import { adminIdentity } from '../audit';
@@ -138,7 +139,7 @@ export function adminBroadcastRoutes(routes: RouteTable, deps: ApiDeps): void {
           await q(`update broadcasts set total = ? where id = ?`, [inserted.length, id]);
           return inserted.length;
         });
-        await deps.temporal.workflow.start('broadcastWorkflow', {
+        await deps.temporal.workflow.start(BROADCAST_WORKFLOW_TYPE, {
           workflowId: broadcastWorkflowId(id),
           taskQueue: deps.config.PURCHASES_TASK_QUEUE,
           args: [{ broadcastId: id, total: recipients }],

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { parseDuration } from '../../infra/duration';
-import { isUniqueViolation, type Row, sql, sqlOne } from '../db';
+import { isUniqueViolation, sql, sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { HttpError, invalidField, notFound } from '../errors';
 import type { RouteTable } from '../route-table';
 import { currency, errorBody, numericIdParams, price } from '../schemas';
 import { planLimitColumns, planLimitFields } from '../tariff-limits';
 import { adminTariff, tariffView } from '../tariff-view';
+import type { TariffRow } from '../../infra/db/rows';
 
 const tariffFields = z.object({
   slug: z
@@ -77,7 +78,7 @@ const placeholder = (name: string) =>
 const bindings = (cols: Record<string, unknown>) =>
   Object.entries(cols).map(([name, v]) => (name === 'locations' ? JSON.stringify(v) : v));
 
-async function write(run: () => Promise<Row[]>): Promise<Row> {
+async function write(run: () => Promise<TariffRow[]>): Promise<TariffRow> {
   try {
     const [row] = await run();
     if (!row) throw notFound('tariff_not_found');
@@ -102,7 +103,7 @@ export function adminTariffRoutes(routes: RouteTable, deps: ApiDeps): void {
       responses: { 200: { description: 'Tariffs', schema: list } },
     },
     async (_input, _req, res) => {
-      const rows = await sql(deps.orm, `select * from tariffs order by display_order, id`);
+      const rows = await sql<TariffRow>(deps.orm, `select * from tariffs order by display_order, id`);
       res.json({ tariffs: rows.map(tariffView) });
     },
   );
@@ -126,7 +127,7 @@ export function adminTariffRoutes(routes: RouteTable, deps: ApiDeps): void {
         throw invalidField('duration_days', 'duration_days or duration is required');
       const names = Object.keys(cols);
       const row = await write(() =>
-        sql(
+        sql<TariffRow>(
           deps.orm,
           `insert into tariffs (${names.join(', ')}) values (${names.map(placeholder).join(', ')}) returning *`,
           bindings(cols),
@@ -156,13 +157,13 @@ export function adminTariffRoutes(routes: RouteTable, deps: ApiDeps): void {
       const names = Object.keys(cols);
       const row = names.length
         ? await write(() =>
-            sql(
+            sql<TariffRow>(
               deps.orm,
               `update tariffs set ${names.map((n) => `${n} = ${placeholder(n)}`).join(', ')} where id = ? returning *`,
               [...bindings(cols), params.id],
             ),
           )
-        : await sqlOne(deps.orm, `select * from tariffs where id = ?`, [params.id]);
+        : await sqlOne<TariffRow>(deps.orm, `select * from tariffs where id = ?`, [params.id]);
       if (!row) throw notFound('tariff_not_found');
       res.json(tariffView(row));
     },

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { purchaseWorkflowId, subscriptionWorkflowId } from '../../workflows/purchase-messages';
+import { broadcastWorkflowId } from '../../workflows/broadcast-messages';
+import {
+  PURCHASE_WORKFLOW_TYPE,
+  purchaseWorkflowId,
+  subscriptionWorkflowId,
+} from '../../workflows/purchase-messages';
 import { iso, sql } from '../db';
 import type { ApiDeps } from '../deps';
 import { requireUser } from '../purchases';
@@ -116,7 +121,7 @@ export function adminTimelineRoutes(routes: RouteTable, deps: ApiDeps): void {
           'broadcast',
           `broadcast: ${d.status}`,
           { broadcast_id: d.broadcast_id, status: d.status },
-          `broadcast-${d.broadcast_id}`,
+          broadcastWorkflowId(String(d.broadcast_id)),
         );
       for (const a of actions)
         add(a.created_at, 'admin', `${a.action} by ${a.admin}: ${a.result}`, {
@@ -137,7 +142,7 @@ export function adminTimelineRoutes(routes: RouteTable, deps: ApiDeps): void {
       [];
     const work = (async () => {
       for await (const wf of deps.temporal.workflow.list({
-        query: `WorkflowType = "purchaseWorkflow" AND TelegramId = "${telegramId}"`,
+        query: `WorkflowType = "${PURCHASE_WORKFLOW_TYPE}" AND TelegramId = "${telegramId}"`,
         pageSize: 50,
       })) {
         const attrs = wf.searchAttributes as Record<string, unknown[] | undefined>;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { AccessRow } from '../../infra/db/rows';
 import { accessViewFromRow } from '../../infra/subscription/access-view';
 import { chooseFormat, SUBSCRIPTION_FORMATS } from '../../infra/subscription/choose-format';
 import { languageFrom } from '../../infra/subscription/page-texts';
@@ -60,7 +61,7 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ params, query }, req, res) => {
       const row = TOKEN.test(params.token)
-        ? await sqlOne(deps.orm, `${ACCESS_SELECT} where s.subscription_token = ?`, [params.token])
+        ? await sqlOne<AccessRow>(deps.orm, `${ACCESS_SELECT} where s.subscription_token = ?`, [params.token])
         : undefined;
       if (!row) throw notFound('subscription_not_found');
       const url = subscriptionUrl(deps.config.PUBLIC_BASE_URL, params.token);

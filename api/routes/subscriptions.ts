@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import type { AccessRow, SubscriptionRow } from '../../infra/db/rows';
 import { qrPng } from '../../infra/xray/qr';
 import { ACCESS_SELECT, isLive, subscriptionUrl, vlessLinkFor } from '../access';
 import { autoRenewView } from '../auto-renew';
-import { iso, sqlOne } from '../db';
+import { iso, type Row, sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
 import { PLAN_STATUS_COLUMNS, planStatus, planStatusFields } from '../plan-status';
@@ -50,7 +51,10 @@ export function subscriptionRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ params }, _req, res) => {
       const user = await requireUser(deps.orm, params.telegram_id);
-      const sub = await sqlOne(
+      // The named columns typed; PLAN_STATUS_COLUMNS stay loose for planStatus (api/plan-status.ts).
+      const sub = await sqlOne<
+        Pick<SubscriptionRow, 'id' | 'status' | 'expires_at'> & { tariff_name: string } & Row
+      >(
         deps.orm,
         `select s.id, s.status, s.expires_at, t.name as tariff_name, ${PLAN_STATUS_COLUMNS} from subscriptions s
            join tariffs t on t.id = s.tariff_id where s.user_id = ?
@@ -64,7 +68,7 @@ export function subscriptionRoutes(routes: RouteTable, deps: ApiDeps): void {
       );
       const live = sub ? isLive(sub) : false;
       const renewal = await autoRenewView(deps.orm, user.id, deps.config.AUTO_RENEW_BEFORE);
-      const left = live ? new Date(sub?.expires_at).getTime() - Date.now() : 0;
+      const left = live && sub ? new Date(sub.expires_at).getTime() - Date.now() : 0;
       res.json({
         has_active_subscription: live,
         subscription_id: sub?.id ?? null,
@@ -95,9 +99,11 @@ export function subscriptionRoutes(routes: RouteTable, deps: ApiDeps): void {
       },
     },
     async ({ params }, _req, res) => {
-      const row = await sqlOne(deps.orm, `${ACCESS_SELECT} where u.telegram_id = ? and s.status = 'active'`, [
-        params.telegram_id,
-      ]);
+      const row = await sqlOne<AccessRow>(
+        deps.orm,
+        `${ACCESS_SELECT} where u.telegram_id = ? and s.status = 'active'`,
+        [params.telegram_id],
+      );
       if (!row || !isLive(row))
         throw notFound('no_active_subscription', 'this user has no active subscription');
       const vlessUrl = vlessLinkFor(row);

@@ -4,6 +4,7 @@ import type { ApiDeps } from '../deps';
 import type { RouteTable } from '../route-table';
 import { telegramIdParam } from '../schemas';
 import { publicTariff, tariffView } from '../tariff-view';
+import type { TariffRow } from '../../infra/db/rows';
 
 export function tariffRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add(
@@ -19,7 +20,10 @@ export function tariffRoutes(routes: RouteTable, deps: ApiDeps): void {
       },
     },
     async ({ query }, _req, res) => {
-      const rows = await sql(deps.orm, `select * from tariffs where is_active order by display_order, id`);
+      const rows = await sql<TariffRow>(
+        deps.orm,
+        `select * from tariffs where is_active order by display_order, id`,
+      );
       if (query.telegram_id) {
         await sql(
           deps.orm,

@@ -1,6 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { entities } from './entities';
 import { Migration20261122000000_initial } from './migrations/Migration20261122000000_initial';
 import { Migration20261201002000_purchase_requests } from './migrations/Migration20261201002000_purchase_requests';
 import { Migration20261201003000_node_agent_tls } from './migrations/Migration20261201003000_node_agent_tls';
@@ -37,7 +36,8 @@ export const migrationsList = [
 export async function openOrm(databaseUrl: string, opts: { pool?: number } = {}): Promise<MikroORM> {
   return MikroORM.init({
     clientUrl: databaseUrl,
-    entities,
+    // Every query is plain SQL over the migrated schema; the ORM is only a pool, a transaction helper and the migrator.
+    entities: [],
     extensions: [Migrator],
     migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     pool: { min: 0, max: opts.pool ?? 10 },

@@ -5,6 +5,7 @@ import {
   type ReconcileOutcome,
   reconcileNowUpdate,
   reconcileWorkflowId,
+  RECONCILE_NODE_WORKFLOW_TYPE,
 } from '../../workflows/reconcile-messages';
 
 export interface ReconcileTarget {
@@ -15,7 +16,7 @@ export interface ReconcileTarget {
 }
 
 function operation(t: ReconcileTarget) {
-  return new WithStartWorkflowOperation<typeof reconcileNodeWorkflow>('reconcileNodeWorkflow', {
+  return new WithStartWorkflowOperation<typeof reconcileNodeWorkflow>(RECONCILE_NODE_WORKFLOW_TYPE, {
     workflowId: reconcileWorkflowId(t.nodeId),
     taskQueue: t.taskQueue,
     args: [{ nodeId: t.nodeId, intervalMs: t.intervalMs }],
@@ -51,7 +52,7 @@ export async function reconcileNow(
 /** Makes sure the node's reconcile workflow runs (a no-op when it does). */
 export async function ensureReconcile(client: Client, t: ReconcileTarget): Promise<void> {
   const op = operation(t);
-  await client.workflow.start('reconcileNodeWorkflow', { ...op.options, args: op.options.args });
+  await client.workflow.start(RECONCILE_NODE_WORKFLOW_TYPE, { ...op.options, args: op.options.args });
 }
 
 /**

@@ -1,9 +1,10 @@
+import type { AccessRow } from '../db/rows';
 import { VISION_FLOW } from '../xray/link';
 import { type PageLanguage, placeholderNode } from './placeholder';
 import type { AccessState, AccessView, SubscriptionNode } from './types';
 
-// biome-ignore lint/suspicious/noExplicitAny: a raw row selected with ACCESS_SELECT
-type Row = Record<string, any>;
+/** A row selected with ACCESS_SELECT (infra/access.ts). */
+type Row = AccessRow;
 
 /** The access's one node today (subscriptions.node_id); several per access come with a later issue. */
 export function nodesOfRow(row: Row, device?: DeviceKey): SubscriptionNode[] {

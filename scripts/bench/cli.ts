@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { stopServices } from '../../test/support/services';
+import { stopServices } from '../../infra/local/services';
 
 type Out = { write(chunk: string): unknown };
 

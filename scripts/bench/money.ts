@@ -1,4 +1,4 @@
-import type { PurchaseSystem } from '../../test/support/system';
+import type { PurchaseSystem } from '../../infra/local/system';
 
 /**
  * The money invariant, checked once everything has settled:

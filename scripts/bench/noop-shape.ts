@@ -9,14 +9,20 @@ import { createTelegramActivities, type Notification } from '../../activities/te
 import { createLogger } from '../../infra/logger';
 import { createTelegramSender } from '../../infra/telegram/sender';
 import { PURCHASES_WORKER_SETTINGS, telegramWorkerSettings } from '../../workers/worker-settings';
-import type { NoopPurchaseActivities } from '../../workflows/bench-noop';
+import {
+  BENCH_NOOP_PURCHASE_WORKFLOW_TYPE,
+  BENCH_NOTIFY_WORKFLOW_TYPE,
+  benchNoopWorkflowId,
+  benchNotifyWorkflowId,
+  type NoopPurchaseActivities,
+} from '../../workflows/bench-noop';
 import {
   type PurchaseInput,
   paymentLinkUpdate,
   paymentNoticeSignal,
 } from '../../workflows/purchase-messages';
 import { telegramQueueFor } from '../../workflows/telegram-queue';
-import type { PurchaseSystem } from '../../test/support/system';
+import type { PurchaseSystem } from '../../infra/local/system';
 import { pool } from './stats';
 
 let bundle: Promise<string> | undefined;
@@ -135,8 +141,8 @@ export class NoopShape {
       remindBeforeMs: [],
       nodeWaitLimitMs: 20_000,
     };
-    const start = new WithStartWorkflowOperation('benchNoopPurchaseWorkflow', {
-      workflowId: `bench-noop-${paymentId}`,
+    const start = new WithStartWorkflowOperation(BENCH_NOOP_PURCHASE_WORKFLOW_TYPE, {
+      workflowId: benchNoopWorkflowId(paymentId),
       taskQueue: this.queue,
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
@@ -149,7 +155,7 @@ export class NoopShape {
 
   /** The webhook's part: one payment notice signal. */
   async pay(paymentId: string): Promise<void> {
-    await this.sys.client.workflow.getHandle(`bench-noop-${paymentId}`).signal(paymentNoticeSignal, {
+    await this.sys.client.workflow.getHandle(benchNoopWorkflowId(paymentId)).signal(paymentNoticeSignal, {
       status: 'succeeded',
       providerPaymentId: `noop-${paymentId}`,
       amount: '10.00',
@@ -158,7 +164,7 @@ export class NoopShape {
   }
 
   async result(paymentId: string): Promise<unknown> {
-    return this.sys.client.workflow.getHandle(`bench-noop-${paymentId}`).result();
+    return this.sys.client.workflow.getHandle(benchNoopWorkflowId(paymentId)).result();
   }
 
   async stop(): Promise<void> {
@@ -211,8 +217,8 @@ export class NotifyBudget {
   /** Starts one notification workflow per message, all at once (as reminders falling due together). */
   async burst(messages: Notification[], startConcurrency = 100): Promise<void> {
     await pool(messages, startConcurrency, (n, i) =>
-      this.sys.client.workflow.start('benchNotifyWorkflow', {
-        workflowId: `bench-notify-${this.queue}-${i}`,
+      this.sys.client.workflow.start(BENCH_NOTIFY_WORKFLOW_TYPE, {
+        workflowId: benchNotifyWorkflowId(this.queue, i),
         taskQueue: this.queue,
         args: [n],
       }),

@@ -1,13 +1,13 @@
 import type { Client } from '@temporalio/client';
 import { openOrm } from '../../infra/db/orm';
 import { createYooKassaClient } from '../../infra/yookassa/client';
-import { API_TOKEN, type ApiHarness, startApi } from '../../test/api/harness';
-import { PurchaseSystem, type SystemOptions } from '../../test/support/system';
-import type { RecordedCall, TelegramEmulator } from '../../test/support/telegram-emulator';
+import { API_TOKEN, type ApiHarness, startApi } from '../../infra/local/api-harness';
+import { PurchaseSystem, type SystemOptions } from '../../infra/local/system';
+import type { RecordedCall, TelegramEmulator } from '../../infra/local/telegram-emulator';
 
 /**
  * The system as the benchmarks and chaos scenarios drive it: PostgreSQL, Temporal, the YooKassa and
- * Telegram emulators, a real Xray node + agent (test/support/system.ts), the real API app on a port,
+ * Telegram emulators, a real Xray node + agent (infra/local/system.ts), the real API app on a port,
  * and YooKassa's webhooks pointed at that API (as configured in a shop's settings).
  */
 export interface StackOptions {

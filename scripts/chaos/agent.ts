@@ -4,8 +4,8 @@ import { createAgentApp } from '../../infra/agent/server';
 import { AgentService } from '../../infra/agent/service';
 import { AgentStore } from '../../infra/agent/store';
 import { XrayApi } from '../../infra/agent/xray-api';
-import type { RunningAgent } from '../../test/support/agent';
-import type { PurchaseSystem } from '../../test/support/system';
+import type { RunningAgent } from '../../infra/local/agent';
+import type { PurchaseSystem } from '../../infra/local/system';
 
 /**
  * Stops the system's node agent (its HTTP port closes; Xray keeps running) and later starts it again

@@ -1,7 +1,7 @@
 import type { Figure } from '../bench/report';
 import { type Stack, telegramIds } from '../bench/stack';
 import { distribution, scaled, sleep, until } from '../bench/stats';
-import { spawnWorker, type WorkerProcess } from '../../test/support/worker-process';
+import { spawnWorker, type WorkerProcess } from '../../infra/local/worker-process';
 import { stopAgent } from './agent';
 import {
   type Bought,

@@ -2,7 +2,7 @@
 // tokens), the YooKassa emulator's payment page, the Telegram emulator's chat, PostgreSQL for the audit.
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import type { RecordedCall, TelegramEmulator } from '../../test/support/telegram-emulator';
+import type { RecordedCall, TelegramEmulator } from '../../infra/local/telegram-emulator';
 
 export interface ApiClient {
   url: string;

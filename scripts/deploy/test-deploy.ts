@@ -21,8 +21,8 @@ import {
 } from '../../infra/local/temporal-server';
 import { ensureXrayBinary } from '../../infra/xray/binary';
 import { type YooKassaEmulator, startYooKassaEmulator } from '../../infra/yookassa/emulator';
-import { type RunningAgent, startAgent } from '../../test/support/agent';
-import { type TelegramEmulator, startTelegramEmulator } from '../../test/support/telegram-emulator';
+import { type RunningAgent, startAgent } from '../../infra/local/agent';
+import { type TelegramEmulator, startTelegramEmulator } from '../../infra/local/telegram-emulator';
 import {
   type Closeable,
   type XrayServer,
@@ -31,7 +31,7 @@ import {
   startTlsTarget,
   startXrayClient,
   startXrayServer,
-} from '../../test/support/xray';
+} from '../../infra/local/xray';
 import {
   COMPOSE_VERSION,
   ComposeStack,

@@ -14,6 +14,7 @@ import type { BlockedReason, SubscriptionNode } from '../../../infra/subscriptio
 import { parseVlessLink } from '../../../infra/xray/link';
 import { newSubscriptionToken as legacyImport } from '../../../infra/xray/subscription';
 import { LINKS, view } from './fixtures';
+import type { AccessRow } from '../../../infra/db/rows';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed client configs are inspected freely
 type Json = any;
@@ -86,11 +87,14 @@ describe('subscription placeholders (expired, revoked, over quota, over device l
 
   describe('from a subscription row', () => {
     const now = new Date('2027-01-01T00:00:00Z');
-    const row = {
+    // As node-postgres returns an ACCESS_SELECT row: timestamptz as Date, bigint as string.
+    const row: AccessRow = {
+      id: '6f1d7c3e-2b1a-4c5d-9e8f-0a1b2c3d4e5f',
+      subscription_token: 'tok',
       status: 'active',
-      expires_at: '2027-01-10T00:00:00Z',
+      expires_at: new Date('2027-01-10T00:00:00Z'),
       node_name: 'nl-1',
-      telegram_id: 42,
+      telegram_id: '42',
       host: 'nl1.vpn.example',
       port: 443,
       client_uuid: '0b1e4c0e-8a4e-4d4b-9a53-1e3c7c1b2a11',
@@ -116,7 +120,7 @@ describe('subscription placeholders (expired, revoked, over quota, over device l
 
     it('past its end: expired placeholder; ended early (refund): revoked, expiring now', () => {
       const expired = accessViewFromRow(
-        { ...row, status: 'expired', expires_at: '2026-12-01T00:00:00Z' },
+        { ...row, status: 'expired', expires_at: new Date('2026-12-01T00:00:00Z') },
         opts,
       );
       assert.equal(expired.state, 'expired');
