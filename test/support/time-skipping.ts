@@ -301,6 +301,8 @@ const KNOWN_PURCHASE_ACTIVITIES: (keyof PurchaseQueueActivities)[] = [
   'checkNodes',
   'scheduleLifetime',
   'offerReferralReward',
+  'planAutoRenew',
+  'finishAutoRenewAttempt',
 ];
 
 // biome-ignore lint/suspicious/noExplicitAny: an inert stand-in for any dependency object
