@@ -7,6 +7,7 @@ import { sameAmount } from '../infra/yookassa/amount';
 import { Failure } from '../workflows/failures';
 import type { OpsAlerter } from '../infra/ops-alerts';
 import { type NodeChoice, releaseReservation, selectAndReserve } from '../infra/fleet/capacity';
+import { rememberSavedMethod } from './auto-renew';
 import { type Query, transactionQuery } from '../infra/db/query';
 import { settleScheduledChange } from './plan-change';
 
@@ -119,6 +120,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered,
           where id = ? and status in ('pending', 'expired', 'canceled')`,
         [notice.telegramChargeId ?? null, paymentId],
       );
+      await rememberSavedMethod(orm, paymentId, notice); // auto-renew consent: the card is kept by reference
     },
 
     async recordPaymentCanceled({

@@ -7,6 +7,7 @@ import {
   type DrainInput,
   type DrainProgress,
   type MoveOutcome,
+  DRAIN_WORKFLOW_TYPE,
 } from '../workflows/drain-messages';
 import { createNodeActivities, type NodeDeps } from './nodes';
 
@@ -249,7 +250,7 @@ export function createFleetActivities({ orm, logger, driverFor, temporal, deadMi
       const started: string[] = [];
       for (const r of rows) {
         const input: DrainInput = { nodeId: String(r.id), reason: 'dead' };
-        await temporal.workflow.start('drainNodeWorkflow', {
+        await temporal.workflow.start(DRAIN_WORKFLOW_TYPE, {
           workflowId: drainWorkflowId(input.nodeId),
           taskQueue,
           args: [input],

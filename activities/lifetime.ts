@@ -14,10 +14,12 @@ export interface LifetimeDeps {
   orm: MikroORM;
   temporal: Client;
   remindBeforeMs: number[];
+  /** AUTO_RENEW_BEFORE and AUTO_RENEW_RETRIES, handed to each lifetime (workflows/subscription/auto-renew.ts). */
+  autoRenew?: { beforeMs: number; retries: number };
 }
 
 /** Temporal itself: hands an access's end date to its lifetime workflow (started if not running). */
-export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: LifetimeDeps) {
+export function createLifetimeActivities({ orm, temporal, remindBeforeMs, autoRenew }: LifetimeDeps) {
   return {
     /** `endMovedBack`: a cancel or a refund ended the access earlier; the lifetime takes the earlier end. */
     async scheduleLifetime({
@@ -46,6 +48,7 @@ export function createLifetimeActivities({ orm, temporal, remindBeforeMs }: Life
         nodeId: s.node_id,
         expiresAt,
         remindBeforeMs,
+        ...(autoRenew ? { autoRenewBeforeMs: autoRenew.beforeMs, autoRenewRetries: autoRenew.retries } : {}),
       };
       // Atomic: signals the running lifetime, or starts one. A late duplicate finds the access gone and exits.
       await temporal.workflow.signalWithStart(SUBSCRIPTION_WORKFLOW_TYPE, {

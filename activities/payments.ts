@@ -14,6 +14,7 @@ import {
   purchaseWorkflowId,
 } from '../workflows/purchase-messages';
 import { Failure } from '../workflows/failures';
+import { autoRenewIdempotenceKey } from './auto-renew';
 import { inTransaction, payFromBalance, refundToBalance } from './balance';
 import { poolQuery } from '../infra/db/query';
 import type { PaymentRow, UserRow } from '../infra/db/rows';
@@ -107,8 +108,8 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
             : input.tariff.price;
       const currency = stars ? 'XTR' : input.tariff.currency;
       await sql().execute(
-        `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata, purpose)
-         values (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?, ?) on conflict (id) do nothing`,
+        `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata, purpose, save_payment_method)
+         values (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?, ?, ?) on conflict (id) do nothing`,
         [
           input.paymentId,
           input.userId,
@@ -120,6 +121,7 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           input.paymentTimeoutMs / 1000,
           JSON.stringify({ workflow_id: purchaseWorkflowId(input.paymentId), telegram_id: input.telegramId }),
           input.purpose ?? 'subscription',
+          input.savePaymentMethod === true && !stars && !free,
         ],
       );
       const [row] = await sql().execute(`select * from payments where id = ?`, [input.paymentId]);
@@ -136,14 +138,21 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       if (stars || free) return link(input.paymentId, null);
       if (row.provider_payment_id) return link(row.provider_payment_id, row.confirmation_url);
 
+      const renewal = input.autoRenew;
       const payment = await requireYooKassa()
         .createPayment({
-          idempotenceKey: input.paymentId,
+          // An auto-renew charge: the key comes from the access and its period, so one period is one charge.
+          idempotenceKey: renewal ? autoRenewIdempotenceKey(renewal) : input.paymentId,
           amount,
           currency,
-          description: (topUp ? 'VPN: balance top-up' : `VPN: ${input.tariff.name}`).slice(0, 128),
+          description: (topUp
+            ? 'VPN: balance top-up'
+            : `VPN: ${input.tariff.name}${renewal ? ' (auto-renewal)' : ''}`
+          ).slice(0, 128),
           metadata: { purchase_id: input.paymentId, telegram_id: input.telegramId },
           returnUrl,
+          ...(input.savePaymentMethod ? { savePaymentMethod: true } : {}),
+          ...(renewal?.paymentMethodId ? { paymentMethodId: renewal.paymentMethodId } : {}),
         })
         .catch((err) => {
           throw rejected(err, Failure.PaymentRejected);
@@ -154,6 +163,9 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         url,
         input.paymentId,
       ]);
+      // A saved card is charged at once: its final answer goes to the workflow with the link.
+      if (renewal && (payment.status === 'succeeded' || payment.status === 'canceled'))
+        return { ...link(payment.id, url), settled: paymentNotice(payment) };
       return link(payment.id, url);
     },
 

@@ -140,6 +140,15 @@ export function createTelegramActivities({
       case 'traffic_restored':
       case 'traffic_pack_added':
         return composeQuotaNotice(orm, { ...n, kind: n.kind });
+      case 'auto_renewed': {
+        const access = await loadAccess(orm, n.subscriptionId!, publicBaseUrl);
+        return { text: m.autoRenew.renewed({ expiresAt: access?.expiresAt ?? n.expiresAt ?? '' }) };
+      }
+      case 'auto_renew_failed':
+        return {
+          text: m.autoRenew.failed({ expiresAt: n.expiresAt! }),
+          buttons: [[{ text: m.autoRenew.payNow, callbackData: buttons.renew() }]],
+        };
       case 'gift_link':
       case 'gift_claimed':
       case 'referral_bonus':

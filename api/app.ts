@@ -30,6 +30,7 @@ import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
 import { adminRefundRoutes } from './routes/admin-refunds';
 import { balanceRoutes } from './routes/balance';
+import { autoRenewRoutes } from './routes/auto-renew';
 import { cancelRoutes } from './routes/cancel';
 import { paymentRoutes } from './routes/payments';
 import { planChangeRoutes } from './routes/plan-change';
@@ -63,6 +64,7 @@ const ROUTE_GROUPS = [
   giftRoutes,
   cancelRoutes,
   planChangeRoutes,
+  autoRenewRoutes,
   deviceRoutes,
   adminTariffRoutes,
   adminNodeRoutes,

@@ -32,6 +32,8 @@ export interface AdmissionRequest {
   beforeStart?: () => Promise<void>;
   /** A promo code's price for this payment id (api/promo/pricing.ts); reserved before the workflow starts. */
   priceFor?: (paymentId: string) => Promise<PromoPrice>;
+  /** Auto-renew consent (card payments): YooKassa keeps the card (passed to startPurchase). */
+  savePaymentMethod?: boolean;
 }
 
 export type Admission =
@@ -230,6 +232,7 @@ export async function admitAndStart(
       attach: true,
       purpose: r.purpose,
       amount: r.amount,
+      ...(r.savePaymentMethod ? { savePaymentMethod: true } : {}),
     });
     const body = promo ? await promo.finish(started) : started;
     if (r.idempotencyKey) await rememberAnswer(deps.orm, admission.requestId, body);

@@ -60,6 +60,8 @@ export interface StartPurchaseArgs {
    * gift link instead of access. */
   purpose?: PaymentPurpose;
   amount?: string;
+  /** Auto-renew consent on a card payment (`save_payment_method`). */
+  savePaymentMethod?: boolean;
 }
 
 export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'logger'>;
@@ -67,7 +69,16 @@ export type PurchaseDeps = Pick<ApiDeps, 'config' | 'temporal' | 'yookassa' | 'l
 /** One new purchase = one new workflow, started with the Update that waits for its payment link. */
 export async function startPurchase(
   deps: PurchaseDeps,
-  { user, tariff, provider, paymentId = randomUUID(), attach = false, purpose, amount }: StartPurchaseArgs,
+  {
+    user,
+    tariff,
+    provider,
+    paymentId = randomUUID(),
+    attach = false,
+    purpose,
+    amount,
+    savePaymentMethod,
+  }: StartPurchaseArgs,
 ): Promise<PaymentCreated> {
   if (provider === 'stars' && !tariff.star_price) {
     throw invalidField(
@@ -100,6 +111,7 @@ export async function startPurchase(
     ...(purpose && purpose !== 'subscription' ? { purpose } : {}),
     ...(purpose === 'gift' ? { giftClaimWindowMs: deps.config.GIFT_CLAIM_WINDOW } : {}),
     ...(amount ? { amount } : {}),
+    ...(savePaymentMethod && provider === 'yookassa' ? { savePaymentMethod: true } : {}),
   };
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>(
     PURCHASE_WORKFLOW_TYPE,

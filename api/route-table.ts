@@ -3,7 +3,7 @@ import type { ZodTypeAny, z } from 'zod';
 import { HttpError } from './errors';
 
 export type Auth = 'api' | 'admin' | 'metrics' | 'none';
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface ResponseSpec {
   description: string;

@@ -122,7 +122,7 @@ export function createApiClient(config: ApiClientConfig) {
 
   async function request<T>(
     schema: z.ZodType<T, z.ZodTypeDef, unknown>,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
     opts: {
       body?: unknown;
@@ -203,6 +203,8 @@ export function createApiClient(config: ApiClientConfig) {
         provider: 'yookassa' | 'stars';
         promo_code?: string;
         purpose?: 'subscription' | 'gift';
+        /** Auto-renew consent: the user saw the consent text and chose "pay and turn on auto-renew". */
+        save_payment_method?: true;
       },
       idempotencyKey?: string,
     ) =>
@@ -226,6 +228,9 @@ export function createApiClient(config: ApiClientConfig) {
       total_amount: number;
     }) => request(anyObject.nullish(), 'POST', '/api/v1/payments/stars/confirm', { body: input }),
     /** Null for a user the API does not know. */
+    /** Auto-renew on/off (bot/handlers/auto-renew.ts). */
+    setAutoRenew: (telegramId: number, enabled: boolean) =>
+      request(anyObject, 'PUT', `/api/v1/subscriptions/${telegramId}/auto-renew`, { body: { enabled } }),
     subscriptionStatus: (telegramId: number) =>
       request(statusSchema.nullable(), 'GET', `/api/v1/subscriptions/${telegramId}/status`, {
         notFoundAsNull: true,

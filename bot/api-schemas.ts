@@ -53,6 +53,8 @@ export const statusSchema = z
     days_remaining: z.number().nullish(),
     end_date: z.string().nullish(),
     auto_renewal: z.boolean().nullish(),
+    next_charge_at: z.string().nullish(),
+    auto_renewal_method: z.string().nullish(),
     last_payment_status: z.string().nullish(),
     trial: z.object({ state: z.string(), end_date: z.string().nullish() }).passthrough().nullish(),
     traffic_used_bytes: z.number().nullish(),

@@ -18,6 +18,7 @@ import { registerStart, showMenu } from './handlers/start';
 import { showSubscription } from './handlers/subscription';
 import { registerSupport, showSupport } from './handlers/support';
 import { pay, showTariff, showTariffs } from './handlers/tariffs';
+import { showAutoRenewConsent, switchAutoRenew } from './handlers/auto-renew';
 import { answerQuietly, type BotDeps, cannotReply, KEEP_MESSAGE, textsFor } from './ui';
 
 export interface CreateBotOptions {
@@ -76,6 +77,12 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return showPlanChange(ctx, deps);
     case 'changeTo':
       return changeTo(ctx, deps, action.tariffId);
+    case 'renewConsent':
+      return showAutoRenewConsent(ctx, action.tariffId);
+    case 'payAutoRenew':
+      return pay(ctx, deps, action.tariffId, 'card', undefined, 'subscription', true);
+    case 'autoRenew':
+      return switchAutoRenew(ctx, deps, action.on);
   }
 }
 

@@ -56,6 +56,10 @@ const schema = z.object({
   // Revenue: a cancel within REFUND_WINDOW of a payment refunds it by REFUND_POLICY ("0" = no refunds on cancel).
   REFUND_WINDOW: durationOrOffField.default('0'),
   REFUND_POLICY: z.enum(['prorated', 'full', 'none']).default('prorated'),
+  // Auto-renew (workflows/subscription/auto-renew.ts): first attempt this long before the end, then up to
+  // AUTO_RENEW_RETRIES attempts in all, spread with backoff over the time left.
+  AUTO_RENEW_BEFORE: duration.default('24h'),
+  AUTO_RENEW_RETRIES: z.coerce.number().int().min(1).max(20).default(3),
   TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().default(15),
   DATA_DIR: z.string().default('.data'),
   PURCHASES_TASK_QUEUE: z

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { createAdminActivities } from '../activities/admin';
+import { createAutoRenewActivities } from '../activities/auto-renew';
 import { createBroadcastActivities } from '../activities/broadcast';
 import { createBalanceActivities } from '../activities/balance';
 import { createDatabaseActivities } from '../activities/database';
@@ -31,6 +32,8 @@ export interface WorkerDeps {
   publicBaseUrl: string;
   returnUrl: string;
   remindBeforeMs: number[];
+  /** AUTO_RENEW_BEFORE (ms) and AUTO_RENEW_RETRIES. */
+  autoRenew?: { beforeMs: number; retries: number };
   driverFor?: NodeDeps['driverFor'];
   /** Referrals and gifts: REFERRAL_BONUS_DAYS (default 7), REFERRAL_WELCOME_DAYS (0), BOT_USERNAME, NODE_WAIT_LIMIT. */
   growth?: {
@@ -85,7 +88,18 @@ function purchaseActivityMap(d: WorkerDeps) {
     }),
     ...createBalanceActivities({ orm: d.orm, logger: d.logger }),
     ...createRefundActivities({ orm: d.orm, yookassa: d.yookassa, telegram: d.telegram, logger: d.logger }),
-    ...createLifetimeActivities({ orm: d.orm, temporal: d.temporal, remindBeforeMs: d.remindBeforeMs }),
+    ...createLifetimeActivities({
+      orm: d.orm,
+      temporal: d.temporal,
+      remindBeforeMs: d.remindBeforeMs,
+      autoRenew: d.autoRenew,
+    }),
+    ...createAutoRenewActivities({
+      orm: d.orm,
+      logger: d.logger,
+      remindBeforeMs: d.remindBeforeMs,
+      nodeWaitLimitMs: d.growth?.nodeWaitLimitMs,
+    }),
     ...createFreeAccessActivities({ orm: d.orm, logger: d.logger }),
     ...createGrantActivities({ orm: d.orm }),
     ...createGiftActivities({ orm: d.orm, temporal: d.temporal, logger: d.logger }),

@@ -177,6 +177,14 @@ export const planChange = proxyActivities<ReturnType<typeof createPlanChangeActi
   },
 });
 
+// Auto-renew bookkeeping (the period's charge row, the plan of an attempt): our own database, retried without a cap.
+export const autoRenewBooks = proxyActivities<
+  ReturnType<typeof import('../activities/auto-renew').createAutoRenewActivities>
+>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
 // Handing an access's end to its lifetime workflow: Temporal heals, so retry without a cap.
 export const lifetime = proxyActivities<Pick<Lifetime, 'scheduleLifetime'>>({
   startToCloseTimeout: '15s',

@@ -2,6 +2,7 @@ import { defineQuery } from '@temporalio/workflow';
 
 // The drain of one node (`drain-<node id>`): shared by the workflow, its activities, the API and tests.
 
+export const DRAIN_WORKFLOW_TYPE = 'drainNodeWorkflow';
 export const drainWorkflowId = (nodeId: string) => `drain-${nodeId}`;
 
 export interface DrainInput {

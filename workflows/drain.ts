@@ -1,5 +1,6 @@
 import { ApplicationFailure, continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { drainBookkeeping as book, drainCleanup, drainMove, telegram } from './activity-options';
+import { Failure } from './failures';
 import { type DrainInput, type DrainProgress, drainProgressQuery } from './drain-messages';
 
 const DEFAULT_MOVE_INTERVAL_MS = 200;
@@ -25,7 +26,7 @@ export async function drainNodeWorkflow(input: DrainInput): Promise<DrainProgres
     resumed: input.resumed === true,
   });
   if (!begun.exists)
-    throw ApplicationFailure.nonRetryable(`node ${input.nodeId} does not exist`, 'NodeNotFound');
+    throw ApplicationFailure.nonRetryable(`node ${input.nodeId} does not exist`, Failure.NodeNotFound);
 
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const interval = input.moveIntervalMs ?? DEFAULT_MOVE_INTERVAL_MS;

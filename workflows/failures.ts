@@ -17,6 +17,8 @@ export const Failure = {
   SubscriptionNotFound: 'SubscriptionNotFound',
   /** A node refused the call or does not exist. */
   NodeRejected: 'NodeRejected',
+  /** A drain was started for a node our database does not have. */
+  NodeNotFound: 'NodeNotFound',
   /** No healthy node with free capacity within the wait limit. */
   NoNodeAvailable: 'NoNodeAvailable',
   /** The user blocked the bot. */

@@ -17,7 +17,9 @@ export interface Notification {
     | 'traffic_exhausted'
     | 'traffic_restored'
     | 'traffic_pack_added'
-    | 'node_moved';
+    | 'node_moved'
+    | 'auto_renewed'
+    | 'auto_renew_failed';
   telegramId: string;
   language: string;
   paymentId?: string;

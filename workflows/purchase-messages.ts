@@ -49,6 +49,19 @@ export interface PurchaseInput {
   purpose?: PaymentPurpose;
   /** Top-ups: the amount asked (the tariff snapshot is a placeholder then). */
   amount?: string;
+  /** Card payments: the buyer consented to auto-renew, so YooKassa keeps the card (save_payment_method). */
+  savePaymentMethod?: boolean;
+  /** An automatic renewal of one period of one access (workflows/subscription/auto-renew.ts). */
+  autoRenew?: AutoRenewCharge;
+}
+
+/** One auto-renew attempt: which access, which period (its end), which try, and the saved card if by card. */
+export interface AutoRenewCharge {
+  subscriptionId: string;
+  periodEnd: string;
+  attempt: number;
+  /** YooKassa's id of the saved method (card charges only). */
+  paymentMethodId?: string;
 }
 
 /** What the API hands the bot: where to pay. */
@@ -62,6 +75,8 @@ export interface PaymentLink {
   expiresAt: string;
   /** `succeeded` for a payment settled at creation (from the balance). */
   status: 'pending' | 'succeeded';
+  /** A saved card charged at creation (auto-renew): the provider's final answer, nothing to wait for. */
+  settled?: PaymentNotice;
 }
 
 /** A provider's state, as re-read from the provider (never trusted from a webhook body). */
@@ -72,6 +87,8 @@ export interface PaymentNotice {
   currency: string;
   cancellationReason?: string | null;
   telegramChargeId?: string | null; // Stars only
+  /** YooKassa kept the card (save_payment_method): its id and title, for auto-renew. */
+  savedMethod?: { id: string; title: string | null };
 }
 
 export interface PurchaseStatus {

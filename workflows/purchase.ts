@@ -86,6 +86,7 @@ async function createPayment(p: Purchase): Promise<boolean> {
   try {
     p.link = await paymentCreation.createPayment(p.input);
     p.status.providerPaymentId = p.link.providerPaymentId;
+    if (p.link.settled) accept(p, p.link.settled); // a saved card answered at once (auto-renew)
     return true;
   } catch (err) {
     p.linkError = errorMessage(err);
@@ -170,7 +171,8 @@ async function startLifetimeAndNotify(
   p.status.expiresAt = access.expiresAt;
   await lifetime.scheduleLifetime({ subscriptionId: access.subscriptionId });
   enterStage(p, 'NOTIFYING');
-  await notify(p, { kind, paymentId: p.input.paymentId, subscriptionId: access.subscriptionId });
+  const told = kind === 'extended' && p.input.autoRenew ? 'auto_renewed' : kind;
+  await notify(p, { kind: told, paymentId: p.input.paymentId, subscriptionId: access.subscriptionId });
   if (keyDelivered) await db.observeKeyDelivered({ paymentId: p.input.paymentId });
   enterStage(p, 'COMPLETED');
 }
@@ -265,7 +267,7 @@ async function grantAccess(p: Purchase): Promise<PurchaseResult> {
 /** Not paid by the deadline: expired, unless the provider or a late Stars charge still brings the money. */
 async function expire(p: Purchase, providerStillOpen: boolean): Promise<PurchaseResult> {
   await db.recordPaymentExpired({ paymentId: p.input.paymentId });
-  await notify(p, { kind: 'payment_expired', paymentId: p.input.paymentId });
+  if (!p.input.autoRenew) await notify(p, { kind: 'payment_expired', paymentId: p.input.paymentId });
   enterStage(p, 'EXPIRED');
   let result: PurchaseResult = { outcome: 'expired' };
   if (providerStillOpen && (await watchUntilFinal(p)) === 'succeeded') result = await grantAccess(p);
@@ -278,7 +280,8 @@ async function expire(p: Purchase, providerStillOpen: boolean): Promise<Purchase
 async function cancel(p: Purchase, canceled: PaymentNotice): Promise<PurchaseResult> {
   const reason = canceled.cancellationReason ?? null;
   await db.recordPaymentCanceled({ paymentId: p.input.paymentId, reason });
-  await notify(p, { kind: 'payment_failed', paymentId: p.input.paymentId, reason });
+  // An auto-renew decline is told by the lifetime, once per period (workflows/subscription/auto-renew.ts).
+  if (!p.input.autoRenew) await notify(p, { kind: 'payment_failed', paymentId: p.input.paymentId, reason });
   enterStage(p, 'CANCELED');
   return { outcome: 'canceled' };
 }

@@ -14,6 +14,10 @@ export interface SubscriptionInput {
   remindBeforeMs: number[];
   /** Reminders already sent, as "<expiresAt ms>:<offset ms>", carried across continue-as-new. */
   reminded?: string[];
+  /** AUTO_RENEW_BEFORE: how long before the end the first automatic renewal is tried (absent: 24 h). */
+  autoRenewBeforeMs?: number;
+  /** AUTO_RENEW_RETRIES: how many attempts per period, spread with backoff up to the end (absent: 3). */
+  autoRenewRetries?: number;
 }
 
 export interface SubscriptionState {

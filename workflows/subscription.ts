@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -12,6 +13,7 @@ import { database as db, revoke as nodes, telegram } from './activity-options';
 import type { Notification } from './notification-messages';
 import { stageAttributes } from './stage';
 import { lifetimeDetails } from './summaries';
+import { autoRenew } from './subscription/auto-renew';
 import {
   expiryChangedSignal,
   type SubscriptionInput,
@@ -178,7 +180,9 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   setStage(l, 'ACTIVE');
   for (;;) {
     const end = l.expiresAt;
-    await remind(l, end);
+    // Auto-renew runs beside the reminders; a renewal it makes moves the end and ends both (./subscription/auto-renew.ts).
+    if (patched('auto-renew')) await Promise.all([remind(l, end), autoRenew(l, end)]);
+    else await remind(l, end);
     if (await awaitEnd(l, end)) {
       await renew(l);
       continue;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { drainWorkflowId, type DrainInput } from '../../workflows/drain-messages';
+import { drainWorkflowId, type DrainInput, DRAIN_WORKFLOW_TYPE } from '../../workflows/drain-messages';
 import { audited } from '../admin-workflows';
 import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
@@ -97,7 +97,7 @@ export function adminDrainRoutes(routes: RouteTable, deps: ApiDeps): void {
         if (node.status === 'disabled' && node.state !== 'running' && node.active === 0)
           throw new HttpError(409, 'node_disabled', 'the node is disabled already; nothing to drain');
         const input: DrainInput = { nodeId: params.id, reason: 'admin' };
-        const handle = await deps.temporal.workflow.start('drainNodeWorkflow', {
+        const handle = await deps.temporal.workflow.start(DRAIN_WORKFLOW_TYPE, {
           workflowId: drainWorkflowId(params.id),
           taskQueue: deps.config.PURCHASES_TASK_QUEUE,
           args: [input],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { setAutoRenew } from '../auto-renew';
 import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
@@ -55,7 +56,8 @@ export function cancelRoutes(routes: RouteTable, deps: ApiDeps): void {
       );
       if (!sub) throw notFound('no_active_subscription', 'the user has no active access to cancel');
       if (!body.refund) {
-        // Nothing renews an access by itself here, so without a refund the access simply runs to its end.
+        // Without a refund the access runs to its end and nothing renews it any more (auto-renew off).
+        await setAutoRenew(deps.orm, user.id, false);
         return void res.json({ refunded_amount: '0.00', revoked: false });
       }
       await refundQuote(deps, sub.id);

@@ -39,8 +39,20 @@ const createBody = z
       .regex(/^[A-Za-z0-9_-]{3,32}$/, 'must be 3-32 letters, digits, "-" or "_"')
       .optional()
       .describe('a percent or amount promo code: the discounted price is what the provider is asked for'),
+    save_payment_method: z
+      .literal(true)
+      .optional()
+      .describe(
+        'auto-renew consent (card payments only; the bot shows the consent text first): YooKassa keeps the card and the access renews itself from it (PUT /api/v1/subscriptions/{telegram_id}/auto-renew turns it off)',
+      ),
   })
   .superRefine((b, ctx) => {
+    if (b.save_payment_method && b.provider !== 'yookassa')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['save_payment_method'],
+        message: 'save_payment_method is for card payments (provider "yookassa") only',
+      });
     if (b.purpose === 'topup') return; // a top-up buys no tariff (checked in startTopUp)
     if (b.amount !== undefined)
       ctx.addIssue({
@@ -160,7 +172,9 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         // A balance payment is settled at once: nothing open to reuse, each tap (key) is its own purchase.
         // A code prices a new payment; an open one for the same tariff was priced without it.
         // The in-flight half of the reuse check knows no purpose: a gift never reuses another payment.
-        reuseOpen: body.provider !== 'balance' && !body.promo_code && !gift,
+        // A payment with auto-renew consent is its own: an open one was created without the consent.
+        reuseOpen: body.provider !== 'balance' && !body.promo_code && !gift && !body.save_payment_method,
+        savePaymentMethod: body.save_payment_method === true && !gift,
         beforeStart: () => requireProviderAvailable(deps, body.provider),
         // Promo codes price card and Stars payments; a balance payment is charged at the list price.
         priceFor:

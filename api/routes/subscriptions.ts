@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AccessRow, SubscriptionRow } from '../../infra/db/rows';
 import { qrPng } from '../../infra/xray/qr';
 import { ACCESS_SELECT, isLive, subscriptionUrl, vlessLinkFor } from '../access';
+import { autoRenewView } from '../auto-renew';
 import { iso, type Row, sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
@@ -20,7 +21,12 @@ const statusBody = z.object({
   tariff_name: z.string().nullable(),
   days_remaining: z.number().int().describe('whole days left, rounded up; 0 without an active subscription'),
   end_date: z.string().nullable(),
-  auto_renewal: z.boolean(),
+  auto_renewal: z.boolean().describe('true when the access renews itself (PUT .../auto-renew)'),
+  next_charge_at: z
+    .string()
+    .nullable()
+    .describe('when the next automatic charge is tried; null when auto-renew is off'),
+  auto_renewal_method: z.enum(['card', 'balance']).nullable().describe('what auto-renew charges'),
   last_payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']).nullable(),
   ...planStatusFields,
   ...trialStatusField,
@@ -63,6 +69,7 @@ export function subscriptionRoutes(routes: RouteTable, deps: ApiDeps): void {
         [user.id],
       );
       const live = sub ? isLive(sub) : false;
+      const renewal = await autoRenewView(deps.orm, user.id, deps.config.AUTO_RENEW_BEFORE);
       const left = live && sub ? new Date(sub.expires_at).getTime() - Date.now() : 0;
       res.json({
         has_active_subscription: live,
@@ -71,7 +78,9 @@ export function subscriptionRoutes(routes: RouteTable, deps: ApiDeps): void {
         tariff_name: sub?.tariff_name ?? null,
         days_remaining: Math.max(0, Math.ceil(left / DAY_MS)),
         end_date: iso(sub?.expires_at),
-        auto_renewal: false,
+        auto_renewal: renewal.auto_renewal,
+        next_charge_at: live ? renewal.next_charge_at : null,
+        auto_renewal_method: renewal.method,
         last_payment_status: payment?.status ?? null,
         ...(await planStatus(deps.orm, sub)),
         trial: await trialStatus(deps.orm, user.id, deps.config.TRIAL_DURATION),

@@ -3,6 +3,7 @@ import { langFor } from '../../infra/i18n';
 import { formatBytes, quotaTexts } from '../../infra/i18n/quota';
 import type { SubscriptionStatus } from '../api-schemas';
 import { type BotDeps, cb, extra, show, textsFor } from '../ui';
+import { autoRenewLine, autoRenewToggle } from './auto-renew';
 
 /** "📊 Traffic: 1.2 GB of 50 GB" (the current quota period; "unlimited" without a limit). */
 function usageLine(ctx: Context, status: SubscriptionStatus): string {
@@ -25,13 +26,13 @@ export async function showSubscription(ctx: Context, deps: BotDeps): Promise<voi
   if (status && config) {
     const qr = Buffer.from(config.qr_png_base64, 'base64');
     await ctx.replyWithPhoto(Input.fromBuffer(qr, 'qr.png'), { caption: m.subscription.qrCaption });
-    const text = m.subscription.active({
+    const text = `${m.subscription.active({
       tariffName: status.tariff_name,
       daysRemaining: status.days_remaining ?? 0,
       endDate: status.end_date ?? '',
       vlessUrl: config.vless_url,
       subscriptionUrl: config.subscription_url,
-    });
+    })}\n\n${autoRenewLine(m, status)}`;
     // A running trial says so, and that paying keeps this key.
     const trial =
       status.trial?.state === 'active' && status.end_date ? m.growth.trialActive(status.end_date) : null;
@@ -41,6 +42,7 @@ export async function showSubscription(ctx: Context, deps: BotDeps): Promise<voi
         // keep: this message holds the key, so its buttons open new messages instead of replacing it.
         [cb(m.buttons.renew, { type: 'renew', keep: true })],
         [cb(m.planChange.button, { type: 'changePlan', keep: true })],
+        [autoRenewToggle(m, status.auto_renewal === true)],
         [
           cb(m.buttons.setupGuide, { type: 'guides', keep: true }),
           cb(m.buttons.menu, { type: 'menu', keep: true }),

@@ -69,6 +69,7 @@ export async function showTariff(
   const rows = [[cb(m.buttons.payCard, { type: 'pay', method: 'card', tariffId, promo })]];
   if (tariff.star_price)
     rows.push([cb(m.buttons.payStars(tariff.star_price), { type: 'pay', method: 'stars', tariffId, promo })]);
+  if (!promo && !isPack) rows.push([cb(m.autoRenew.withAutoRenew, { type: 'renewConsent', tariffId })]);
   // A pack adds to the buyer's own access: it cannot be gifted.
   if (!isPack) rows.push([cb(m.referralGift.giftButton, { type: 'gift', tariffId })]);
   rows.push([cb(m.buttons.back, { type: 'tariffs' })]);
@@ -82,6 +83,7 @@ export async function pay(
   method: 'card' | 'stars',
   promo?: string,
   purpose: 'subscription' | 'gift' = 'subscription',
+  savePaymentMethod = false,
 ): Promise<void> {
   const from = ctx.from;
   if (!from) return;
@@ -95,6 +97,8 @@ export async function pay(
     ...(promo ? { promo_code: promo } : {}),
     // A gift: the buyer gets a link to forward once paid (the worker sends it).
     ...(purpose === 'gift' ? { purpose } : {}),
+    // Auto-renew consent, given on the consent screen (bot/handlers/auto-renew.ts).
+    ...(savePaymentMethod && method === 'card' ? { save_payment_method: true as const } : {}),
   } as const;
   // One key per tap: Telegram redelivers a tap with the same callback query id, and the API then answers
   // with the payment the first delivery created rather than starting a second purchase.

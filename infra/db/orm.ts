@@ -13,6 +13,7 @@ import { Migration20261202020000_balance_ledger } from './migrations/Migration20
 import { Migration20261202020100_payment_refunds } from './migrations/Migration20261202020100_payment_refunds';
 import { Migration20261202030000_plan_limits_devices } from './migrations/Migration20261202030000_plan_limits_devices';
 import { Migration20261202040000_operator_console } from './migrations/Migration20261202040000_operator_console';
+import { Migration20261203010000_auto_renew } from './migrations/Migration20261203010000_auto_renew';
 import { Migration20261203020000_plan_changes } from './migrations/Migration20261203020000_plan_changes';
 import { Migration20261203030000_traffic_quota } from './migrations/Migration20261203030000_traffic_quota';
 import { Migration20261203040000_fleet_capacity_drain } from './migrations/Migration20261203040000_fleet_capacity_drain';
@@ -32,6 +33,7 @@ export const migrationsList = [
   { name: 'Migration20261202020100_payment_refunds', class: Migration20261202020100_payment_refunds },
   { name: 'Migration20261202030000_plan_limits_devices', class: Migration20261202030000_plan_limits_devices },
   { name: 'Migration20261202040000_operator_console', class: Migration20261202040000_operator_console },
+  { name: 'Migration20261203010000_auto_renew', class: Migration20261203010000_auto_renew },
   { name: 'Migration20261203020000_plan_changes', class: Migration20261203020000_plan_changes },
   { name: 'Migration20261203030000_traffic_quota', class: Migration20261203030000_traffic_quota },
   {

@@ -356,6 +356,26 @@ export const en: Messages = {
     insufficient: 'Your balance does not cover this tariff. Top it up or pay by card.',
     paidFromBalance: 'Paid from your balance. Your key follows in the next message.',
   },
+  autoRenew: {
+    consent:
+      '🔁 <b>Auto-renew</b>\n\nIf you turn it on, YooKassa keeps your card and we renew your subscription a day before it ends: from your balance if it covers the price, otherwise from the card — the same plan at the same price. We never store your card number. You can turn it off at any time in "My subscription".',
+    withAutoRenew: '💳 Pay and turn on auto-renew',
+    withoutAutoRenew: '💳 Pay without auto-renew',
+    statusLine: (p) =>
+      p.enabled
+        ? `🔁 Auto-renew: on${p.nextChargeAt ? `, next charge ${date(p.nextChargeAt)}` : ''}${p.method === 'card' ? ' (card)' : p.method === 'balance' ? ' (balance)' : ''}`
+        : '🔁 Auto-renew: off',
+    turnOn: '🔁 Turn on auto-renew',
+    turnOff: '⏹ Turn off auto-renew',
+    turnedOn: '🔁 Auto-renew is on.',
+    turnedOff:
+      '⏹ Auto-renew is off: nothing more will be charged. Your access runs to the end of the paid period.',
+    renewed: (p) =>
+      `🔁 Your subscription was renewed automatically until ${date(p.expiresAt)}. Your key and subscription URL stay the same.`,
+    failed: (p) =>
+      `⚠️ We could not renew your subscription automatically. We will try again, but your access ends ${date(p.expiresAt)} if no payment goes through. You can pay now:`,
+    payNow: '💳 Pay now',
+  },
   duration,
   growth: {
     trialOffer: (days) =>

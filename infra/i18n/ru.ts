@@ -393,6 +393,27 @@ export const ru = {
     insufficient: 'На балансе недостаточно средств для этого тарифа. Пополните баланс или оплатите картой.',
     paidFromBalance: 'Оплачено с баланса. Ключ придёт следующим сообщением.',
   },
+  /** Auto-renew (issue 13): the consent shown before a card payment, the toggle, and the messages. */
+  autoRenew: {
+    consent:
+      '🔁 <b>Автопродление</b>\n\nЕсли включить, ЮKassa сохранит вашу карту, и за сутки до конца подписки мы сами продлим её: сначала спишем с баланса, если хватает, иначе с карты — на тот же тариф и по той же цене. Номер карты у нас не хранится. Отключить можно в любой момент в «Моей подписке».',
+    withAutoRenew: '💳 Оплатить и включить автопродление',
+    withoutAutoRenew: '💳 Оплатить без автопродления',
+    statusLine: (p: { enabled: boolean; nextChargeAt: string | null; method: string | null }) =>
+      p.enabled
+        ? `🔁 Автопродление: включено${p.nextChargeAt ? `, следующее списание ${date(p.nextChargeAt)}` : ''}${p.method === 'card' ? ' (карта)' : p.method === 'balance' ? ' (баланс)' : ''}`
+        : '🔁 Автопродление: выключено',
+    turnOn: '🔁 Включить автопродление',
+    turnOff: '⏹ Отключить автопродление',
+    turnedOn: '🔁 Автопродление включено.',
+    turnedOff:
+      '⏹ Автопродление отключено: больше ничего не спишем. Доступ работает до конца оплаченного срока.',
+    renewed: (p: { expiresAt: Date | string }) =>
+      `🔁 Подписка продлена автоматически до ${date(p.expiresAt)}. Ключ и ссылка подписки остаются прежними.`,
+    failed: (p: { expiresAt: Date | string }) =>
+      `⚠️ Не удалось продлить подписку автоматически. Мы попробуем ещё раз, но доступ закончится ${date(p.expiresAt)}, если оплата не пройдёт. Можно оплатить сейчас:`,
+    payNow: '💳 Оплатить сейчас',
+  },
   duration,
   /** Trials and promo codes (bot/handlers/growth.ts). */
   growth: {

@@ -48,6 +48,8 @@ export interface SystemOptions {
   wrapYooKassa?: (client: YooKassaClient, orm: MikroORM) => YooKassaClient;
   /** Referral and gift settings of the workers (REFERRAL_BONUS_DAYS, BOT_USERNAME, ...). */
   growth?: WorkerDeps['growth'];
+  /** AUTO_RENEW_BEFORE / AUTO_RENEW_RETRIES of the workers (short in tests). */
+  autoRenew?: WorkerDeps['autoRenew'];
   /** The telegram queue's limit (TELEGRAM_RATE_PER_SECOND); 15, the product's default, unless a bench sweeps it. */
   telegramRatePerSecond?: number;
   /** ADMIN_ALERT_CHAT_ID and ALERT_REPEAT of the workers (ops alerts to the admin chat). */
@@ -152,6 +154,7 @@ export class PurchaseSystem {
         driverFor: wrap ? (node: NodeConnection) => wrap(createNodeDriver(node)) : undefined,
         growth: this.options.growth,
         alerts: this.options.alerts && { ...this.options.alerts, taskQueue: this.queue },
+        autoRenew: this.options.autoRenew,
       },
     );
     this.running = this.workers.map((w) => w.run());

@@ -50,7 +50,11 @@ type ActionBody =
   | { type: 'gift'; tariffId: string }
   | { type: 'myGifts' }
   | { type: 'changePlan' }
-  | { type: 'changeTo'; tariffId: string };
+  | { type: 'changeTo'; tariffId: string }
+  /** Auto-renew: the consent screen of a tariff, paying with consent, and the toggle in "My subscription". */
+  | { type: 'renewConsent'; tariffId: string }
+  | { type: 'payAutoRenew'; tariffId: string }
+  | { type: 'autoRenew'; on: boolean };
 
 const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
 const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
@@ -99,6 +103,12 @@ function raw(action: ActionBody): string {
       return 'cp';
     case 'changeTo':
       return `cg:${action.tariffId}`;
+    case 'renewConsent':
+      return `rc:${action.tariffId}`;
+    case 'payAutoRenew':
+      return `pa:${action.tariffId}`;
+    case 'autoRenew':
+      return `ar:${action.on ? 1 : 0}`;
   }
 }
 
@@ -163,6 +173,12 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
       const name = ADMIN_USER_OPS[Number(op)];
       return name && /^\d{1,20}$/.test(telegramId ?? '') ? { type: 'adminUser', op: name, telegramId } : null;
     }
+    case 'rc':
+      return /^\d{1,10}$/.test(arg) ? { type: 'renewConsent', tariffId: arg } : null;
+    case 'pa':
+      return /^\d{1,10}$/.test(arg) ? { type: 'payAutoRenew', tariffId: arg } : null;
+    case 'ar':
+      return arg === '1' || arg === '0' ? { type: 'autoRenew', on: arg === '1' } : null;
     default:
       return null;
   }

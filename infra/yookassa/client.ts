@@ -34,6 +34,10 @@ export interface CreatePaymentInput {
   returnUrl?: string;
   /** The buyer's own email for the receipt; without it the shop's configured customer is used. */
   receiptEmail?: string;
+  /** The buyer agreed to auto-renew: YooKassa keeps the card and answers its id in payment_method. */
+  savePaymentMethod?: boolean;
+  /** A charge of a saved method (auto-renew): no confirmation, the bank answers at once. */
+  paymentMethodId?: string;
 }
 
 export interface CreateRefundInput {
@@ -96,7 +100,11 @@ export function createYooKassaClient(options: YooKassaClientOptions): YooKassaCl
       const body = {
         amount: { value: amount, currency: input.currency },
         capture: true,
-        confirmation: { type: 'redirect', return_url: input.returnUrl ?? options.returnUrl },
+        // A saved method is charged without the buyer: no confirmation page then.
+        ...(input.paymentMethodId
+          ? { payment_method_id: input.paymentMethodId }
+          : { confirmation: { type: 'redirect', return_url: input.returnUrl ?? options.returnUrl } }),
+        ...(input.savePaymentMethod && !input.paymentMethodId ? { save_payment_method: true } : {}),
         description: input.description,
         metadata: input.metadata,
         ...(receipt ? { receipt } : {}),

@@ -42,6 +42,10 @@ export function adminRouter(deps: AdminDeps): Router {
     handle(() => deps.ledger.listRefunds()),
   );
   router.get(
+    '/saved-methods',
+    handle(() => deps.ledger.listSavedMethods()),
+  );
+  router.get(
     '/deliveries',
     handle(() => deps.deliveries()),
   );

@@ -18,6 +18,8 @@ export interface EmulatorFaults {
   dropWebhooks: boolean;
   /** How long a `timeoutNext` request hangs; keep it above the client's timeout. */
   hangMs: number;
+  /** The bank declines the next charges of a saved method (`payment_method_id`): canceled, insufficient_funds. */
+  declineSavedChargeNext: number;
 }
 
 export const DEFAULT_FAULTS: EmulatorFaults = {
@@ -27,6 +29,7 @@ export const DEFAULT_FAULTS: EmulatorFaults = {
   failNextAfterCommit: 0,
   dropWebhooks: false,
   hangMs: 30_000,
+  declineSavedChargeNext: 0,
 };
 
 /** Merges a partial update (from the admin HTTP surface), rejecting unknown keys and wrong types. */

@@ -21,7 +21,7 @@ import {
   testCardMethod,
   yooKassaId,
 } from './emulator-records';
-import type { NotificationEvent, Payment, PaymentStatus, Refund } from './types';
+import type { NotificationEvent, Payment, PaymentMethod, PaymentStatus, Refund } from './types';
 
 export interface LedgerOptions {
   shopId: string;
@@ -33,6 +33,8 @@ export interface LedgerOptions {
   captureTtlMs: number;
   /** The shop sends receipts through YooKassa (54-FZ): payments and refunds without one are refused. */
   fiscalisation: () => boolean;
+  /** True when the bank should decline this charge of a saved method (consumes one armed fault). */
+  declineSavedCharge?: () => boolean;
 }
 
 export type Ledger = ReturnType<typeof createLedger>;
@@ -40,6 +42,8 @@ export type Ledger = ReturnType<typeof createLedger>;
 export function createLedger(options: LedgerOptions) {
   const payments = new Map<string, PaymentRecord>();
   const refunds = new Map<string, Refund>();
+  /** Methods saved by a paid payment with save_payment_method: id → the method as first paid. */
+  const savedMethods = new Map<string, PaymentMethod>();
 
   const context = { ...options, gatewayId: String(100000 + randomInt(900000)) };
   const view = (p: PaymentRecord): Payment => paymentView(p, context);
@@ -76,6 +80,40 @@ export function createLedger(options: LedgerOptions) {
     }
   }
 
+  /**
+   * A charge of a saved method (`payment_method_id`, the shop's recurring payment): no confirmation, no
+   * redirect; the bank answers at once, so the payment is created already succeeded (or waiting for capture),
+   * or canceled when the bank declines.
+   */
+  function chargeSavedMethod(
+    body: Record<string, unknown>,
+    minor: bigint,
+    amount: Payment['amount'],
+  ): Payment {
+    const methodId = body.payment_method_id;
+    if (typeof methodId !== 'string' || !savedMethods.has(methodId)) {
+      throw invalid('payment_method_id', `Payment method ${String(methodId)} is not saved or does not exist`);
+    }
+    const p: PaymentRecord = {
+      id: yooKassaId('payment'),
+      status: 'pending',
+      minor,
+      amount,
+      description: optionalString(body, 'description', 128),
+      metadata: parseMetadata(body.metadata),
+      capture: body.capture === true,
+      returnUrl: '',
+      hasReceipt: validateReceipt(body.receipt, minor, amount.currency) !== undefined,
+      createdAt: Date.now(),
+      refundedMinor: 0n,
+      method: { ...savedMethods.get(methodId)! },
+    };
+    payments.set(p.id, p);
+    if (options.declineSavedCharge?.()) return cancel(p, 'insufficient_funds');
+    p.paidAt = Date.now();
+    return settle(p, p.capture ? 'succeeded' : 'waiting_for_capture');
+  }
+
   return {
     createPayment(body: unknown): Payment {
       if (!isObject(body)) throw invalid(undefined, 'Request body must be a JSON object');
@@ -84,6 +122,10 @@ export function createLedger(options: LedgerOptions) {
       if (body.capture !== undefined && typeof body.capture !== 'boolean') {
         throw invalid('capture', 'capture must be a boolean');
       }
+      if (body.save_payment_method !== undefined && typeof body.save_payment_method !== 'boolean') {
+        throw invalid('save_payment_method', 'save_payment_method must be a boolean');
+      }
+      if (body.payment_method_id !== undefined) return chargeSavedMethod(body, minor, amount);
       const p: PaymentRecord = {
         id: yooKassaId('payment'),
         status: 'pending',
@@ -96,6 +138,7 @@ export function createLedger(options: LedgerOptions) {
         hasReceipt: validateReceipt(body.receipt, minor, amount.currency) !== undefined,
         createdAt: Date.now(),
         refundedMinor: 0n,
+        saveMethod: body.save_payment_method === true,
       };
       payments.set(p.id, p);
       return view(p);
@@ -164,6 +207,10 @@ export function createLedger(options: LedgerOptions) {
       requireStatus(p, ['pending'], 'pay');
       p.paidAt = Date.now();
       p.method = testCardMethod(p.id);
+      if (p.saveMethod) {
+        p.method.saved = true;
+        savedMethods.set(p.method.id, { ...p.method });
+      }
       return settle(p, p.capture ? 'succeeded' : 'waiting_for_capture');
     },
 
@@ -195,5 +242,6 @@ export function createLedger(options: LedgerOptions) {
     returnUrlOf: (id: string): string => find(id).returnUrl,
     listPayments: (): Payment[] => [...payments.values()].map(view),
     listRefunds: (): Refund[] => [...refunds.values()].map((r) => ({ ...r })),
+    listSavedMethods: (): PaymentMethod[] => [...savedMethods.values()].map((m) => ({ ...m })),
   };
 }

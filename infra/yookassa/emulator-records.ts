@@ -22,6 +22,8 @@ export interface PaymentRecord {
   cancellation?: CancellationDetails;
   refundedMinor: bigint;
   method?: PaymentMethod;
+  /** The buyer agreed (save_payment_method) to keep the card for later charges without confirmation. */
+  saveMethod?: boolean;
 }
 
 export interface ViewContext {

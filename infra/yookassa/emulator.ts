@@ -17,7 +17,7 @@ import {
   type WebhookDelivery,
   type WebhookRetryPolicy,
 } from './emulator-webhooks';
-import type { Payment, Refund } from './types';
+import type { Payment, PaymentMethod, Refund } from './types';
 
 export type { EmulatorFaults } from './emulator-faults';
 export type { WebhookDelivery, WebhookRetryPolicy } from './emulator-webhooks';
@@ -49,6 +49,8 @@ export interface YooKassaEmulator {
   faults: EmulatorFaults;
   payments(): Payment[];
   refunds(): Refund[];
+  /** Methods buyers agreed to save (save_payment_method), chargeable with payment_method_id. */
+  savedMethods(): PaymentMethod[];
   payment(id: string): Payment;
   pay(id: string): Payment;
   decline(id: string, reason?: string): Payment;
@@ -83,6 +85,7 @@ export async function startYooKassaEmulator(options: YooKassaEmulatorOptions): P
     pendingTtlMs,
     captureTtlMs: options.captureTtlMs ?? 7 * 24 * HOUR_MS,
     fiscalisation: () => fiscalisation,
+    declineSavedCharge: () => faults.declineSavedChargeNext > 0 && faults.declineSavedChargeNext-- > 0,
   });
   const api = createApiRouter({ shopId: options.shopId, secretKey: options.secretKey, ledger, faults, log });
 
@@ -126,6 +129,7 @@ export async function startYooKassaEmulator(options: YooKassaEmulatorOptions): P
     faults,
     payments: ledger.listPayments,
     refunds: ledger.listRefunds,
+    savedMethods: ledger.listSavedMethods,
     payment: ledger.getPayment,
     pay: ledger.pay,
     decline: ledger.decline,

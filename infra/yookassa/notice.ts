@@ -9,5 +9,9 @@ export function paymentNotice(p: Payment): PaymentNotice {
     amount: p.amount.value,
     currency: p.amount.currency,
     cancellationReason: p.cancellation_details?.reason ?? null,
+    // Auto-renew: the id of a card the buyer agreed to save (a reference; card data never reaches us).
+    ...(p.payment_method?.saved
+      ? { savedMethod: { id: p.payment_method.id, title: p.payment_method.title ?? null } }
+      : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import type { AutoRenewPlan } from '../../activities/auto-renew';
 import type { Grant, RevokeDecision } from '../../activities/database';
 import type { Notification } from '../../workflows/notification-messages';
 import type { PaymentLink, PaymentNotice, PurchaseInput } from '../../workflows/purchase-messages';
@@ -45,6 +46,9 @@ export class FakeShop {
   private tariffMs = 30 * 24 * HOUR;
   private language = 'en';
   private telegramId = '0';
+
+  /** Auto-renew plans per attempt (workflows/subscription/auto-renew.ts); unset: auto-renew is off. */
+  autoRenewPlan?: (args: { subscriptionId: string; periodEnd: string; attempt: number }) => AutoRenewPlan;
 
   /** With a client, scheduleLifetime starts or signals the real lifetime workflow, as the real activity does. */
   lifetimes?: { client: Client; remindBeforeMs: number[] };
@@ -223,6 +227,15 @@ export class FakeShop {
           j.record('finishRevoke', args);
           const sub = this.subscriptions.get(args.subscriptionId);
           if (sub) sub.status = 'expired';
+        },
+        // Auto-renew: off unless a test plans renewals (then journaled), so other lifetimes keep their journal.
+        planAutoRenew: async (args) => {
+          if (!this.autoRenewPlan) return { kind: 'skip' as const, why: 'off' as const };
+          j.record('planAutoRenew', args);
+          return this.autoRenewPlan(args);
+        },
+        finishAutoRenewAttempt: async (args) => {
+          j.record('finishAutoRenewAttempt', args);
         },
         checkNodes: async (args) => {
           j.record('checkNodes', args);

@@ -6,6 +6,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { createAutoRenewActivities } from '../../activities/auto-renew';
 import { createDatabaseActivities } from '../../activities/database';
 import { createLifetimeActivities } from '../../activities/lifetime';
 import { createNodeActivities } from '../../activities/nodes';
@@ -30,7 +31,8 @@ export type PurchaseQueueActivities = ReturnType<typeof createPaymentActivities>
   ReturnType<typeof createNodeActivities> &
   ReturnType<typeof createLifetimeActivities> &
   Pick<ReturnType<typeof createReferralActivities>, 'offerReferralReward'> &
-  ReturnType<typeof createPlanChangeActivities>;
+  ReturnType<typeof createPlanChangeActivities> &
+  ReturnType<typeof createAutoRenewActivities>;
 export type TelegramQueueActivities = ReturnType<typeof createTelegramActivities>;
 
 let env: Promise<TestWorkflowEnvironment> | undefined;
@@ -301,6 +303,8 @@ const KNOWN_PURCHASE_ACTIVITIES: (keyof PurchaseQueueActivities)[] = [
   'checkNodes',
   'scheduleLifetime',
   'offerReferralReward',
+  'planAutoRenew',
+  'finishAutoRenewAttempt',
 ];
 
 // biome-ignore lint/suspicious/noExplicitAny: an inert stand-in for any dependency object
