@@ -241,6 +241,11 @@ export class FakeShop {
           j.record('checkNodes', args);
           return { up: this.nodes.length, down: 0 };
         },
+        // NODE_DEAD_MIGRATE_AFTER is off in the shop: no dead node is ever drained.
+        drainDeadNodes: async (args) => {
+          j.record('drainDeadNodes', args);
+          return [];
+        },
       },
       telegram: {
         notify: async (n: Notification) => {

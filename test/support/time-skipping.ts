@@ -19,6 +19,7 @@ import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { purchaseWorkflow } from '../../workflows/purchase';
 import { type PurchaseInput, paymentNoticeSignal } from '../../workflows/purchase-messages';
 import { type SubscriptionInput, subscriptionWorkflow } from '../../workflows/subscription';
+import type { createFleetActivities } from '../../activities/fleet';
 import { telegramQueueFor } from '../../workflows/telegram-queue';
 
 // The fast layer: the real workflow code on Temporal's time-skipping test server, activities stubbed per test.
@@ -32,7 +33,8 @@ export type PurchaseQueueActivities = ReturnType<typeof createPaymentActivities>
   ReturnType<typeof createLifetimeActivities> &
   Pick<ReturnType<typeof createReferralActivities>, 'offerReferralReward'> &
   ReturnType<typeof createPlanChangeActivities> &
-  ReturnType<typeof createAutoRenewActivities>;
+  ReturnType<typeof createAutoRenewActivities> &
+  Pick<ReturnType<typeof createFleetActivities>, 'drainDeadNodes'>;
 export type TelegramQueueActivities = ReturnType<typeof createTelegramActivities>;
 
 let env: Promise<TestWorkflowEnvironment> | undefined;
@@ -301,6 +303,7 @@ const KNOWN_PURCHASE_ACTIVITIES: (keyof PurchaseQueueActivities)[] = [
   'addClient',
   'removeClient',
   'checkNodes',
+  'drainDeadNodes',
   'scheduleLifetime',
   'offerReferralReward',
   'planAutoRenew',
