@@ -90,6 +90,15 @@ export class ApiRequestError extends Error {
   }
 }
 
+/** The admin API's promo-code body (contract v2), as /newcode builds it. */
+export interface NewPromoCode {
+  code: string;
+  kind: 'percent' | 'amount' | 'days';
+  value: number;
+  max_uses?: number;
+  valid_until?: string;
+}
+
 export type AdminUserAction = 'extend' | 'revoke' | 'resend-key' | 'block' | 'unblock';
 
 export interface RegisterInput {
@@ -310,6 +319,9 @@ export function createApiClient(config: ApiClientConfig) {
           body,
           timeoutMs: 30_000, // revoke waits for the node
         }),
+      /** POST /api/v1/admin/promo-codes as the admin who sent /newcode (the audit says tg:<admin>). */
+      createPromoCode: (admin: number, body: NewPromoCode) =>
+        request(promoCodeSchema, 'POST', '/api/v1/admin/promo-codes', { actingAdmin: admin, body }),
       /** Promo codes with their stats (activations, users, revenue). */
       promoCodes: () =>
         request(z.object({ codes: z.array(promoCodeSchema) }), 'GET', '/api/v1/admin/promo-codes', {

@@ -386,7 +386,13 @@ export const en: Messages = {
     trialUsed: 'The free trial has been used already: there is one per user. Choose a plan to continue.',
     trialsOff: 'The free trial is not available right now.',
     adminCodesTitle: (n) => `<b>🎟 Promo codes</b> (${n})`,
-    adminNoCodes: 'No promo codes yet. Create one with POST /api/v1/admin/promo-codes.',
+    adminNoCodes:
+      'No promo codes yet. Create one: /newcode CODE percent|amount|days VALUE [MAX_USES] [UNTIL YYYY-MM-DD]',
+    adminNewCodeUsage:
+      'Create a code: <code>/newcode CODE percent|amount|days VALUE [MAX_USES] [UNTIL YYYY-MM-DD]</code>\n' +
+      'e.g. <code>/newcode SPRING20 percent 20 100 2027-04-30</code>',
+    adminCodeCreated: (line) => `✅ Code created:\n\n${line}`,
+    adminCodeRefused: (why) => `❌ The code was not created: ${h(why)}`,
     adminCodeLine: (c) =>
       `<code>${h(c.code)}</code> · ${c.kind === 'percent' ? `${Number(c.value)} %` : c.kind === 'amount' ? `${c.value} RUB off` : `+${Number(c.value)} days`}${c.active ? '' : ' · off'}\n` +
       `Activations: ${c.activations}${c.maxUses ? ` / ${c.maxUses}` : ''} · users: ${c.users}\n` +

@@ -425,7 +425,13 @@ export const ru = {
     trialUsed: 'Пробный период уже был использован: он даётся один раз. Выберите тариф, чтобы продолжить.',
     trialsOff: 'Пробный период сейчас недоступен.',
     adminCodesTitle: (n: number) => `<b>🎟 Промокоды</b> (${n})`,
-    adminNoCodes: 'Промокодов пока нет. Создайте через POST /api/v1/admin/promo-codes.',
+    adminNoCodes:
+      'Промокодов пока нет. Создайте: /newcode КОД percent|amount|days ЗНАЧЕНИЕ [ЛИМИТ] [ДО ГГГГ-ММ-ДД]',
+    adminNewCodeUsage:
+      'Создать код: <code>/newcode КОД percent|amount|days ЗНАЧЕНИЕ [ЛИМИТ] [ДО ГГГГ-ММ-ДД]</code>\n' +
+      'например <code>/newcode SPRING20 percent 20 100 2027-04-30</code>',
+    adminCodeCreated: (line: string) => `✅ Код создан:\n\n${line}`,
+    adminCodeRefused: (why: string) => `❌ Код не создан: ${h(why)}`,
     adminCodeLine: (c: {
       code: string;
       kind: string;

@@ -94,4 +94,31 @@ describe('journey: admin actions from the bot, each audited as the admin', funct
     assert.equal(after.banned_at, null);
     assert.equal((await audit('user.unblock'))[0]?.admin, `tg:${ADMIN}`);
   });
+
+  it('/newcode creates a promo code as the admin (audited tg:<admin>); a refused one gets the reason the API gave', async () => {
+    const code = `SPRING${base % 100000}`;
+    const a = admin();
+    const created = await a.waitMessage(
+      /Code created/,
+      await a.command('newcode', `${code} percent 20 100 2027-04-30`),
+      30_000,
+    );
+    assert.match(textOf(created), new RegExp(`${code}</code> · 20 %\\nActivations: 0 / 100`));
+    const [row] = await j.sql(`select kind, value, max_uses, valid_until from promo_codes where code = ?`, [
+      code,
+    ]);
+    assert.deepEqual([row.kind, Number(row.value), row.max_uses], ['percent', 20, 100]);
+    assert.equal(new Date(row.valid_until).toISOString(), '2027-04-30T23:59:59.000Z');
+    const [audit] = await j.sql(
+      `select admin, result from admin_actions where action = 'promo.create' and target = ?`,
+      [`promo:${code}`],
+    );
+    assert.deepEqual([audit.admin, audit.result], [`tg:${ADMIN}`, 'ok']);
+
+    // The same code again: the API's 409 reason reaches the admin; a malformed command gets the usage.
+    const again = await a.waitMessage(/not created/, await a.command('newcode', `${code} days 5`), 30_000);
+    assert.match(textOf(again), /code_taken/);
+    const usage = await a.waitMessage(/Create a code/, await a.command('newcode', `${code} half 5`), 30_000);
+    assert.match(textOf(usage), /percent\|amount\|days/);
+  });
 });
