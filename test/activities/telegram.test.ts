@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ApplicationFailure } from '@temporalio/activity';
 import { createTelegramActivities } from '../../activities/telegram';
@@ -94,12 +95,13 @@ describe('notification activities against the Bot API emulator', () => {
   });
 
   it('REMIND_BEFORE=72h,24h: each reminder offset is delivered, each exactly once', async () => {
+    const reminderSubscriptionId = randomUUID();
     const expiresAt = new Date(Date.now() + 80 * 3_600_000).toISOString();
     const reminder = (remindBeforeMs: number) => ({
       kind: 'reminder' as const,
       telegramId: '804',
       language: 'en',
-      subscriptionId: 's-1',
+      subscriptionId: reminderSubscriptionId, // a subscription id is a uuid (no row needed)
       expiresAt,
       remindBeforeMs,
     });
