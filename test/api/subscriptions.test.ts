@@ -45,6 +45,9 @@ describe('api: subscription status, config and /sub', () => {
       devices: 0,
       device_limit: null,
       locations: [],
+      next_charge_at: null,
+      auto_renewal_method: null,
+      trial: { state: 'available', end_date: null, duration_seconds: 259200 },
     });
     const config = await api.call('GET', `/api/v1/subscriptions/${tg}/config`);
     assert.deepEqual([config.status, config.body.error], [404, 'no_active_subscription']);
