@@ -9,10 +9,10 @@ import { activeAccess, buyAndPay, register, until } from './helpers';
 // Refund of a referee's first payment: the referrer's unused bonus comes off their access everywhere — in the
 // database (trigger), in the lifetime workflow's end, and on the node when that ends the access.
 
-const REFERRER_NEW = 830_001; // no access of their own: the bonus is all they have
-const FRIEND_A = 830_002;
-const REFERRER_PAID = 830_003; // a paid month of their own, then the bonus
-const FRIEND_B = 830_004;
+const REFERRER_NEW = 840_001; // no access of their own: the bonus is all they have
+const FRIEND_A = 840_002;
+const REFERRER_PAID = 840_003; // a paid month of their own, then the bonus
+const FRIEND_B = 840_004;
 const BOT = 'claw_test_bot';
 const WEEK_MS = 7 * 86_400_000;
 
