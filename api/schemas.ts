@@ -73,3 +73,15 @@ export const errorBody = z.object({
 });
 
 export const isoDate = z.string().datetime({ offset: true });
+
+/** A tariff named by id: a positive integer, or its digits as a string (bot callbacks carry strings). */
+export const tariffIdField = z.union(
+  [
+    z.number().int().positive(),
+    z
+      .string()
+      .regex(/^[1-9]\d{0,9}$/)
+      .transform(Number),
+  ],
+  { errorMap: () => ({ message: 'must be a positive integer tariff id' }) },
+);

@@ -12,25 +12,12 @@ import { admitAndStart, requestHash, setRetryAfter } from '../purchase-admission
 import { retryPlanChange } from '../plan-change';
 import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
-import { errorBody, paymentIdParams, provider, telegramId } from '../schemas';
+import { errorBody, tariffIdField, paymentIdParams, provider, telegramId } from '../schemas';
 
 const createBody = z
   .object({
     telegram_id: telegramId,
-    tariff_id: z
-      .union(
-        [
-          z.number().int().positive(),
-          z
-            .string()
-            .regex(/^[1-9]\d{0,9}$/)
-            .transform(Number),
-        ],
-        {
-          errorMap: () => ({ message: 'must be a positive integer tariff id' }),
-        },
-      )
-      .optional(),
+    tariff_id: tariffIdField.optional(),
     tariff_slug: z.string().min(1).max(64).optional(),
     provider: provider.default('yookassa'),
     ...topUpFields,

@@ -4,24 +4,11 @@ import { invalidField } from '../errors';
 import { changePlan, changeQuote } from '../plan-change';
 import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
-import { errorBody, telegramIdParams } from '../schemas';
+import { errorBody, tariffIdField, telegramIdParams } from '../schemas';
 
 const changeBody = z
   .object({
-    tariff_id: z
-      .union(
-        [
-          z.number().int().positive(),
-          z
-            .string()
-            .regex(/^[1-9]\d{0,9}$/)
-            .transform(Number),
-        ],
-        {
-          errorMap: () => ({ message: 'must be a positive integer tariff id' }),
-        },
-      )
-      .optional(),
+    tariff_id: tariffIdField.optional(),
     tariff_slug: z.string().min(1).max(64).optional(),
     provider: z
       .enum(['yookassa', 'balance'], { errorMap: () => ({ message: 'must be "yookassa" or "balance"' }) })
