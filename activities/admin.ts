@@ -6,6 +6,7 @@ import { Failure } from '../workflows/failures';
 import { subscriptionWorkflowId } from '../workflows/purchase-messages';
 import { type Query, poolQuery, transactionQuery } from '../infra/db/query';
 import type { UserRow } from '../infra/db/rows';
+import { endRevokedAccess } from './database';
 
 export interface AdminActivityDeps {
   orm: MikroORM;
@@ -205,20 +206,7 @@ export function createAdminActivities({ orm, temporal }: AdminActivityDeps) {
 
     /** After the node confirmed the client is gone: the access is over, with a `revoked` event naming who. */
     async adminFinishRevoke({ subscriptionId, admin }: { subscriptionId: string; admin: string }) {
-      await inTx(async (q) => {
-        const rows = await q(
-          `update subscriptions set status = 'expired', updated_at = now() where id = ? and status = 'revoking' returning node_id`,
-          [subscriptionId],
-        );
-        if (rows.length === 0) return;
-        await q(`update vpn_nodes set client_count = greatest(client_count - 1, 0) where id = ?`, [
-          rows[0].node_id,
-        ]);
-        await q(`insert into subscription_events (subscription_id, type, data) values (?, 'revoked', ?)`, [
-          subscriptionId,
-          JSON.stringify({ admin }),
-        ]);
-      });
+      await inTx((q) => endRevokedAccess(q, subscriptionId, { type: 'revoked', data: { admin } }));
     },
 
     /** Ends the access's lifetime workflow (no reminder for an access an operator revoked). */

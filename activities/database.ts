@@ -27,6 +27,30 @@ export type RevokeDecision =
   | { kind: 'gone' };
 
 /** Our PostgreSQL: every write is one transaction, and every grant is keyed by the payment that bought it. */
+/**
+ * The node confirmed the client is gone: a `revoking` access ends (`expired`), its node counts one client
+ * less, and the event says why. A second call finds nothing to do. Shared by the lifetime and admin revokes.
+ */
+export async function endRevokedAccess(
+  q: Query,
+  subscriptionId: string,
+  event: { type: 'expired' } | { type: 'revoked'; data: object },
+): Promise<void> {
+  const rows = await q(
+    `update subscriptions set status = 'expired', updated_at = now() where id = ? and status = 'revoking' returning node_id`,
+    [subscriptionId],
+  );
+  if (rows.length === 0) return;
+  await q(`update vpn_nodes set client_count = greatest(client_count - 1, 0) where id = ?`, [
+    rows[0].node_id,
+  ]);
+  await q(`insert into subscription_events (subscription_id, type, data) values (?, ?, ?)`, [
+    subscriptionId,
+    event.type,
+    JSON.stringify('data' in event ? event.data : {}),
+  ]);
+}
+
 export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered, alerter }: DatabaseDeps) {
   const sql = () => orm.em.getConnection();
   const inTx = <T>(fn: (q: Query) => Promise<T>) =>
@@ -223,19 +247,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered,
     },
 
     async finishRevoke({ subscriptionId }: { subscriptionId: string }): Promise<void> {
-      await inTx(async (q) => {
-        const rows = await q(
-          `update subscriptions set status = 'expired', updated_at = now() where id = ? and status = 'revoking' returning node_id`,
-          [subscriptionId],
-        );
-        if (rows.length === 0) return;
-        await q(`update vpn_nodes set client_count = greatest(client_count - 1, 0) where id = ?`, [
-          rows[0].node_id,
-        ]);
-        await q(`insert into subscription_events (subscription_id, type) values (?, 'expired')`, [
-          subscriptionId,
-        ]);
-      });
+      await inTx((q) => endRevokedAccess(q, subscriptionId, { type: 'expired' }));
     },
 
     /** Ops alert: a log line at error level plus a metric operators can page on, and the admin chat. */

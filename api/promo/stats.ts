@@ -75,42 +75,37 @@ export function registerGrowthGauges(registry: Registry, orm: MikroORM): void {
     }
     return cached.rows;
   };
-  new Gauge({
-    name: 'promo_activations',
-    help: 'Promo code redemptions that count (paid, pending, or free days), by code',
-    labelNames: ['code'],
-    registers: [registry],
-    async collect() {
-      const rows = await perCode();
-      if (!rows) return;
-      this.reset();
-      for (const r of rows) this.set({ code: String(r.code) }, Number(r.activations));
-    },
-  });
-  new Gauge({
-    name: 'promo_revenue_rub',
-    help: 'Money taken by succeeded payments with a promo code (card payments), by code',
-    labelNames: ['code'],
-    registers: [registry],
-    async collect() {
-      const rows = await perCode();
-      if (!rows) return;
-      this.reset();
-      for (const r of rows) this.set({ code: String(r.code) }, Number(r.revenue));
-    },
-  });
-  new Gauge({
-    name: 'promo_discount_rub',
-    help: 'Price given away by promo codes on succeeded payments (RUB, list price minus amount paid), by code',
-    labelNames: ['code'],
-    registers: [registry],
-    async collect() {
-      const rows = await perCode();
-      if (!rows) return;
-      this.reset();
-      for (const r of rows) this.set({ code: String(r.code) }, Number(r.discount));
-    },
-  });
+  // One gauge per figure, all fed by the same cached per-code query.
+  const perCodeGauges: Array<[name: string, help: string, column: 'activations' | 'revenue' | 'discount']> = [
+    [
+      'promo_activations',
+      'Promo code redemptions that count (paid, pending, or free days), by code',
+      'activations',
+    ],
+    [
+      'promo_revenue_rub',
+      'Money taken by succeeded payments with a promo code (card payments), by code',
+      'revenue',
+    ],
+    [
+      'promo_discount_rub',
+      'Price given away by promo codes on succeeded payments (RUB, list price minus amount paid), by code',
+      'discount',
+    ],
+  ];
+  for (const [name, help, column] of perCodeGauges)
+    new Gauge({
+      name,
+      help,
+      labelNames: ['code'],
+      registers: [registry],
+      async collect() {
+        const rows = await perCode();
+        if (!rows) return;
+        this.reset();
+        for (const r of rows) this.set({ code: String(r.code) }, Number(r[column]));
+      },
+    });
   new Gauge({
     name: 'trials_granted',
     help: 'Trials ever granted (one per user)',
