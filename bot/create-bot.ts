@@ -3,7 +3,7 @@ import { type Context, TelegramError } from 'telegraf';
 import { message } from 'telegraf/filters';
 import { type ApiClient, ApiUnavailableError } from './api-client';
 import { isRateLimited } from './api-refusals';
-import { type CallbackAction, decodeCallback } from '../infra/telegram/callbacks';
+import { ADMIN_ACTION_TYPES, type CallbackAction, decodeCallback } from '../infra/telegram/callbacks';
 import { DispatchingBot } from './dispatching-bot';
 import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
 import { onAdminUser } from './handlers/admin-user';
@@ -19,6 +19,20 @@ import { showSubscription } from './handlers/subscription';
 import { registerSupport, showSupport } from './handlers/support';
 import { pay, showTariff, showTariffs } from './handlers/tariffs';
 import { showAutoRenewConsent, switchAutoRenew } from './handlers/auto-renew';
+import {
+  askTopUpAmount,
+  payFromBalance,
+  registerBalance,
+  showBalance,
+  topUpPreset,
+} from './handlers/balance';
+import { doCancel, showCancel } from './handlers/cancel';
+import {
+  askRefundDetails,
+  confirmRefund,
+  registerAdminRefund,
+  showRefundPayment,
+} from './handlers/admin-refund';
 import { answerQuietly, type BotDeps, cannotReply, KEEP_MESSAGE, textsFor } from './ui';
 
 export interface CreateBotOptions {
@@ -83,6 +97,24 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return pay(ctx, deps, action.tariffId, 'card', undefined, 'subscription', true);
     case 'autoRenew':
       return switchAutoRenew(ctx, deps, action.on);
+    case 'balance':
+      return showBalance(ctx, deps);
+    case 'topUp':
+      return topUpPreset(ctx, deps, action.amount);
+    case 'topUpOther':
+      return askTopUpAmount(ctx);
+    case 'payBalance':
+      return payFromBalance(ctx, deps, action.tariffId);
+    case 'cancelAsk':
+      return showCancel(ctx, deps);
+    case 'cancelDo':
+      return doCancel(ctx, deps, action.refund);
+    case 'refundPick':
+      return showRefundPayment(ctx, deps, action.telegramId, action.paymentId);
+    case 'refundTo':
+      return askRefundDetails(ctx, deps, action.telegramId, action.paymentId, action.to);
+    case 'refundYes':
+      return confirmRefund(ctx, deps, action);
   }
 }
 
@@ -122,10 +154,12 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
   registerAdminPromo(bot, deps);
   registerPayments(bot, deps);
   registerGrowth(bot, deps);
+  registerBalance(bot, deps);
+  registerAdminRefund(bot, deps);
 
   bot.on('callback_query', async (ctx) => {
     const action = decodeCallback('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);
-    if (!action || ((action.type === 'admin' || action.type === 'adminUser') && !isAdmin(ctx, deps))) {
+    if (!action || (ADMIN_ACTION_TYPES.has(action.type) && !isAdmin(ctx, deps))) {
       // A stale button from an older bot version (or a forged one): answer so the spinner stops, do nothing.
       await answerQuietly(ctx, textsFor(ctx).errors.unknownAction);
       return;

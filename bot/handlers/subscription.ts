@@ -44,6 +44,10 @@ export async function showSubscription(ctx: Context, deps: BotDeps): Promise<voi
         [cb(m.planChange.button, { type: 'changePlan', keep: true })],
         [autoRenewToggle(m, status.auto_renewal === true)],
         [
+          cb(m.botMoney.balanceButton, { type: 'balance', keep: true }),
+          cb(m.botMoney.cancelButton, { type: 'cancelAsk', keep: true }),
+        ],
+        [
           cb(m.buttons.setupGuide, { type: 'guides', keep: true }),
           cb(m.buttons.menu, { type: 'menu', keep: true }),
         ],
