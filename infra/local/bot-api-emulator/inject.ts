@@ -39,6 +39,11 @@ export interface UpdateInjector {
   tapButton(chatId: number, text: string | RegExp): TappedButton;
   injectPreCheckout(input: PreCheckoutInput): string;
   injectSuccessfulPayment(input: SuccessfulPaymentInput): TgUpdate;
+  /**
+   * The user answers the bot's latest force_reply prompt, as a Telegram client does: a message whose
+   * `reply_to_message` is that prompt (as stored: plain text). Throws if the chat has no such prompt.
+   */
+  injectReply(chatId: number, text: string, from?: Partial<TgUser>): TgUpdate;
 }
 
 const newId = () => randomBytes(8).readBigUInt64BE().toString();
@@ -94,6 +99,16 @@ export function createInjector(core: BotApiCore): UpdateInjector {
         return { text: String(button.text), callbackId, callbackData: button.callback_data };
       }
       return { text: String(button.text), url: button.url === undefined ? undefined : String(button.url) };
+    },
+    injectReply(chatId, text, from) {
+      const prompt = botMessages(chatId)
+        .filter((m) => (m.reply_markup as { force_reply?: boolean } | undefined)?.force_reply)
+        .at(-1);
+      if (!prompt) throw new Error(`No force_reply prompt from the bot in chat ${chatId}`);
+      const sender = core.chats.user(chatId, from);
+      const { reply_markup: _markup, ...quoted } = prompt;
+      const message = core.chats.addMessage(chatId, sender, { text, reply_to_message: quoted });
+      return core.updates.push({ message });
     },
     injectPreCheckout({ from, payload, total_amount, currency = 'XTR' }) {
       const id = newId();
