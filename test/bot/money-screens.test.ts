@@ -114,7 +114,9 @@ describe('bot: balance, top-up, cancel and admin refund keyboards', () => {
     });
 
     it('a non-admin tapping forged refund buttons gets nothing and reaches no admin route', async () => {
+      const started = h.mark();
       h.emu.injectCommand(chat, 'start');
+      await h.screen(chat, started);
       const adminCalls = () => h.api.calls().filter((c) => c.path.startsWith('/api/v1/admin/')).length;
       const since = h.mark();
       for (const action of [
