@@ -24,6 +24,7 @@ describe('journey: a free trial on /start and a promo code on the purchase path'
         '🎁 Try for free',
         '💳 Plans',
         '🔑 My subscription',
+        '💰 Balance',
         '🎁 Invite a friend',
         '📲 Setup guide',
         '💬 Support',
