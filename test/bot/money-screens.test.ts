@@ -113,6 +113,31 @@ describe('bot: balance, top-up, cancel and admin refund keyboards', () => {
       assert.equal(creates(), 0);
     });
 
+    it('My subscription (active) carries 💰 Баланс and ✖️ Отменить подписку; both open new messages under the key', async () => {
+      let since = h.mark();
+      h.emu.injectCommand(chat, 'start');
+      await h.screen(chat, since);
+      h.api.active.set(chat, {
+        tariff_name: 'Месяц',
+        end_date: new Date(Date.now() + 5 * 86_400_000).toISOString(),
+        vless_url: 'vless://0b5c7e1a-1111-4222-8333-444455556666@nl1.example.com:443?security=reality#NL',
+        subscription_url: 'https://vpn.example.com/sub/tok123',
+        qr_png_base64: Buffer.from('png').toString('base64'),
+      });
+      since = h.mark();
+      h.emu.tapButton(chat, '🔑 Моя подписка');
+      await h.next('sendPhoto', chat, since);
+      const key = await h.next('sendMessage', chat, since);
+      const buttons = keyboardOf(key);
+      const balance = buttons.find((b) => b.text === '💰 Баланс');
+      const cancel = buttons.find((b) => b.text === '✖️ Отменить подписку');
+      assert.deepEqual(
+        [balance?.callback_data, cancel?.callback_data],
+        ['+bl', '+cx'],
+        'keep: the key message stays in the chat',
+      );
+    });
+
     it('a non-admin tapping forged refund buttons gets nothing and reaches no admin route', async () => {
       const started = h.mark();
       h.emu.injectCommand(chat, 'start');
