@@ -22,8 +22,16 @@ import {
   pauseBroadcastSignal,
   resumeBroadcastSignal,
 } from './broadcast-messages';
+import { broadcastDetails } from './summaries';
 
 type BroadcastActivities = ReturnType<typeof createBroadcastActivities>;
+
+const BROADCAST_WAITS: Record<BroadcastState, string> = {
+  running: 'sending on the broadcasts queue, within its share of the Telegram budget',
+  paused: 'waiting for resume (or cancel)',
+  canceled: 'done: canceled, nothing more is sent',
+  completed: 'done: every recipient settled',
+};
 
 /** Recipients read per page; each page is one run (continue-as-new), so history and memory stay flat. */
 export const BROADCAST_PAGE = 200;
@@ -44,10 +52,11 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
   const counts: BroadcastCounts = { ...(input.counts ?? { sent: 0, failed: 0, blocked: 0 }) };
   let state: BroadcastState = input.paused ? 'paused' : 'running';
   const progress = (): BroadcastProgress => ({ state, total: input.total, ...counts });
+  // What the Temporal UI's "current details" say it waits for (not a command: replay-safe).
   const describe = () =>
     setCurrentDetails(
-      `${state}: sent ${counts.sent}, blocked ${counts.blocked}, failed ${counts.failed} of ${input.total}` +
-        (state === 'paused' ? ' · waiting for resume' : ''),
+      (input.summary ? `${input.summary}\n` : '') +
+        broadcastDetails(state, counts, input.total, BROADCAST_WAITS[state]),
     );
   // Pause and cancel also cancel the page's sends not yet started (their rows stay pending).
   let page: CancellationScope | undefined;
@@ -69,7 +78,9 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
 
   const send = proxyActivities<BroadcastActivities>({
     taskQueue: broadcastQueueFor(workflowInfo().taskQueue),
-    startToCloseTimeout: '30s',
+    // The sender's HTTP timeout (10 s) and two row updates: a send lost with a killed worker is retried
+    // (and settled from its row) after this, and the page waits for it.
+    startToCloseTimeout: '15s',
     // The activity gives up on a recipient itself (counted failed) after its own attempts.
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
     priority: { priorityKey: BROADCAST_PRIORITY_KEY },
