@@ -3,9 +3,11 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createBroadcastActivities } from '../activities/broadcast';
@@ -37,6 +39,13 @@ const BROADCAST_WAITS: Record<BroadcastState, string> = {
 export const BROADCAST_PAGE = 200;
 /** Sends in flight at once: enough to keep the queue's budget busy, few enough to pause quickly. */
 const IN_FLIGHT = 30;
+/**
+ * A row `sending` this long has no live attempt (a send gives up after 15 s, its HTTP call after 10 s): its
+ * worker died and no retry will come (a pause cancelled it), so the next page closes it.
+ */
+const STALE_SENDING_MS = 60_000;
+/** The wait before looking again when only sends of an earlier run are left. */
+const IN_FLIGHT_RECHECK_MS = 20_000;
 
 const store = proxyActivities<BroadcastActivities>({
   startToCloseTimeout: '30s',
@@ -89,10 +98,27 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
   describe();
   await condition(() => state !== 'paused');
   if (state === 'running') {
-    const recipients = await store.pendingRecipients({
-      broadcastId: input.broadcastId,
-      limit: BROADCAST_PAGE,
-    });
+    let recipients: string[];
+    // Pages and counts from the rows: sends settled after a pause cancelled them are counted, and rows
+    // left `sending` by a killed worker are closed, so a completed broadcast has no row still open.
+    if (patched('broadcast-page-from-rows')) {
+      const page = await store.nextBroadcastPage({
+        broadcastId: input.broadcastId,
+        limit: BROADCAST_PAGE,
+        staleAfterMs: STALE_SENDING_MS,
+      });
+      recipients = page.recipients;
+      Object.assign(counts, page.counts);
+      if (recipients.length === 0 && page.inFlight > 0) {
+        // Sends of an earlier run still settling (or dead): look again once they are done or stale.
+        describe();
+        await sleep(IN_FLIGHT_RECHECK_MS);
+        await condition(allHandlersFinished);
+        return continueAsNew<typeof broadcastWorkflow>({ ...input, counts, paused: state === 'paused' });
+      }
+    } else {
+      recipients = await store.pendingRecipients({ broadcastId: input.broadcastId, limit: BROADCAST_PAGE });
+    }
     if (recipients.length === 0) state = 'completed';
     let next = 0;
     const lane = async () => {
