@@ -114,7 +114,9 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
         describe();
         await sleep(IN_FLIGHT_RECHECK_MS);
         await condition(allHandlersFinished);
-        return continueAsNew<typeof broadcastWorkflow>({ ...input, counts, paused: state === 'paused' });
+        const then = state as BroadcastState; // signals change it during the wait
+        if (then === 'canceled') return progress();
+        return continueAsNew<typeof broadcastWorkflow>({ ...input, counts, paused: then === 'paused' });
       }
     } else {
       recipients = await store.pendingRecipients({ broadcastId: input.broadcastId, limit: BROADCAST_PAGE });

@@ -99,7 +99,9 @@ describe('console: drain and broadcast summaries and current details', function 
     const latest = sys.client.workflow.getHandle(res.body.workflow_id);
     const result = await latest.result();
     assert.equal(result.state, 'completed');
-    assert.notEqual((await latest.describe()).runId, started.runId, 'a later run');
+    const last = await latest.describe();
+    assert.notEqual(last.runId, started.runId, 'a later run');
+    console.log(`      the last run's static summary: ${JSON.stringify(await last.staticSummary())}`);
     assert.equal(
       await currentDetails(latest),
       `${summary}\ncompleted: sent ${n}, blocked 0, failed 0 of ${n} · done: every recipient settled`,
