@@ -3,6 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { BROADCAST_PAGE } from '../../workflows/broadcast';
 import { drainWorkflowId } from '../../workflows/drain-messages';
 import { ADMIN_TOKEN, type ApiHarness, startApiOnSystem } from '../api/harness';
+import { recordHistory } from '../support/histories';
 import { until } from '../support/journey';
 import type { PurchaseSystem } from '../support/system';
 
@@ -61,6 +62,7 @@ describe('console: drain and broadcast summaries and current details', function 
 
     await conn.execute(`delete from node_reservations where holder = 'test-hold'`);
     assert.equal((await handle.result()).state, 'done');
+    await recordHistory(sys.client, handle.workflowId, 'drain-waited-then-done');
     assert.equal(
       await currentDetails(handle),
       `${summary}\ndone: moved 0, failed 0, 0 left · done: the node is disabled`,
@@ -99,6 +101,7 @@ describe('console: drain and broadcast summaries and current details', function 
     const latest = sys.client.workflow.getHandle(res.body.workflow_id);
     const result = await latest.result();
     assert.equal(result.state, 'completed');
+    await recordHistory(sys.client, latest.workflowId, 'broadcast-last-page-completed');
     const last = await latest.describe();
     assert.notEqual(last.runId, started.runId, 'a later run');
     console.log(`      the last run's static summary: ${JSON.stringify(await last.staticSummary())}`);
