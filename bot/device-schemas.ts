@@ -10,6 +10,8 @@ export const deviceListSchema = z.object({
         name: z.string(),
         primary: z.boolean(),
         hwid: z.string().nullish(),
+        os: z.string().nullish(),
+        model: z.string().nullish(),
         created_at: z.string(),
       })
       .passthrough(),

@@ -30,6 +30,8 @@ const line = (d: Device): DeviceLine => ({
   name: d.name,
   primary: d.primary,
   byApp: Boolean(d.hwid),
+  os: d.os ?? null,
+  model: d.model ?? null,
   createdAt: d.created_at,
 });
 

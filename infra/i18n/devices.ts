@@ -6,8 +6,18 @@ export interface DeviceLine {
   primary: boolean;
   /** Registered by an app through the subscription URL (x-hwid); its name is the app's user agent. */
   byApp: boolean;
+  /** What the app said it runs on (x-device-os / x-device-model), when it said so. */
+  os: string | null;
+  model: string | null;
   createdAt: string;
 }
+
+/** " · iOS 18.1 · iPhone 15 Pro", or nothing when the app sent neither. */
+const osModel = (d: DeviceLine) =>
+  [d.os, d.model]
+    .filter(Boolean)
+    .map((x) => ` · ${h(String(x))}`)
+    .join('');
 
 export interface DeviceTexts {
   /** The "Devices" button under "My subscription". */
@@ -51,7 +61,7 @@ export const devicesEn: DeviceTexts = {
     devices
       .map(
         (d, i) =>
-          `${i + 1}. <b>${h(d.name)}</b>` +
+          `${i + 1}. <b>${h(d.name)}</b>${osModel(d)}` +
           (d.primary ? ' — the subscription’s own key' : d.byApp ? ' — added by the app' : '') +
           `\n    added ${enDate(d.createdAt)}`,
       )
@@ -75,7 +85,7 @@ export const devicesEn: DeviceTexts = {
     'Remove a device you no longer use, or upgrade to a plan with more devices.',
   upgrade: '⬆️ Upgrade the plan',
   card: (d) =>
-    `📱 <b>${h(d.name)}</b>\nAdded ${enDate(d.createdAt)}` +
+    `📱 <b>${h(d.name)}</b>${osModel(d)}\nAdded ${enDate(d.createdAt)}` +
     (d.byApp ? '\nRegistered by the app through the subscription URL.' : '') +
     (d.primary ? '\n\nThe subscription’s own key: it goes only with the subscription.' : ''),
   confirmRemove: (name) =>
@@ -98,7 +108,7 @@ export const devicesRu: DeviceTexts = {
     devices
       .map(
         (d, i) =>
-          `${i + 1}. <b>${h(d.name)}</b>` +
+          `${i + 1}. <b>${h(d.name)}</b>${osModel(d)}` +
           (d.primary ? ' — основной ключ подписки' : d.byApp ? ' — добавлено приложением' : '') +
           `\n    добавлено ${ruDate(d.createdAt)}`,
       )
@@ -122,7 +132,7 @@ export const devicesRu: DeviceTexts = {
     'Удалите устройство, которым больше не пользуетесь, или перейдите на тариф с большим числом устройств.',
   upgrade: '⬆️ Тариф побольше',
   card: (d) =>
-    `📱 <b>${h(d.name)}</b>\nДобавлено ${ruDate(d.createdAt)}` +
+    `📱 <b>${h(d.name)}</b>${osModel(d)}\nДобавлено ${ruDate(d.createdAt)}` +
     (d.byApp ? '\nЗарегистрировано приложением по ссылке подписки.' : '') +
     (d.primary ? '\n\nОсновной ключ подписки: удаляется только вместе с подпиской.' : ''),
   confirmRemove: (name) =>

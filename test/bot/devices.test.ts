@@ -179,6 +179,39 @@ describe('bot: device screens on a real node', function () {
     assert.equal(rows.body.devices.length, 1, 'nothing added');
   });
 
+  it('an app registered through the subscription URL shows with the OS and model it sent', async () => {
+    const tg = TG + 6;
+    const user = await plane.activeAccess(plane.nodes[0], { deviceLimit: null, telegramId: tg });
+    const sub = await api.call('GET', `/sub/${user.token}?format=base64`, {
+      token: null,
+      headers: {
+        'user-agent': 'Happ/3.1',
+        'x-hwid': 'hw-954-phone',
+        'x-device-os': 'iOS 18.1',
+        'x-device-model': 'iPhone 15 Pro<script>',
+      },
+    });
+    assert.equal(sub.status, 200, sub.text);
+    const listed = await api.call('GET', `/api/v1/subscriptions/${tg}/devices`);
+    assert.deepEqual(
+      listed.body.devices.map((d: { os: string | null; model: string | null }) => [d.os, d.model]),
+      [
+        [null, null],
+        ['iOS 18.1', 'iPhone 15 Proscript'],
+      ],
+      'kept as sent, minus what is not printable text',
+    );
+    let since = emu.calls().length;
+    emu.injectMessage(tg, 'hi', profile);
+    await next(tg, since, /menu/i);
+    since = emu.calls().length;
+    emu.injectCallback(tg, 'dv:l');
+    const list = await next(tg, since, /Your devices<\/b>: 2 \(no limit\)/);
+    assert.match(textOf(list), /2\. <b>Happ\/3\.1<\/b> · iOS 18\.1 · iPhone 15 Proscript — added by the app/);
+    const card = await tap(tg, '📱 Happ/3.1', /Registered by the app/);
+    assert.match(textOf(card), /<b>Happ\/3\.1<\/b> · iOS 18\.1 · iPhone 15 Proscript\nAdded /);
+  });
+
   it('PATCH renames only a live device of the user (404 otherwise, 409 for the own key, 422 for a bad name)', async () => {
     const user = await plane.activeAccess(plane.nodes[0], { deviceLimit: 3, telegramId: TG + 3 });
     const base = `/api/v1/subscriptions/${TG + 3}/devices`;
