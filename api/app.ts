@@ -39,6 +39,7 @@ import { promoRoutes } from './routes/promo';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
 import { deviceRoutes } from './routes/devices';
+import { deviceRenameRoutes } from './routes/device-rename';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { tariffRoutes } from './routes/tariffs';
 import { trialRoutes } from './routes/trials';
@@ -67,6 +68,7 @@ const ROUTE_GROUPS = [
   planChangeRoutes,
   autoRenewRoutes,
   deviceRoutes,
+  deviceRenameRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
   adminDrainRoutes,

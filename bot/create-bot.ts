@@ -16,6 +16,7 @@ import { showMyGifts } from './handlers/my-gifts';
 import { registerAdminPromo } from './handlers/admin-promo';
 import { registerStart, showMenu } from './handlers/start';
 import { showSubscription } from './handlers/subscription';
+import { onDevices, registerDevices } from './handlers/devices';
 import { registerSupport, showSupport } from './handlers/support';
 import { pay, showTariff, showTariffs } from './handlers/tariffs';
 import { showAutoRenewConsent, switchAutoRenew } from './handlers/auto-renew';
@@ -115,6 +116,8 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return askRefundDetails(ctx, deps, action.telegramId, action.paymentId, action.to);
     case 'refundYes':
       return confirmRefund(ctx, deps, action);
+    case 'devices':
+      return onDevices(ctx, deps, action.op, action.deviceId);
   }
 }
 
@@ -156,6 +159,7 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
   registerGrowth(bot, deps);
   registerBalance(bot, deps);
   registerAdminRefund(bot, deps);
+  registerDevices(bot, deps);
 
   bot.on('callback_query', async (ctx) => {
     const action = decodeCallback('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);

@@ -26,6 +26,18 @@ export const ADMIN_USER_OPS = [
 ] as const;
 export type AdminUserOp = (typeof ADMIN_USER_OPS)[number];
 
+/** Device screens (bot/handlers/devices.ts): list, add, one device's card, rename, remove and its confirmed form. */
+const DEVICE_OP_CODES = {
+  list: 'l',
+  add: 'a',
+  card: 'c',
+  rename: 'r',
+  remove: 'x',
+  remove_yes: 'y',
+} as const;
+export type DeviceOp = keyof typeof DEVICE_OP_CODES;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * `keep: true` marks buttons under messages that must stay in the chat (notifications, the message with the
  * key): their screen opens as a new message instead of replacing that one. Encoded as a leading "+".
@@ -56,6 +68,8 @@ type ActionBody =
   | { type: 'renewConsent'; tariffId: string }
   | { type: 'payAutoRenew'; tariffId: string }
   | { type: 'autoRenew'; on: boolean }
+  /** Devices (botdevices): `deviceId` for the ops on one device. */
+  | { type: 'devices'; op: DeviceOp; deviceId?: string }
   // Balance, top-up, pay from balance, cancel and the admin refund (helper botmoney, bot/handlers/*).
   | { type: 'balance' }
   | { type: 'topUp'; amount: number }
@@ -95,6 +109,7 @@ const invert = <K extends string>(map: Record<K, string>) =>
   Object.fromEntries(Object.entries(map).map(([k, v]) => [v, k])) as Record<string, K>;
 const OS_BY_CODE = invert(OS_CODES);
 const ADMIN_BY_CODE = invert(ADMIN_CODES);
+const DEVICE_OP_BY_CODE = invert<DeviceOp>(DEVICE_OP_CODES);
 
 function raw(action: ActionBody): string {
   switch (action.type) {
@@ -160,6 +175,8 @@ function raw(action: ActionBody): string {
       return `rd:${TO_CODE[action.to]}:${action.telegramId}:${packUuid(action.paymentId)}`;
     case 'refundYes':
       return `ry:${TO_CODE[action.to]}:${action.telegramId}:${packUuid(action.paymentId)}:${action.cents}`;
+    case 'devices':
+      return `dv:${DEVICE_OP_CODES[action.op]}${action.deviceId ? `:${action.deviceId}` : ''}`;
   }
 }
 
@@ -243,6 +260,15 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     case 'rd':
     case 'ry':
       return decodeRefund(code, arg.split(':'));
+    case 'dv': {
+      const [opCode, deviceId] = arg.split(':');
+      const op = DEVICE_OP_BY_CODE[opCode];
+      if (!op) return null;
+      const needsId = op !== 'list' && op !== 'add';
+      if (needsId !== (deviceId !== undefined) || (deviceId !== undefined && !UUID.test(deviceId)))
+        return null;
+      return { type: 'devices', op, ...(deviceId ? { deviceId } : {}) };
+    }
     default:
       return null;
   }

@@ -33,17 +33,17 @@ export interface TappedButton {
 export interface UpdateInjector {
   injectMessage(chatId: number, text: string, from?: Partial<TgUser>): TgUpdate;
   injectCommand(chatId: number, command: string, args?: string, from?: Partial<TgUser>): TgUpdate;
+  /**
+   * The user answers a force-reply prompt: a message with `reply_to_message`, as Telegram clients send it.
+   * Defaults to the bot's latest message in the chat.
+   */
+  injectReply(chatId: number, text: string, replyToMessageId?: number, from?: Partial<TgUser>): TgUpdate;
   /** Returns the callback_query id the bot must answer. Defaults to the bot's latest message in the chat. */
   injectCallback(chatId: number, data: string, messageId?: number): string;
   /** Finds a button by its text in the bot's latest message with a keyboard and taps it. */
   tapButton(chatId: number, text: string | RegExp): TappedButton;
   injectPreCheckout(input: PreCheckoutInput): string;
   injectSuccessfulPayment(input: SuccessfulPaymentInput): TgUpdate;
-  /**
-   * The user answers the bot's latest force_reply prompt, as a Telegram client does: a message whose
-   * `reply_to_message` is that prompt (as stored: plain text). Throws if the chat has no such prompt.
-   */
-  injectReply(chatId: number, text: string, from?: Partial<TgUser>): TgUpdate;
 }
 
 const newId = () => randomBytes(8).readBigUInt64BE().toString();
@@ -78,8 +78,20 @@ export function createInjector(core: BotApiCore): UpdateInjector {
     return id;
   }
 
+  function injectReply(chatId: number, text: string, replyToMessageId?: number, from?: Partial<TgUser>) {
+    const prompt =
+      replyToMessageId === undefined
+        ? botMessages(chatId).at(-1)
+        : core.chats.message(chatId, replyToMessageId);
+    if (!prompt) throw new Error(`no bot message to reply to in chat ${chatId}`);
+    const sender = core.chats.user(chatId, from);
+    const message = core.chats.addMessage(chatId, sender, { text, reply_to_message: prompt });
+    return core.updates.push({ message });
+  }
+
   return {
     injectMessage,
+    injectReply,
     injectCommand: (chatId, command, args, from) =>
       injectMessage(chatId, `/${command.replace(/^\//, '')}${args ? ` ${args}` : ''}`, from),
     injectCallback,
@@ -99,16 +111,6 @@ export function createInjector(core: BotApiCore): UpdateInjector {
         return { text: String(button.text), callbackId, callbackData: button.callback_data };
       }
       return { text: String(button.text), url: button.url === undefined ? undefined : String(button.url) };
-    },
-    injectReply(chatId, text, from) {
-      const prompt = botMessages(chatId)
-        .filter((m) => (m.reply_markup as { force_reply?: boolean } | undefined)?.force_reply)
-        .at(-1);
-      if (!prompt) throw new Error(`No force_reply prompt from the bot in chat ${chatId}`);
-      const sender = core.chats.user(chatId, from);
-      const { reply_markup: _markup, ...quoted } = prompt;
-      const message = core.chats.addMessage(chatId, sender, { text, reply_to_message: quoted });
-      return core.updates.push({ message });
     },
     injectPreCheckout({ from, payload, total_amount, currency = 'XTR' }) {
       const id = newId();
