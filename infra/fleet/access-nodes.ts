@@ -36,6 +36,7 @@ export function coversNodeSql(mode: AccessNodesMode): string {
 export interface AccessNode {
   id: string;
   name: string;
+  location: string;
   status: 'up' | 'down' | 'disabled';
   /** The access's home node (its slot, its vless:// link). */
   home: boolean;
@@ -48,7 +49,7 @@ export async function nodesOfAccess(
   mode: AccessNodesMode = accessNodesModeFromEnv(),
 ): Promise<AccessNode[]> {
   const rows = await poolQuery(orm.em)(
-    `select n.id, n.name, n.status, (n.id = s.node_id) as home
+    `select n.id, n.name, n.location, n.status, (n.id = s.node_id) as home
        from subscriptions s join tariffs t on t.id = s.tariff_id
        join vpn_nodes n on ${coversNodeSql(mode)}
       where s.id = ?
@@ -58,6 +59,7 @@ export async function nodesOfAccess(
   return rows.map((r) => ({
     id: String(r.id),
     name: String(r.name),
+    location: String(r.location),
     status: r.status as AccessNode['status'],
     home: Boolean(r.home),
   }));

@@ -77,6 +77,9 @@ describe('multi-node: an access on every node of its locations', function () {
     for (const [i, link] of links.entries()) assert.equal(await plane.works(link), true, `entry ${i} works`);
     node1Link = links[1];
 
+    const status = await api.call('GET', `/api/v1/subscriptions/${both.telegramId}/status`);
+    assert.deepEqual(status.body.locations, ['de', 'nl'], 'status lists the access’s locations');
+
     // A de-only access is on both de nodes and not on the nl node.
     assert.equal((await entries(deOnly.token)).length, 2);
     assert.ok((await emailsOn(0)).includes(deOnly.subscriptionId));
