@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createNodeActivities } from '../../activities/nodes';
+import { createQuotaActivities } from '../../activities/quota';
+import { selectAndReserve } from '../../infra/fleet/capacity';
 import { reconcileNow } from '../../infra/nodes/reconcile-start';
 import { parseVlessLink } from '../../infra/xray/link';
 import { ADMIN_TOKEN, type ApiHarness, startApi } from '../api/harness';
@@ -77,6 +79,18 @@ describe('multi-node: an access on every node of its locations', function () {
     for (const [i, link] of links.entries()) assert.equal(await plane.works(link), true, `entry ${i} works`);
     node1Link = links[1];
 
+    // Capacity counts home placements: the nl node carries the de+nl access's client but none of its own.
+    const conn = db.orm.em.getConnection();
+    const [nl] = await conn.execute(`select client_count from vpn_nodes where id = ?`, [plane.nodes[2].id]);
+    assert.equal(Number(nl.client_count), 1, 'the reconcile counted the location client');
+    await conn.execute(`update vpn_nodes set capacity = 1 where id = ?`, [plane.nodes[2].id]);
+    assert.equal(
+      await selectAndReserve(db.orm, { location: 'nl' }),
+      plane.nodes[2].id,
+      'its one slot is free',
+    );
+    await conn.execute(`update vpn_nodes set capacity = 100 where id = ?`, [plane.nodes[2].id]);
+
     const status = await api.call('GET', `/api/v1/subscriptions/${both.telegramId}/status`);
     assert.deepEqual(status.body.locations, ['de', 'nl'], 'status lists the access’s locations');
 
@@ -99,6 +113,53 @@ describe('multi-node: an access on every node of its locations', function () {
       20_000,
     );
     assert.equal(await plane.works(links[2]), true, 'the device key carries traffic on the nl node');
+  });
+
+  it('a removed device leaves every node of the access, not only the home node', async () => {
+    const [link] = (await entries(both.token, 'hwid-951-b')).slice(2);
+    const uuid = parseVlessLink(link).uuid;
+    await waitFor(
+      async () => ((await plane.nodes[2].agent.clients()).some((c) => c.uuid === uuid) ? true : undefined),
+      'the second device on the nl node',
+      20_000,
+    );
+    const [device] = await db.orm.em
+      .getConnection()
+      .execute(`select id, client_email from devices where client_uuid = ?`, [uuid]);
+    const del = await api.call('DELETE', `/api/v1/subscriptions/${both.telegramId}/devices/${device.id}`);
+    assert.deepEqual(del.body, { device_id: device.id, removed: true, applied: true });
+    for (const i of [0, 1, 2])
+      assert.ok(!(await emailsOn(i)).includes(String(device.client_email)), `device gone from node ${i}`);
+    await waitFor(
+      async () => ((await plane.works(link)) ? undefined : true),
+      'the removed device to be cut off on the nl node',
+      20_000,
+    );
+  });
+
+  it('a quota suspension takes the access off every node; a restore puts it back on every node', async () => {
+    const third = await plane.activeAccess(plane.nodes[2], {
+      locations: ['de', 'nl'],
+      telegramId: 951_000_003,
+    });
+    for (const n of plane.nodes) await round(n.id);
+    for (const i of [0, 1, 2]) assert.ok((await emailsOn(i)).includes(third.subscriptionId));
+    const conn = db.orm.em.getConnection();
+    const quota = createQuotaActivities({ orm: db.orm });
+    await conn.execute(`update subscriptions set suspended_at = now() where id = ?`, [third.subscriptionId]);
+    assert.deepEqual(await quota.cutOffAccess({ subscriptionId: third.subscriptionId }), {
+      nodes: 3,
+      failed: 0,
+    });
+    for (const i of [0, 1, 2])
+      assert.ok(!(await emailsOn(i)).includes(third.subscriptionId), `off node ${i}`);
+    await conn.execute(`update subscriptions set suspended_at = null where id = ?`, [third.subscriptionId]);
+    await quota.restoreAccess({ subscriptionId: third.subscriptionId });
+    for (const i of [0, 1, 2])
+      assert.ok((await emailsOn(i)).includes(third.subscriptionId), `back on node ${i}`);
+    // Out of the way of the checks below (the de-only access stays the only other one).
+    await conn.execute(`update subscriptions set status = 'expired' where id = ?`, [third.subscriptionId]);
+    for (const n of plane.nodes) await round(n.id);
   });
 
   it('a node whose agent dies drops out of /sub once health marks it down; the others keep carrying traffic', async () => {
@@ -141,15 +202,17 @@ describe('multi-node: an access on every node of its locations', function () {
     });
     assert.equal(created.status, 201, created.text);
     // Nobody asks for a round: the reconcile workflow the API started does it.
+    const [device] = await db.orm.em
+      .getConnection()
+      .execute(`select client_email from devices where subscription_id = ? and removed_at is null`, [
+        both.subscriptionId,
+      ]);
+    const wanted = [both.subscriptionId, String(device.client_email)];
     const emails = await waitFor(async () => {
       const e = (await live.agent.clients()).map((c) => c.email);
-      return e.includes(both.subscriptionId) ? e : undefined;
-    }, 'the nl access on the new nl node');
+      return wanted.every((w) => e.includes(w)) ? e : undefined;
+    }, 'the nl access and its device on the new nl node');
     assert.ok(!emails.includes(deOnly.subscriptionId), 'a de-only access stays off an nl node');
-    const devices = await db.orm.em
-      .getConnection()
-      .execute(`select client_email from devices where subscription_id = ?`, [both.subscriptionId]);
-    assert.ok(emails.includes(String(devices[0].client_email)), 'and its device too');
 
     const links = await entries(both.token);
     const added = links.find((l) => parseVlessLink(l).port === live.xray.port);
@@ -167,10 +230,10 @@ describe('multi-node: an access on every node of its locations', function () {
       nodeId: plane.nodes[0].id,
       email: both.subscriptionId,
     });
-    const [device] = await conn.execute(`select client_email from devices where subscription_id = ?`, [
+    const devices = await conn.execute(`select client_email from devices where subscription_id = ?`, [
       both.subscriptionId,
     ]);
-    const gone = [both.subscriptionId, String(device.client_email)];
+    const gone = [both.subscriptionId, ...devices.map((d) => String(d.client_email))];
     for (const agent of [plane.nodes[0].agent, plane.nodes[2].agent, addedNode.agent]) {
       const emails = (await agent.clients()).map((c) => c.email);
       assert.deepEqual(
