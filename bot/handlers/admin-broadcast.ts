@@ -176,6 +176,8 @@ export async function showProgress(
     failed: p.failed,
     blocked: p.blocked,
     pending: p.pending ?? Math.max(0, p.total - p.sent - p.failed - p.blocked),
+    // A Refresh always changes the screen (Telegram refuses an edit to identical text), and says when.
+    asOf: new Date().toISOString().slice(11, 19),
   });
   await show(ctx, notice ? `${notice}\n\n${body}` : body, rows);
 }

@@ -50,6 +50,7 @@ function cardText(ctx: Context, n: NodeCard): string {
     capacity: n.capacity,
     clients: n.client_count,
     lastError: n.last_error ? escapeHtml(n.last_error.slice(0, 300)) : null,
+    asOf: new Date().toISOString().slice(11, 19), // a Refresh always changes the screen
   });
   const d = n.drain;
   return d

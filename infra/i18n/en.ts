@@ -488,7 +488,7 @@ export const en: Messages = {
     progress: (p) =>
       `<b>Broadcast</b> <code>${p.id}</code>\nState: ${p.state}\n` +
       `Total: <b>${p.total}</b> · sent: <b>${p.sent}</b> · failed: <b>${p.failed}</b> · ` +
-      `blocked the bot: <b>${p.blocked}</b> · pending: <b>${p.pending}</b>`,
+      `blocked the bot: <b>${p.blocked}</b> · pending: <b>${p.pending}</b>\n<i>as of ${p.asOf} UTC</i>`,
     refresh: '🔄 Refresh',
     pause: '⏸ Pause',
     resume: '▶️ Resume',
@@ -501,7 +501,8 @@ export const en: Messages = {
     nodeCard: (n) =>
       `<b>🖥 ${n.name}</b>\nLocation: ${n.location}\nStatus: <b>${n.status}</b>\n` +
       `Subscriptions: <b>${n.active}</b> of ${n.capacity} · clients on the node: ${n.clients}` +
-      (n.lastError ? `\nLast error: ${n.lastError}` : ''),
+      (n.lastError ? `\nLast error: ${n.lastError}` : '') +
+      `\n<i>as of ${n.asOf} UTC</i>`,
     drainLine: (d) =>
       `\n\n<b>Drain</b>: ${d.state}\nmoved: <b>${d.moved}</b> · remaining: <b>${d.remaining}</b> · failed: <b>${d.failed}</b>`,
     enable: '✅ Enable',

@@ -544,10 +544,11 @@ export const ru = {
       failed: number;
       blocked: number;
       pending: number;
+      asOf: string;
     }) =>
       `<b>Рассылка</b> <code>${p.id}</code>\nСостояние: ${p.state}\n` +
       `Всего: <b>${p.total}</b> · отправлено: <b>${p.sent}</b> · ошибок: <b>${p.failed}</b> · ` +
-      `заблокировали бота: <b>${p.blocked}</b> · в очереди: <b>${p.pending}</b>`,
+      `заблокировали бота: <b>${p.blocked}</b> · в очереди: <b>${p.pending}</b>\n<i>на ${p.asOf} UTC</i>`,
     refresh: '🔄 Обновить',
     pause: '⏸ Пауза',
     resume: '▶️ Продолжить',
@@ -566,10 +567,12 @@ export const ru = {
       capacity: number;
       clients: number;
       lastError: string | null;
+      asOf: string;
     }) =>
       `<b>🖥 ${n.name}</b>\nЛокация: ${n.location}\nСтатус: <b>${n.status}</b>\n` +
       `Подписок: <b>${n.active}</b> из ${n.capacity} · клиентов на узле: ${n.clients}` +
-      (n.lastError ? `\nПоследняя ошибка: ${n.lastError}` : ''),
+      (n.lastError ? `\nПоследняя ошибка: ${n.lastError}` : '') +
+      `\n<i>на ${n.asOf} UTC</i>`,
     drainLine: (d: { state: string; moved: number; remaining: number; failed: number }) =>
       `\n\n<b>Перенос</b>: ${d.state}\nперенесено: <b>${d.moved}</b> · осталось: <b>${d.remaining}</b> · не удалось: <b>${d.failed}</b>`,
     enable: '✅ Включить',
