@@ -29,6 +29,11 @@ describe('infra/telegram/callbacks', () => {
     { type: 'tariff', tariffId: '7', keep: true },
     { type: 'changePlan', keep: true },
     { type: 'changeTo', tariffId: '42' },
+    { type: 'adminBroadcast', op: 'list' },
+    { type: 'adminBroadcast', op: 'cancel_yes', arg: uuid },
+    { type: 'adminBroadcast', op: 'seg', arg: 'expired-30' },
+    { type: 'adminNode', op: 'drain_yes', nodeId: uuid },
+    { type: 'adminNode', op: 'list' },
   ];
 
   it('a plan-change button names a numeric tariff id; anything else is a stale or forged button', () => {
@@ -43,6 +48,13 @@ describe('infra/telegram/callbacks', () => {
       assert.ok(Buffer.byteLength(data) <= MAX_CALLBACK_BYTES, data);
       assert.deepEqual(decodeCallback(data), action);
     }
+  });
+
+  it('admin broadcast and node buttons: a known op, a short plain arg, a node id that is a UUID', () => {
+    assert.equal(decodeCallback('bc:99'), null);
+    assert.equal(decodeCallback('bc:0:a b'), null);
+    assert.equal(decodeCallback('nd:1:not-a-node'), null);
+    assert.equal(decodeCallback('nd:x'), null);
   });
 
   it('refuses to encode data Telegram would reject', () => {
