@@ -14,7 +14,7 @@ describe('journey: broadcasts from the bot admin', function () {
   const BYSTANDER = 953_000_020;
   const OUTSIDER = 953_000_030;
   const MANY_FROM = 953_100_000;
-  const MANY = 200;
+  const MANY = 100;
   const j = new Journey({
     adminIds: [ADMIN],
     adminBotToken: BOT_ADMIN_TOKEN,
@@ -121,16 +121,18 @@ describe('journey: broadcasts from the bot admin', function () {
       ['completed', 3, 3],
     );
     assert.equal(list.body.broadcasts[0].created_by, `tg:${ADMIN}`);
+    const badLimit = await j.api.call('GET', '/api/v1/admin/broadcasts?limit=0', { token: ADMIN_TOKEN });
+    assert.equal(badLimit.status, 422, 'a bad limit is a clear 4xx');
     const screen = await admin().tap('📣 Broadcasts', { text: /Broadcasts<\/b> \(latest 1\)/ });
     assert.match(textOf(screen), /completed · 3\/3 · Winter sale: 20% off/);
   });
 
-  it('pause and resume from the bot: nothing moves while paused, then all 200 get it once; both audited', async () => {
+  it('pause and resume from the bot: nothing moves while paused, then all 100 get it once; both audited', async () => {
     const text = 'Maintenance tonight 02:00–03:00 UTC';
     const ids = Array.from({ length: MANY }, (_, i) => MANY_FROM + i);
     await compose(text, ids);
-    await admin().tap('👁 Preview and count', { text: /<b>Recipients: 200<\/b>/ });
-    await admin().tap('✅ Send to 200', { text: /State: ▶️ running/ });
+    await admin().tap('👁 Preview and count', { text: /<b>Recipients: 100<\/b>/ });
+    await admin().tap('✅ Send to 100', { text: /State: ▶️ running/ });
     await admin().tap('⏸ Pause', { text: /Done: <b>pause/ });
     const paused = await refreshUntil(/State: ⏸ paused/);
     assert.ok(
@@ -150,7 +152,7 @@ describe('journey: broadcasts from the bot admin', function () {
     assert.ok(during < MANY, 'work left for after the pause');
 
     await admin().tap('▶️ Resume', { text: /Done: <b>resume/ });
-    await refreshUntil(/completed[\s\S]*sent: <b>200<\/b>/);
+    await refreshUntil(/completed[\s\S]*sent: <b>100<\/b>/);
     for (const tg of ids) assert.equal(got(tg, text), 1, `${tg} got it once`);
     assert.deepEqual(
       (await audit('broadcast.pause')).map((r) => [r.admin, r.result]),
@@ -158,6 +160,33 @@ describe('journey: broadcasts from the bot admin', function () {
     );
     assert.deepEqual(
       (await audit('broadcast.resume')).map((r) => [r.admin, r.result]),
+      [[`tg:${ADMIN}`, 'ok']],
+    );
+  });
+
+  it('cancel asks once more, then nobody else gets it and the screen offers no more controls; audited', async () => {
+    const text = 'Last call: the spring plan';
+    const ids = Array.from({ length: MANY }, (_, i) => MANY_FROM + i);
+    await compose(text, ids);
+    await admin().tap('👁 Preview and count', { text: /<b>Recipients: 100<\/b>/ });
+    await admin().tap('✅ Send to 100', { text: /State: ▶️ running/ });
+    await admin().tap('⏹ Cancel', { text: /Cancel the broadcast\?/ });
+    assert.deepEqual(await audit('broadcast.cancel'), [], 'nothing canceled before the confirm');
+    await admin().tap('Yes, cancel it', { text: /Done: <b>cancel/ });
+    const canceled = await refreshUntil(/State: ⏹ canceled/);
+    assert.deepEqual(
+      buttonsOf(canceled).map((b) => b.text),
+      ['🔄 Refresh', '📣 Broadcasts'],
+      'no pause/resume/cancel on a finished broadcast',
+    );
+    await new Promise((r) => setTimeout(r, 2_000)); // sends already in flight finish
+    const reached = ids.filter((tg) => got(tg, text) > 0).length;
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(ids.filter((tg) => got(tg, text) > 0).length, reached, 'nothing sent after the cancel');
+    assert.ok(reached < MANY, `stopped before the end (${reached} of ${MANY})`);
+    for (const tg of ids) assert.ok(got(tg, text) <= 1, `${tg} at most once`);
+    assert.deepEqual(
+      (await audit('broadcast.cancel')).map((r) => [r.admin, r.result]),
       [[`tg:${ADMIN}`, 'ok']],
     );
   });
@@ -194,6 +223,6 @@ describe('journey: broadcasts from the bot admin', function () {
       .filter((c) => answered.includes(String(c.params.callback_query_id)));
     assert.equal(answers.length, forged.length);
     for (const a of answers) assert.match(String(a.params.text), /outdated/);
-    assert.equal((await audit('broadcast.create')).length, 2, 'no broadcast beyond the admin’s two');
+    assert.equal((await audit('broadcast.create')).length, 3, 'no broadcast beyond the admin’s three');
   });
 });
