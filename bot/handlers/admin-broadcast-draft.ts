@@ -1,3 +1,5 @@
+import type { MessageEntity } from 'telegraf/types';
+import { escapeHtml } from '../../infra/i18n';
 import type { NewBroadcast } from '../api-client';
 import type { BotDeps } from '../ui';
 
@@ -86,6 +88,87 @@ export function parseTelegramIds(raw: string): { ok: true; ids: number[] } | { o
   if (ids.size === 0) return { ok: false, bad: raw.trim().slice(0, 40) || '—' };
   if (ids.size > MAX_IDS) return { ok: false, bad: `> ${MAX_IDS}` };
   return { ok: true, ids: [...ids] };
+}
+
+const TAGS: Partial<Record<MessageEntity['type'], string>> = {
+  bold: 'b',
+  italic: 'i',
+  underline: 'u',
+  strikethrough: 's',
+  spoiler: 'tg-spoiler',
+  code: 'code',
+  pre: 'pre',
+  blockquote: 'blockquote',
+  text_link: 'a',
+};
+
+/**
+ * Formatting the admin applied with Telegram's own editor (bold, italic, links, …) arrives as entities, not
+ * tags: rebuilt here as the HTML the broadcast is stored in. Without such entities the text is taken as typed
+ * HTML instead (returns null), so typed tags keep working; the two are not mixed in one message.
+ */
+export function entitiesToHtml(text: string, entities: readonly MessageEntity[] = []): string | null {
+  const used = entities
+    .filter((e) => TAGS[e.type] && e.length > 0)
+    .sort((a, b) => a.offset - b.offset || b.length - a.length);
+  if (!used.length) return null;
+  const open = (e: MessageEntity) =>
+    e.type === 'text_link' ? `<a href="${escapeHtml(e.url).replace(/"/g, '&quot;')}">` : `<${TAGS[e.type]}>`;
+  const close = (e: MessageEntity) => `</${TAGS[e.type]}>`;
+  const stack: MessageEntity[] = [];
+  let out = '';
+  let next = 0;
+  // Offsets are UTF-16 code units, like JavaScript string indexes.
+  for (let i = 0; i <= text.length; i++) {
+    // Close what ends here; an entity closed early to keep the tags nested is reopened right after.
+    const reopen: MessageEntity[] = [];
+    while (stack.some((e) => e.offset + e.length === i)) {
+      const top = stack.pop()!;
+      out += close(top);
+      if (top.offset + top.length !== i) reopen.unshift(top);
+    }
+    for (const e of reopen) {
+      out += open(e);
+      stack.push(e);
+    }
+    while (next < used.length && used[next].offset === i) {
+      out += open(used[next]);
+      stack.push(used[next++]);
+    }
+    if (i < text.length) out += escapeHtml(text[i]);
+  }
+  return out;
+}
+
+const unescapeHtml = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
+
+/** A Telegram message (its text and entities) → the API's fields; see parseBroadcastMessage. */
+export function parseAdminMessage(text: string, entities?: readonly MessageEntity[]) {
+  const html = entitiesToHtml(text, entities);
+  if (html === null) return parseBroadcastMessage(text);
+  const parsed = parseBroadcastMessage(html);
+  if (!parsed.ok) return parsed;
+  // The picture and button lines are not HTML: undo the escaping the rebuild gave them.
+  const { photo_url, buttons } = parsed.message;
+  return {
+    ok: true as const,
+    message: {
+      ...parsed.message,
+      ...(photo_url ? { photo_url: unescapeHtml(photo_url) } : {}),
+      ...(buttons
+        ? {
+            buttons: buttons.map((row) =>
+              row.map((b) => ({ text: unescapeHtml(b.text), url: unescapeHtml(b.url) })),
+            ),
+          }
+        : {}),
+    },
+  };
 }
 
 /** The drafts of one bot instance (keyed by the admin's telegram id). */

@@ -8,7 +8,7 @@ import { isAdmin } from './admin';
 import {
   type Draft,
   draftsOf,
-  parseBroadcastMessage,
+  parseAdminMessage,
   parseTelegramIds,
   type Segment,
 } from './admin-broadcast-draft';
@@ -307,7 +307,10 @@ async function onDraftText(ctx: Context, deps: BotDeps, admin: number, draft: Dr
     if (!parsed.ok) return void (await ctx.reply(m.badIds(escapeHtml(parsed.bad)), extra()));
     draft.audience = { ...draft.audience, telegram_ids: parsed.ids };
   } else {
-    const parsed = parseBroadcastMessage(text);
+    const parsed = parseAdminMessage(
+      text,
+      ctx.message && 'entities' in ctx.message ? ctx.message.entities : undefined,
+    );
     if (!parsed.ok) return void (await ctx.reply(m.badMessage(m.messageReasons[parsed.problem]), extra()));
     draft.message = parsed.message;
   }

@@ -431,7 +431,7 @@ export const en: Messages = {
     broadcastsEmpty: 'No broadcasts yet.',
     newBroadcast: '➕ New broadcast',
     askMessage:
-      '✍️ Send the broadcast as one message (HTML: <code>&lt;b&gt;</code>, <code>&lt;i&gt;</code>, <code>&lt;a href&gt;</code>).\n\n' +
+      '✍️ Send the broadcast as one message (HTML: <code>&lt;b&gt;</code>, <code>&lt;i&gt;</code>, <code>&lt;a href&gt;</code>) or formatted with Telegram’s editor.\n\n' +
       'A picture: a first line <code>photo: https://…</code> (the API takes photos by URL).\n' +
       'Buttons: last lines, one each: <code>Label | https://link</code>.\n\n' +
       'The draft lives in the bot’s memory: after a bot restart it must be entered again.',

@@ -481,7 +481,7 @@ export const ru = {
     broadcastsEmpty: 'Рассылок ещё не было.',
     newBroadcast: '➕ Новая рассылка',
     askMessage:
-      '✍️ Пришлите текст рассылки одним сообщением (HTML: <code>&lt;b&gt;</code>, <code>&lt;i&gt;</code>, <code>&lt;a href&gt;</code>).\n\n' +
+      '✍️ Пришлите текст рассылки одним сообщением (HTML: <code>&lt;b&gt;</code>, <code>&lt;i&gt;</code>, <code>&lt;a href&gt;</code>) или с форматированием Telegram.\n\n' +
       'Картинка — первой строкой <code>photo: https://…</code> (API принимает фото по ссылке).\n' +
       'Кнопки — последними строками, по одной: <code>Текст | https://ссылка</code>.\n\n' +
       'Черновик хранится в памяти бота: после перезапуска бота его нужно ввести заново.',

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { parseBroadcastMessage, parseTelegramIds } from '../../bot/handlers/admin-broadcast-draft';
+import {
+  entitiesToHtml,
+  parseAdminMessage,
+  parseBroadcastMessage,
+  parseTelegramIds,
+} from '../../bot/handlers/admin-broadcast-draft';
 
 // What the admin types into the broadcast composer, read into the admin API's fields.
 describe('bot admin: the broadcast draft', () => {
@@ -50,5 +55,36 @@ describe('bot admin: the broadcast draft', () => {
     assert.deepEqual(parseTelegramIds('953000011 @ann 5'), { ok: false, bad: '@ann' });
     assert.deepEqual(parseTelegramIds('0'), { ok: false, bad: '0' });
     assert.equal(parseTelegramIds('  ').ok, false);
+  });
+
+  it("Telegram's own formatting (entities) becomes the same HTML; without it the text is typed HTML", () => {
+    // "Sale 🔥 now" with "Sale 🔥" bold (🔥 is two UTF-16 units), "now" a link; "<3" must be escaped.
+    const text = 'Sale 🔥 now <3';
+    const html = entitiesToHtml(text, [
+      { type: 'bold', offset: 0, length: 7 },
+      { type: 'italic', offset: 5, length: 2 },
+      { type: 'text_link', offset: 8, length: 3, url: 'https://vpn.example/?a=1&b=2' },
+      { type: 'url', offset: 0, length: 1 },
+    ]);
+    assert.equal(html, '<b>Sale <i>🔥</i></b> <a href="https://vpn.example/?a=1&amp;b=2">now</a> &lt;3');
+    assert.equal(entitiesToHtml('<b>typed</b>', [{ type: 'mention', offset: 0, length: 3 }]), null);
+    // Overlapping (not nested) ranges still give nested tags.
+    assert.equal(
+      entitiesToHtml('abcd', [
+        { type: 'bold', offset: 0, length: 3 },
+        { type: 'italic', offset: 1, length: 3 },
+      ]),
+      '<b>a<i>bc</i></b><i>d</i>',
+    );
+    const parsed = parseAdminMessage('Hot & new\nShop & more | https://vpn.example/?a=1&b=2', [
+      { type: 'bold', offset: 0, length: 3 },
+    ]);
+    assert.deepEqual(parsed, {
+      ok: true,
+      message: {
+        text: '<b>Hot</b> &amp; new',
+        buttons: [[{ text: 'Shop & more', url: 'https://vpn.example/?a=1&b=2' }]],
+      },
+    });
   });
 });
