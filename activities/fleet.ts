@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { lockSelection, releaseReservation, selectAndReserve } from '../infra/fleet/capacity';
+import { drainSummary } from '../workflows/summaries';
 import {
   drainWorkflowId,
   type DrainInput,
@@ -243,17 +244,20 @@ export function createFleetActivities({ orm, logger, driverFor, temporal, deadMi
     }): Promise<string[]> {
       if (!temporal || !afterMs) return [];
       const rows = await sql(
-        `select id from vpn_nodes where status = 'down' and down_since <= now() - make_interval(secs => ?)
+        `select id, name, location from vpn_nodes where status = 'down' and down_since <= now() - make_interval(secs => ?)
             and draining_at is null`,
         [afterMs / 1000],
       );
       const started: string[] = [];
       for (const r of rows) {
-        const input: DrainInput = { nodeId: String(r.id), reason: 'dead' };
+        const nodeId = String(r.id);
+        const summary = drainSummary({ nodeId, nodeName: r.name, location: r.location, reason: 'dead' });
+        const input: DrainInput = { nodeId, reason: 'dead', summary };
         await temporal.workflow.start(DRAIN_WORKFLOW_TYPE, {
           workflowId: drainWorkflowId(input.nodeId),
           taskQueue,
           args: [input],
+          staticSummary: summary,
           workflowIdConflictPolicy: 'USE_EXISTING',
         });
         logger.warn({ alert: 'node_dead_drained', nodeId: input.nodeId }, 'ops alert: node_dead_drained');

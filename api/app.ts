@@ -19,6 +19,7 @@ import { adminTimelineRoutes } from './routes/admin-timeline';
 import { adminNodeRoutes } from './routes/admin-nodes';
 import { adminDrainRoutes } from './routes/admin-drain';
 import { adminPromoRoutes } from './routes/admin-promo';
+import { adminPurchaseActionRoutes } from './routes/admin-purchase-actions';
 import { adminPurchaseRoutes } from './routes/admin-purchases';
 import { adminStatsRoutes } from './routes/admin-stats';
 import { adminTariffRoutes } from './routes/admin-tariffs';
@@ -72,6 +73,7 @@ const ROUTE_GROUPS = [
   adminStatsRoutes,
   adminUserRoutes,
   adminPurchaseRoutes,
+  adminPurchaseActionRoutes,
   adminActionRoutes,
   adminAuditRoutes,
   adminBroadcastRoutes,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { drainWorkflowId, type DrainInput, DRAIN_WORKFLOW_TYPE } from '../../workflows/drain-messages';
+import { drainSummary } from '../../workflows/summaries';
+import { adminIdentity } from '../audit';
 import { audited } from '../admin-workflows';
 import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
@@ -89,18 +91,26 @@ export function adminDrainRoutes(routes: RouteTable, deps: ApiDeps): void {
       const workflowId = await audited(deps, res, what, async () => {
         const node = await sqlOne(
           deps.orm,
-          `select n.status, d.state, (select count(*) from subscriptions s where s.node_id = n.id and s.status = 'active')::int as active
+          `select n.status, n.name, n.location, d.state, (select count(*) from subscriptions s where s.node_id = n.id and s.status = 'active')::int as active
              from vpn_nodes n left join node_drains d on d.node_id = n.id where n.id = ?`,
           [params.id],
         );
         if (!node) throw notFound('node_not_found');
         if (node.status === 'disabled' && node.state !== 'running' && node.active === 0)
           throw new HttpError(409, 'node_disabled', 'the node is disabled already; nothing to drain');
-        const input: DrainInput = { nodeId: params.id, reason: 'admin' };
+        const summary = drainSummary({
+          nodeId: params.id,
+          nodeName: node.name,
+          location: node.location,
+          reason: 'admin',
+          by: adminIdentity(res),
+        });
+        const input: DrainInput = { nodeId: params.id, reason: 'admin', summary };
         const handle = await deps.temporal.workflow.start(DRAIN_WORKFLOW_TYPE, {
           workflowId: drainWorkflowId(params.id),
           taskQueue: deps.config.PURCHASES_TASK_QUEUE,
           args: [input],
+          staticSummary: summary,
           // One drain per node: a second request gets the running one.
           workflowIdConflictPolicy: 'USE_EXISTING',
         });
