@@ -19,10 +19,10 @@ export const autoRenewAnswer = z.object({
       'when the next automatic charge is tried (AUTO_RENEW_BEFORE before the end); null when off or no access',
     ),
   method: z
-    .enum(['card', 'balance'])
+    .enum(['card', 'balance', 'stars'])
     .nullable()
     .describe(
-      '`card`: the card saved at a payment with save_payment_method; `balance`: no card, the balance only',
+      '`card`: the card saved at a payment with save_payment_method; `balance`: no card, the balance only; `stars`: a Stars subscription (Telegram charges every 30 days; switching off cancels it at Telegram)',
     ),
 });
 
