@@ -114,7 +114,9 @@ export async function startPurchase(
     ...(purpose === 'gift' ? { giftClaimWindowMs: deps.config.GIFT_CLAIM_WINDOW } : {}),
     ...(amount ? { amount } : {}),
     // Consent by card keeps the card; by Stars the invoice becomes a Stars subscription.
-    ...(savePaymentMethod && (provider === 'yookassa' || provider === 'stars') ? { savePaymentMethod: true } : {}),
+    ...(savePaymentMethod && (provider === 'yookassa' || provider === 'stars')
+      ? { savePaymentMethod: true }
+      : {}),
   };
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>(
     PURCHASE_WORKFLOW_TYPE,

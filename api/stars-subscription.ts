@@ -1,9 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Logger } from 'pino';
-import {
-  STARS_SUBSCRIPTION_PERIOD_SECONDS,
-  starsRenewalPaymentId,
-} from '../activities/stars-subscriptions';
+import { STARS_SUBSCRIPTION_PERIOD_SECONDS, starsRenewalPaymentId } from '../activities/stars-subscriptions';
 import { TASK_QUEUES } from '../infra/temporal';
 import type { purchaseWorkflow } from '../workflows/purchase';
 import {
@@ -105,7 +102,8 @@ export async function confirmRecurringCharge(
   if (!booked || booked.outcome === 'refunding') {
     log.warn({ reason: refusal }, 'recurring stars charge refunded');
     // A refunded access keeps no subscription: Telegram is told to stop, so this is the last such charge.
-    if (subscription?.status === 'active') await cancelStarsSubscriptions(deps, payment.user_id, String(refusal));
+    if (subscription?.status === 'active')
+      await cancelStarsSubscriptions(deps, payment.user_id, String(refusal));
     await refund(refusal ?? 'the Stars subscription does not renew');
     return { status: 'refunding' };
   }
@@ -142,7 +140,12 @@ export async function confirmRecurringCharge(
 }
 
 /** The renewal purchase: the first payment's user and tariff, at the price Telegram charges (the first one). */
-async function renewalInput(deps: Deps, payment: Row, renewalId: string, chargeId: string): Promise<PurchaseInput> {
+async function renewalInput(
+  deps: Deps,
+  payment: Row,
+  renewalId: string,
+  chargeId: string,
+): Promise<PurchaseInput> {
   const row = await sqlOne(
     deps.orm,
     `select u.id as user_id, u.telegram_id, u.language, t.*
@@ -209,4 +212,16 @@ export async function cancelStarsSubscriptions(deps: Deps, userId: string, reaso
     deps.logger.info({ userId, subscriptionPaymentId: s.payment_id, reason }, 'stars subscription canceled');
   }
   return canceled.length;
+}
+
+/** An admin refund of a Stars subscription's payment (its first or a renewal) ends the subscription too. */
+export async function cancelStarsSubscriptionOfPayment(deps: Deps, paymentId: string): Promise<void> {
+  const sub = await sqlOne(
+    deps.orm,
+    `select ss.user_id from stars_subscriptions ss
+      where ss.status = 'active' and (ss.payment_id = ?
+        or ss.payment_id in (select subscription_payment_id from stars_subscription_charges where payment_id = ?))`,
+    [paymentId, paymentId],
+  );
+  if (sub) await cancelStarsSubscriptions(deps, sub.user_id, `payment ${paymentId} refunded by an admin`);
 }

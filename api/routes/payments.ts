@@ -152,7 +152,8 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       // A gift is for someone else: the buyer's own access and its location do not matter.
       if (!gift && !pack) await refuseOtherLocation(deps.orm, user, tariff);
       // Auto-renew by Stars is a Telegram subscription: 30-day tariffs, list price (api/stars-subscription.ts).
-      if (body.save_payment_method && body.provider === 'stars') refuseStarsSubscription(tariff, body.promo_code);
+      if (body.save_payment_method && body.provider === 'stars')
+        refuseStarsSubscription(tariff, body.promo_code);
       const { body: payment } = await admitAndStart(deps, {
         user,
         tariff,
