@@ -107,7 +107,8 @@ export function createInjector(core: BotApiCore): UpdateInjector {
   function starsPaid(payer: ReturnType<typeof user>, payment: SuccessfulPayment, period?: number) {
     core.charges.set(payment.telegram_payment_charge_id, { userId: payer.id, refunded: false });
     const source: NonNullable<StarTransaction['source']> = { type: 'user', user: payer };
-    if (period !== undefined) Object.assign(source, { invoice_payload: payment.invoice_payload, subscription_period: period });
+    if (period !== undefined)
+      Object.assign(source, { invoice_payload: payment.invoice_payload, subscription_period: period });
     core.starTransactions.push({
       id: payment.telegram_payment_charge_id,
       amount: payment.total_amount,
@@ -143,7 +144,11 @@ export function createInjector(core: BotApiCore): UpdateInjector {
           canceled: false,
           charges: [telegram_payment_charge_id],
         });
-        Object.assign(payment, { subscription_expiration_date: expiresAt, is_recurring: true, is_first_recurring: true });
+        Object.assign(payment, {
+          subscription_expiration_date: expiresAt,
+          is_recurring: true,
+          is_first_recurring: true,
+        });
       }
       return starsPaid(payer, payment, period);
     },
