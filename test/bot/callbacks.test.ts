@@ -29,6 +29,8 @@ describe('infra/telegram/callbacks', () => {
     { type: 'tariff', tariffId: '7', keep: true },
     { type: 'changePlan', keep: true },
     { type: 'changeTo', tariffId: '42' },
+    { type: 'payAutoRenew', tariffId: '42' },
+    { type: 'payAutoRenew', tariffId: '42', method: 'stars' },
   ];
 
   it('a plan-change button names a numeric tariff id; anything else is a stale or forged button', () => {
