@@ -91,9 +91,16 @@ export async function confirmStarsPayment(
       reason,
     });
   // Telegram's next charge of a Stars subscription: same payload, new charge id, one more period (or a refund).
-  if (c.is_recurring && !c.is_first_recurring && payment.save_payment_method)
-    return confirmRecurringCharge(deps, log, payment, c, refund);
+  // Only once the first charge is booked: a first payment forwarded without is_first_recurring still just pays.
   const paidBy = payment.telegram_payment_charge_id as string | null;
+  if (
+    c.is_recurring &&
+    !c.is_first_recurring &&
+    payment.save_payment_method &&
+    paidBy &&
+    paidBy !== c.telegram_payment_charge_id
+  )
+    return confirmRecurringCharge(deps, log, payment, c, refund);
   if (paidBy && paidBy !== c.telegram_payment_charge_id) {
     // Only a charge Telegram confirmed is ever written here, so this one is a second charge: give it back.
     deps.metrics.paymentsOrphaned.inc({ provider: 'stars' });

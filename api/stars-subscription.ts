@@ -28,9 +28,14 @@ type Deps = Pick<ApiDeps, 'orm' | 'temporal' | 'logger' | 'config'>;
 /**
  * Auto-renew by Stars is a Telegram subscription, and Telegram has one period: 30 days. Any other tariff is
  * refused before a payment exists (422 `stars_subscription_unavailable`); so is a promo code, since Telegram
- * would charge the discounted price every month.
+ * would charge the discounted price every month. A second one while one is live is 409 `stars_subscription_active`.
  */
-export function refuseStarsSubscription(tariff: Row, promoCode: string | undefined): void {
+export async function refuseStarsSubscription(
+  deps: Pick<Deps, 'orm'>,
+  userId: string,
+  tariff: Row,
+  promoCode: string | undefined,
+): Promise<void> {
   if (Number(tariff.duration_seconds) !== STARS_SUBSCRIPTION_PERIOD_SECONDS)
     throw new HttpError(
       422,
@@ -44,6 +49,18 @@ export function refuseStarsSubscription(tariff: Row, promoCode: string | undefin
       'stars_subscription_unavailable',
       'a Stars subscription renews at its first price: it cannot start with a promo code',
       'promo_code',
+    );
+  // Two live subscriptions would mean two charges every month for one access.
+  const running = await sqlOne(
+    deps.orm,
+    `select 1 from stars_subscriptions where user_id = ? and status = 'active' limit 1`,
+    [userId],
+  );
+  if (running)
+    throw new HttpError(
+      409,
+      'stars_subscription_active',
+      'a Stars subscription already renews this access; it is charged by Telegram every 30 days',
     );
 }
 

@@ -114,7 +114,8 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
             '`insufficient_balance`: provider `balance` and the balance does not cover the tariff; ' +
             "`idempotency_key_reused`: the key came with another body; `purchase_closed`: the key's purchase has finished; " +
             'promo code refusals: `promo_used`, `promo_exhausted`, `promo_wrong_tariff`, `promo_first_purchase_only`; ' +
-            '`no_active_subscription`: a traffic pack (tariff kind `traffic_pack`) needs an active access to add to',
+            '`no_active_subscription`: a traffic pack (tariff kind `traffic_pack`) needs an active access to add to; ' +
+            '`stars_subscription_active`: auto-renew by Stars asked while a Stars subscription already renews the access',
           schema: errorBody,
         },
         410: {
@@ -153,7 +154,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       if (!gift && !pack) await refuseOtherLocation(deps.orm, user, tariff);
       // Auto-renew by Stars is a Telegram subscription: 30-day tariffs, list price (api/stars-subscription.ts).
       if (body.save_payment_method && body.provider === 'stars')
-        refuseStarsSubscription(tariff, body.promo_code);
+        await refuseStarsSubscription(deps, user.id, tariff, body.promo_code);
       const { body: payment } = await admitAndStart(deps, {
         user,
         tariff,

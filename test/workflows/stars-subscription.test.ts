@@ -146,6 +146,12 @@ describe('Stars subscriptions: Telegram charges every 30 days, each charge renew
     assert.equal(refundsOf(renewal.telegram_payment_charge_id).length, 0);
     const status = await api.call('GET', `/api/v1/subscriptions/${tg}/status`);
     assert.equal(Date.parse(status.body.next_charge_at), renewal.subscription_expiration_date! * 1000);
+
+    // A second subscription for the same access would mean two charges a month.
+    const second = await api.call('POST', '/api/v1/payments/create', {
+      body: { telegram_id: tg, tariff_slug: 'stars-month', provider: 'stars', save_payment_method: true },
+    });
+    assert.deepEqual([second.status, second.body.error], [409, 'stars_subscription_active']);
   });
 
   it('auto-renew off cancels the subscription at Telegram (editUserStarSubscription is_canceled); a charge still in flight is refunded, not extended', async () => {
