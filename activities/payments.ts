@@ -150,7 +150,11 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
       if (stars && isStarsSubscription(input)) {
         // Auto-renew by Stars: an invoice link with subscription_period; Telegram charges every 30 days itself.
         if (row.confirmation_url) return link(input.paymentId, row.confirmation_url);
-        const url = await createStarsSubscriptionLink(requireTelegram(), input, Number(input.tariff.starPrice));
+        const url = await createStarsSubscriptionLink(
+          requireTelegram(),
+          input,
+          Number(input.tariff.starPrice),
+        );
         await sql().execute(`update payments set confirmation_url = ? where id = ?`, [url, input.paymentId]);
         return link(input.paymentId, url);
       }

@@ -117,7 +117,10 @@ export function createStarsSubscriptionActivities({ telegram, logger }: StarsSub
         await telegram.editUserStarSubscription(Number(telegramId), chargeId, true);
       } catch (err) {
         // Telegram no longer knows it (it ended on its own): nothing left to stop.
-        if (err instanceof TelegramRejectedError && /CHARGE_ID_INVALID|SUBSCRIPTION_EXPIRED/.test(err.description)) {
+        if (
+          err instanceof TelegramRejectedError &&
+          /CHARGE_ID_INVALID|SUBSCRIPTION_EXPIRED/.test(err.description)
+        ) {
           logger.warn({ subscriptionPaymentId, chargeId }, 'stars subscription unknown to Telegram');
           return 'unknown';
         }
