@@ -56,7 +56,7 @@ export type Registered =
 export function registerDevice(
   orm: MikroORM,
   telegramId: string,
-  d: { name: string; hwid?: string },
+  d: { name: string; hwid?: string; os?: string; model?: string },
 ): Promise<Registered> {
   return orm.em.fork().transactional(async (em) => {
     const q = transactionQuery(em);
@@ -77,8 +77,9 @@ export function registerDevice(
       return { kind: 'limit', access };
     const id = randomUUID();
     const [device] = await q<DeviceRow>(
-      `insert into devices (id, subscription_id, name, hwid, client_uuid, client_email) values (?, ?, ?, ?, ?, ?) returning *`,
-      [id, access.id, d.name, d.hwid ?? null, randomUUID(), deviceEmail(id)],
+      `insert into devices (id, subscription_id, name, hwid, client_uuid, client_email, os, model)
+       values (?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+      [id, access.id, d.name, d.hwid ?? null, randomUUID(), deviceEmail(id), d.os ?? null, d.model ?? null],
     );
     return { kind: 'added', device, access };
   });

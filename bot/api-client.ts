@@ -12,6 +12,12 @@ import {
   type Tariff,
   tariffSchema,
 } from './api-schemas';
+import {
+  deviceCreatedSchema,
+  deviceListSchema,
+  deviceRemovedSchema,
+  deviceRenamedSchema,
+} from './device-schemas';
 
 export type {
   AdminRecord,
@@ -131,7 +137,7 @@ export function createApiClient(config: ApiClientConfig) {
 
   async function request<T>(
     schema: z.ZodType<T, z.ZodTypeDef, unknown>,
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     opts: {
       body?: unknown;
@@ -252,6 +258,34 @@ export function createApiClient(config: ApiClientConfig) {
       request(configSchema.nullable(), 'GET', `/api/v1/subscriptions/${telegramId}/config`, {
         notFoundAsNull: true,
       }),
+
+    /** Devices of the active access (bot/handlers/devices.ts); list is null without an active access. */
+    devices: {
+      list: (telegramId: number) =>
+        request(deviceListSchema.nullable(), 'GET', `/api/v1/subscriptions/${id(telegramId)}/devices`, {
+          notFoundAsNull: true,
+        }),
+      /** 201 the key; ApiRequestError 409 device_limit; ApiUnavailableError 503 node_unavailable. */
+      add: (telegramId: number, name?: string) =>
+        request(deviceCreatedSchema, 'POST', `/api/v1/subscriptions/${id(telegramId)}/devices`, {
+          body: name ? { name } : {},
+          timeoutMs: 30_000, // waits for the node to carry the key
+        }),
+      rename: (telegramId: number, deviceId: string, name: string) =>
+        request(
+          deviceRenamedSchema,
+          'PATCH',
+          `/api/v1/subscriptions/${id(telegramId)}/devices/${id(deviceId)}`,
+          { body: { name } },
+        ),
+      remove: (telegramId: number, deviceId: string) =>
+        request(
+          deviceRemovedSchema,
+          'DELETE',
+          `/api/v1/subscriptions/${id(telegramId)}/devices/${id(deviceId)}`,
+          { timeoutMs: 30_000 }, // waits for the node to drop the key
+        ),
+    },
 
     /** Plan change (bot/handlers/plan-change.ts). Null when there is no active access to change. */
     changeQuote: (telegramId: number) =>

@@ -16,6 +16,7 @@ import { showMyGifts } from './handlers/my-gifts';
 import { registerAdminPromo } from './handlers/admin-promo';
 import { registerStart, showMenu } from './handlers/start';
 import { showSubscription } from './handlers/subscription';
+import { onDevices, registerDevices } from './handlers/devices';
 import { registerSupport, showSupport } from './handlers/support';
 import { pay, showTariff, showTariffs } from './handlers/tariffs';
 import { showAutoRenewConsent, switchAutoRenew } from './handlers/auto-renew';
@@ -83,6 +84,8 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return pay(ctx, deps, action.tariffId, action.method ?? 'card', undefined, 'subscription', true);
     case 'autoRenew':
       return switchAutoRenew(ctx, deps, action.on);
+    case 'devices':
+      return onDevices(ctx, deps, action.op, action.deviceId);
   }
 }
 
@@ -122,6 +125,7 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
   registerAdminPromo(bot, deps);
   registerPayments(bot, deps);
   registerGrowth(bot, deps);
+  registerDevices(bot, deps);
 
   bot.on('callback_query', async (ctx) => {
     const action = decodeCallback('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);

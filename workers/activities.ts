@@ -124,6 +124,7 @@ function purchaseActivityMap(d: WorkerDeps) {
       driverFor: d.driverFor,
       temporal: d.temporal,
       deadMigrateAfterMs: d.fleet?.deadMigrateAfterMs,
+      alerter: opsAlerterOf(d),
     }),
   };
 }

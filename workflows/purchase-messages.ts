@@ -117,6 +117,15 @@ export const paymentLinkUpdate = defineUpdate<PaymentLink>('paymentLink');
 export const paymentNoticeSignal = defineSignal<[PaymentNotice]>('paymentNotice');
 export const purchaseStatusQuery = defineQuery<PurchaseStatus>('status');
 
+/** An operator gives up on a paid purchase stuck before its access exists (docs/operations.md §6.1). */
+export interface OperatorRefund {
+  /** `admin:<token name>` or `tg:<telegram id>`, as audited. */
+  admin: string;
+  reason: string;
+}
+/** Honoured only while the purchase is placing its client (stage PROVISIONING, no access yet); first one wins. */
+export const operatorRefundSignal = defineSignal<[OperatorRefund]>('operatorRefund');
+
 /** Workflow type names, for clients that start a workflow without importing its code. */
 export const PURCHASE_WORKFLOW_TYPE = 'purchaseWorkflow';
 export const STARS_REFUND_WORKFLOW_TYPE = 'starsRefundWorkflow';

@@ -11,6 +11,7 @@ import {
   resumeBroadcastSignal,
   BROADCAST_WORKFLOW_TYPE,
 } from '../../workflows/broadcast-messages';
+import { broadcastSummary } from '../../workflows/summaries';
 import { audited } from '../admin-workflows';
 import { adminIdentity } from '../audit';
 import { audienceSchema, audienceWhere } from '../broadcast-audience';
@@ -139,12 +140,17 @@ export function adminBroadcastRoutes(routes: RouteTable, deps: ApiDeps): void {
           await q(`update broadcasts set total = ? where id = ?`, [inserted.length, id]);
           return inserted.length;
         });
+        const summary = broadcastSummary({
+          recipients,
+          segment: body.audience.segment,
+          by: adminIdentity(res),
+        });
         await deps.temporal.workflow.start(BROADCAST_WORKFLOW_TYPE, {
           workflowId: broadcastWorkflowId(id),
           taskQueue: deps.config.PURCHASES_TASK_QUEUE,
-          args: [{ broadcastId: id, total: recipients }],
+          args: [{ broadcastId: id, total: recipients, summary }],
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-          staticSummary: `Broadcast to ${recipients} (${body.audience.segment}) by ${adminIdentity(res)}`,
+          staticSummary: summary,
           staticDetails: body.text.slice(0, 400),
         });
         return recipients;

@@ -14,6 +14,8 @@ const device = z.object({
   name: z.string(),
   primary: z.boolean().describe("the access's own key: removed only with the access"),
   hwid: z.string().nullable(),
+  os: z.string().nullable().describe('x-device-os the app sent when it registered (null: unknown)'),
+  model: z.string().nullable().describe('x-device-model the app sent when it registered (null: unknown)'),
   created_at: z.string(),
 });
 const listBody = z.object({
@@ -34,6 +36,8 @@ const view = (r: Row, primary: boolean) => ({
   name: String(r.name),
   primary,
   hwid: r.hwid ?? null,
+  os: r.os ?? null,
+  model: r.model ?? null,
   created_at: iso(r.created_at) ?? '',
 });
 

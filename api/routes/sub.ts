@@ -68,7 +68,10 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
       const renewUrl = deps.config.BOT_USERNAME ? `https://t.me/${deps.config.BOT_USERNAME}` : undefined;
       const supportUrl = deps.config.SUPPORT_URL;
       const language = languageFrom(req.get('accept-language')) ?? (await userLanguage(deps, row.id));
-      const device = await subDevice(deps, row, req.get('x-hwid'), req.get('user-agent'));
+      const device = await subDevice(deps, row, req.get('x-hwid'), req.get('user-agent'), {
+        os: req.get('x-device-os'),
+        model: req.get('x-device-model'),
+      });
       const view = accessViewFromRow(row, {
         now: new Date(),
         language,

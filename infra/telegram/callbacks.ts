@@ -25,6 +25,18 @@ export const ADMIN_USER_OPS = [
 ] as const;
 export type AdminUserOp = (typeof ADMIN_USER_OPS)[number];
 
+/** Device screens (bot/handlers/devices.ts): list, add, one device's card, rename, remove and its confirmed form. */
+const DEVICE_OP_CODES = {
+  list: 'l',
+  add: 'a',
+  card: 'c',
+  rename: 'r',
+  remove: 'x',
+  remove_yes: 'y',
+} as const;
+export type DeviceOp = keyof typeof DEVICE_OP_CODES;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * `keep: true` marks buttons under messages that must stay in the chat (notifications, the message with the
  * key): their screen opens as a new message instead of replacing that one. Encoded as a leading "+".
@@ -55,7 +67,9 @@ type ActionBody =
   | { type: 'renewConsent'; tariffId: string }
   /** `stars`: a Stars subscription (30-day tariffs); otherwise the card. */
   | { type: 'payAutoRenew'; tariffId: string; method?: 'stars' }
-  | { type: 'autoRenew'; on: boolean };
+  | { type: 'autoRenew'; on: boolean }
+  /** Devices (botdevices): `deviceId` for the ops on one device. */
+  | { type: 'devices'; op: DeviceOp; deviceId?: string };
 
 const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
 const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
@@ -63,6 +77,7 @@ const invert = <K extends string>(map: Record<K, string>) =>
   Object.fromEntries(Object.entries(map).map(([k, v]) => [v, k])) as Record<string, K>;
 const OS_BY_CODE = invert(OS_CODES);
 const ADMIN_BY_CODE = invert(ADMIN_CODES);
+const DEVICE_OP_BY_CODE = invert<DeviceOp>(DEVICE_OP_CODES);
 
 function raw(action: ActionBody): string {
   switch (action.type) {
@@ -110,6 +125,8 @@ function raw(action: ActionBody): string {
       return `pa:${action.tariffId}${action.method === 'stars' ? ':s' : ''}`;
     case 'autoRenew':
       return `ar:${action.on ? 1 : 0}`;
+    case 'devices':
+      return `dv:${DEVICE_OP_CODES[action.op]}${action.deviceId ? `:${action.deviceId}` : ''}`;
   }
 }
 
@@ -182,6 +199,15 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
       return /^\d{1,10}$/.test(arg) ? { type: 'payAutoRenew', tariffId: arg } : null;
     case 'ar':
       return arg === '1' || arg === '0' ? { type: 'autoRenew', on: arg === '1' } : null;
+    case 'dv': {
+      const [opCode, deviceId] = arg.split(':');
+      const op = DEVICE_OP_BY_CODE[opCode];
+      if (!op) return null;
+      const needsId = op !== 'list' && op !== 'add';
+      if (needsId !== (deviceId !== undefined) || (deviceId !== undefined && !UUID.test(deviceId)))
+        return null;
+      return { type: 'devices', op, ...(deviceId ? { deviceId } : {}) };
+    }
     default:
       return null;
   }

@@ -31,7 +31,17 @@ describe('infra/telegram/callbacks', () => {
     { type: 'changeTo', tariffId: '42' },
     { type: 'payAutoRenew', tariffId: '42' },
     { type: 'payAutoRenew', tariffId: '42', method: 'stars' },
+    { type: 'devices', op: 'list', keep: true },
+    { type: 'devices', op: 'add' },
+    { type: 'devices', op: 'remove_yes', deviceId: uuid },
+    { type: 'devices', op: 'rename', deviceId: uuid },
   ];
+
+  it('a device button names a device by uuid exactly when its op needs one', () => {
+    assert.deepEqual(decodeCallback(`dv:c:${uuid}`), { type: 'devices', op: 'card', deviceId: uuid });
+    for (const data of ['dv:c', 'dv:l:' + uuid, 'dv:x:42', 'dv:q', `dv:y:${uuid};drop`])
+      assert.equal(decodeCallback(data), null, data);
+  });
 
   it('a plan-change button names a numeric tariff id; anything else is a stale or forged button', () => {
     assert.deepEqual(decodeCallback('cg:7'), { type: 'changeTo', tariffId: '7' });

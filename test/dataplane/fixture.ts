@@ -72,7 +72,7 @@ export class DataPlane {
   /** A user with an active access on `node` (its own key put on the node, like a purchase does). */
   async activeAccess(
     node: { id: string; agent: LiveNode['agent'] },
-    tariff: { deviceLimit?: number | null } = {},
+    tariff: { deviceLimit?: number | null; telegramId?: number } = {},
   ): Promise<{
     telegramId: number;
     subscriptionId: string;
@@ -81,7 +81,8 @@ export class DataPlane {
     token: string;
   }> {
     const conn = this.orm.em.getConnection();
-    const telegramId = 700_000_000 + Math.floor(Math.random() * 100_000_000);
+    // A test file with its own telegram-id range passes one of its ids.
+    const telegramId = tariff.telegramId ?? 700_000_000 + Math.floor(Math.random() * 100_000_000);
     const [user] = await conn.execute(
       `insert into users (telegram_id, language) values (?, 'en') returning id`,
       [telegramId],

@@ -52,6 +52,11 @@ export interface TappedButton {
 export interface UpdateInjector {
   injectMessage(chatId: number, text: string, from?: Partial<TgUser>): TgUpdate;
   injectCommand(chatId: number, command: string, args?: string, from?: Partial<TgUser>): TgUpdate;
+  /**
+   * The user answers a force-reply prompt: a message with `reply_to_message`, as Telegram clients send it.
+   * Defaults to the bot's latest message in the chat.
+   */
+  injectReply(chatId: number, text: string, replyToMessageId?: number, from?: Partial<TgUser>): TgUpdate;
   /** Returns the callback_query id the bot must answer. Defaults to the bot's latest message in the chat. */
   injectCallback(chatId: number, data: string, messageId?: number): string;
   /** Finds a button by its text in the bot's latest message with a keyboard and taps it. */
@@ -120,6 +125,17 @@ export function createInjector(core: BotApiCore): UpdateInjector {
     return payment;
   }
 
+  function injectReply(chatId: number, text: string, replyToMessageId?: number, from?: Partial<TgUser>) {
+    const prompt =
+      replyToMessageId === undefined
+        ? botMessages(chatId).at(-1)
+        : core.chats.message(chatId, replyToMessageId);
+    if (!prompt) throw new Error(`no bot message to reply to in chat ${chatId}`);
+    const sender = core.chats.user(chatId, from);
+    const message = core.chats.addMessage(chatId, sender, { text, reply_to_message: prompt });
+    return core.updates.push({ message });
+  }
+
   return {
     payInvoiceLink({ from, url, telegram_payment_charge_id = `stxsub${newId()}` }) {
       const link = core.invoiceLinks.get(url.replace(/^https:\/\/t\.me\/\$/, ''));
@@ -174,6 +190,7 @@ export function createInjector(core: BotApiCore): UpdateInjector {
       );
     },
     injectMessage,
+    injectReply,
     injectCommand: (chatId, command, args, from) =>
       injectMessage(chatId, `/${command.replace(/^\//, '')}${args ? ` ${args}` : ''}`, from),
     injectCallback,
