@@ -290,6 +290,9 @@ export function createApiClient(config: ApiClientConfig) {
       payload: string;
       telegram_payment_charge_id: string;
       total_amount: number;
+      is_recurring?: boolean;
+      is_first_recurring?: boolean;
+      subscription_expiration_date?: number;
     }) => request(anyObject.nullish(), 'POST', '/api/v1/payments/stars/confirm', { body: input }),
     /** Null for a user the API does not know. */
     /** Auto-renew on/off (bot/handlers/auto-renew.ts). */

@@ -85,9 +85,9 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
     case 'changeTo':
       return changeTo(ctx, deps, action.tariffId);
     case 'renewConsent':
-      return showAutoRenewConsent(ctx, action.tariffId);
+      return showAutoRenewConsent(ctx, action.tariffId, deps);
     case 'payAutoRenew':
-      return pay(ctx, deps, action.tariffId, 'card', undefined, 'subscription', true);
+      return pay(ctx, deps, action.tariffId, action.method ?? 'card', undefined, 'subscription', true);
     case 'autoRenew':
       return switchAutoRenew(ctx, deps, action.on);
     case 'devices':

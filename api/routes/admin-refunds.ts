@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cancelStarsSubscriptionOfPayment } from '../stars-subscription';
 import { adminIdentity, recordAdminAction } from '../audit';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
@@ -73,6 +74,7 @@ export function adminRefundRoutes(routes: RouteTable, deps: ApiDeps): void {
           throw err;
         });
       await audit('ok', `refund ${booked.refundId}: ${booked.amount} ${booked.currency} to ${booked.to}`);
+      await cancelStarsSubscriptionOfPayment(deps, booked.paymentId); // a refunded Stars subscription stops
       const paid = await payOutRefund(deps, booked);
       res.json({
         refund_id: booked.refundId,

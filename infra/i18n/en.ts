@@ -363,7 +363,7 @@ export const en: Messages = {
     withoutAutoRenew: '💳 Pay without auto-renew',
     statusLine: (p) =>
       p.enabled
-        ? `🔁 Auto-renew: on${p.nextChargeAt ? `, next charge ${date(p.nextChargeAt)}` : ''}${p.method === 'card' ? ' (card)' : p.method === 'balance' ? ' (balance)' : ''}`
+        ? `🔁 Auto-renew: on${p.nextChargeAt ? `, next charge ${date(p.nextChargeAt)}` : ''}${p.method === 'card' ? ' (card)' : p.method === 'balance' ? ' (balance)' : p.method === 'stars' ? ' (Telegram Stars)' : ''}`
         : '🔁 Auto-renew: off',
     turnOn: '🔁 Turn on auto-renew',
     turnOff: '⏹ Turn off auto-renew',
@@ -514,5 +514,14 @@ export const en: Messages = {
     nodes: '⬅️ Nodes',
     nodeNotFound: 'Node not found.',
     done: (what) => `✅ Done: <b>${what}</b> (recorded in the audit)`,
+  },
+  // stars (issue 13): Stars subscriptions
+  starsSubscription: {
+    consent: (stars) =>
+      `⭐ Or as a Telegram Stars subscription: Telegram itself charges ${stars} ⭐ every 30 days until you cancel it — in "My subscription" (auto-renew) or in Telegram's settings.`,
+    subscribe: (stars) => `⭐ Stars subscription: ${stars} ⭐ / 30 days`,
+    invoice: (stars) =>
+      `⭐ Telegram Stars subscription: ${stars} ⭐ every 30 days until you cancel. Tap to pay in Telegram:`,
+    payButton: (stars) => `Pay ${stars} ⭐`,
   },
 };

@@ -401,7 +401,7 @@ export const ru = {
     withoutAutoRenew: '💳 Оплатить без автопродления',
     statusLine: (p: { enabled: boolean; nextChargeAt: string | null; method: string | null }) =>
       p.enabled
-        ? `🔁 Автопродление: включено${p.nextChargeAt ? `, следующее списание ${date(p.nextChargeAt)}` : ''}${p.method === 'card' ? ' (карта)' : p.method === 'balance' ? ' (баланс)' : ''}`
+        ? `🔁 Автопродление: включено${p.nextChargeAt ? `, следующее списание ${date(p.nextChargeAt)}` : ''}${p.method === 'card' ? ' (карта)' : p.method === 'balance' ? ' (баланс)' : p.method === 'stars' ? ' (Telegram Stars)' : ''}`
         : '🔁 Автопродление: выключено',
     turnOn: '🔁 Включить автопродление',
     turnOff: '⏹ Отключить автопродление',
@@ -584,6 +584,15 @@ export const ru = {
     nodes: '⬅️ Узлы',
     nodeNotFound: 'Узел не найден.',
     done: (what: string) => `✅ Готово: <b>${what}</b> (записано в аудит)`,
+  },
+  // stars (issue 13): Stars subscriptions
+  starsSubscription: {
+    consent: (stars: number) =>
+      `⭐ Или подпиской Telegram Stars: Telegram сам списывает ${stars} ⭐ каждые 30 дней, пока вы не отключите её — в «Моей подписке» (автопродление) или в настройках Telegram.`,
+    subscribe: (stars: number) => `⭐ Подписка Stars: ${stars} ⭐ / 30 дней`,
+    invoice: (stars: number) =>
+      `⭐ Подписка Telegram Stars: ${stars} ⭐ каждые 30 дней до отмены. Нажмите, чтобы оплатить в Telegram:`,
+    payButton: (stars: number) => `Оплатить ${stars} ⭐`,
   },
 };
 

@@ -88,7 +88,8 @@ type ActionBody =
   | { type: 'changeTo'; tariffId: string }
   /** Auto-renew: the consent screen of a tariff, paying with consent, and the toggle in "My subscription". */
   | { type: 'renewConsent'; tariffId: string }
-  | { type: 'payAutoRenew'; tariffId: string }
+  /** `stars`: a Stars subscription (30-day tariffs); otherwise the card. */
+  | { type: 'payAutoRenew'; tariffId: string; method?: 'stars' }
   | { type: 'autoRenew'; on: boolean }
   /** Devices (botdevices): `deviceId` for the ops on one device. */
   | { type: 'devices'; op: DeviceOp; deviceId?: string };
@@ -148,7 +149,7 @@ function raw(action: ActionBody): string {
     case 'renewConsent':
       return `rc:${action.tariffId}`;
     case 'payAutoRenew':
-      return `pa:${action.tariffId}`;
+      return `pa:${action.tariffId}${action.method === 'stars' ? ':s' : ''}`;
     case 'autoRenew':
       return `ar:${action.on ? 1 : 0}`;
     case 'devices':
@@ -234,6 +235,8 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     case 'rc':
       return /^\d{1,10}$/.test(arg) ? { type: 'renewConsent', tariffId: arg } : null;
     case 'pa':
+      if (/^\d{1,10}:s$/.test(arg))
+        return { type: 'payAutoRenew', tariffId: arg.slice(0, -2), method: 'stars' };
       return /^\d{1,10}$/.test(arg) ? { type: 'payAutoRenew', tariffId: arg } : null;
     case 'ar':
       return arg === '1' || arg === '0' ? { type: 'autoRenew', on: arg === '1' } : null;

@@ -29,6 +29,8 @@ describe('infra/telegram/callbacks', () => {
     { type: 'tariff', tariffId: '7', keep: true },
     { type: 'changePlan', keep: true },
     { type: 'changeTo', tariffId: '42' },
+    { type: 'payAutoRenew', tariffId: '42' },
+    { type: 'payAutoRenew', tariffId: '42', method: 'stars' },
     { type: 'devices', op: 'list', keep: true },
     { type: 'devices', op: 'add' },
     { type: 'devices', op: 'remove_yes', deviceId: uuid },
