@@ -4,6 +4,7 @@ import { sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { deviceCount, registerDevice } from './devices';
 import { reconcileNow } from '../infra/nodes/reconcile-start';
+import { roundOnOtherNodes } from './access-node-rounds';
 
 const HWID = /^[\w.:+-]{1,128}$/;
 /** A header as shown to the user: printable characters only, trimmed, at most `max` long; absent if empty. */
@@ -69,6 +70,8 @@ export async function subDevice(
     );
     if (!outcome.ok)
       deps.logger.warn({ nodeId: got.access.node_id, error: outcome.error }, 'hwid device not placed yet');
+    // Its other nodes without waiting: the app's refresh must not wait on every location.
+    void roundOnOtherNodes(deps, row.id, got.access.node_id).catch(() => undefined);
   }
   return {
     device: { uuid: String(got.device.client_uuid) },

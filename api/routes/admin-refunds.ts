@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cancelStarsSubscriptionOfPayment } from '../stars-subscription';
 import { adminIdentity, recordAdminAction } from '../audit';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
@@ -87,6 +88,7 @@ export function adminRefundRoutes(routes: RouteTable, deps: ApiDeps): void {
         'ok',
         `refund ${booked.refundId}: ${booked.amount} ${booked.currency} to ${booked.to}${booked.replayed ? ' (repeated key: nothing new booked)' : ''}`,
       );
+      await cancelStarsSubscriptionOfPayment(deps, booked.paymentId); // a refunded Stars subscription stops
       const paid = await payOutRefund(deps, booked);
       res.json({
         refund_id: booked.refundId,

@@ -157,11 +157,11 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
         deps.orm,
         `update devices d set removed_at = now() from subscriptions s
           where d.id = ? and s.id = d.subscription_id and s.user_id = ? and d.removed_at is null
-          returning s.node_id`,
+          returning s.node_id, s.id as subscription_id`,
         [params.device_id, user.id],
       );
       if (!removed) throw notFound('device_not_found');
-      const applied = await applyRemovedDevice(deps, removed.node_id);
+      const applied = await applyRemovedDevice(deps, removed.node_id, String(removed.subscription_id));
       res.json({ device_id: params.device_id, removed: true, applied });
     },
   );

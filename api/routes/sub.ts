@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { AccessRow } from '../../infra/db/rows';
+import { listedNodesOfAccess } from '../../infra/fleet/access-nodes';
 import { accessViewFromRow } from '../../infra/subscription/access-view';
 import { chooseFormat, SUBSCRIPTION_FORMATS } from '../../infra/subscription/choose-format';
 import { languageFrom } from '../../infra/subscription/page-texts';
@@ -77,6 +78,11 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
         language,
         renewAt: renewUrl ?? supportUrl,
         ...device,
+        // One entry per node the access is wanted on and that is up (ACCESS_NODES=location).
+        listed:
+          deps.config.ACCESS_NODES === 'location'
+            ? await listedNodesOfAccess(deps.orm, row.id, 'location')
+            : undefined,
       });
       const format = chooseFormat({
         format: query.format,

@@ -37,6 +37,27 @@ const DEVICE_OP_CODES = {
 } as const;
 export type DeviceOp = keyof typeof DEVICE_OP_CODES;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Broadcast screens (bot/handlers/admin-broadcast.ts); `arg` is a broadcast id, a segment, a language, … */
+export const ADMIN_BROADCAST_OPS = [
+  'list',
+  'new',
+  'seg',
+  'lang',
+  'loc',
+  'ids',
+  'preview',
+  'send',
+  'drop',
+  'show',
+  'pause',
+  'resume',
+  'cancel',
+  'cancel_yes',
+] as const;
+export type AdminBroadcastOp = (typeof ADMIN_BROADCAST_OPS)[number];
+/** Node screens (bot/handlers/admin-nodes.ts); `nodeId` for all but the list. */
+export const ADMIN_NODE_OPS = ['list', 'card', 'enable', 'disable', 'drain', 'drain_yes'] as const;
+export type AdminNodeOp = (typeof ADMIN_NODE_OPS)[number];
 
 /**
  * `keep: true` marks buttons under messages that must stay in the chat (notifications, the message with the
@@ -59,6 +80,8 @@ type ActionBody =
   | { type: 'support' }
   | { type: 'admin'; view: AdminView }
   | { type: 'adminUser'; op: AdminUserOp; telegramId: string }
+  | { type: 'adminBroadcast'; op: AdminBroadcastOp; arg?: string }
+  | { type: 'adminNode'; op: AdminNodeOp; nodeId?: string }
   | { type: 'referral' }
   | { type: 'gift'; tariffId: string }
   | { type: 'myGifts' }
@@ -66,7 +89,8 @@ type ActionBody =
   | { type: 'changeTo'; tariffId: string }
   /** Auto-renew: the consent screen of a tariff, paying with consent, and the toggle in "My subscription". */
   | { type: 'renewConsent'; tariffId: string }
-  | { type: 'payAutoRenew'; tariffId: string }
+  /** `stars`: a Stars subscription (30-day tariffs); otherwise the card. */
+  | { type: 'payAutoRenew'; tariffId: string; method?: 'stars' }
   | { type: 'autoRenew'; on: boolean }
   /** Devices (botdevices): `deviceId` for the ops on one device. */
   | { type: 'devices'; op: DeviceOp; deviceId?: string }
@@ -141,6 +165,10 @@ function raw(action: ActionBody): string {
       return `a:${ADMIN_CODES[action.view]}`;
     case 'adminUser':
       return `au:${ADMIN_USER_OPS.indexOf(action.op)}:${action.telegramId}`;
+    case 'adminBroadcast':
+      return `bc:${ADMIN_BROADCAST_OPS.indexOf(action.op)}${action.arg === undefined ? '' : `:${action.arg}`}`;
+    case 'adminNode':
+      return `nd:${ADMIN_NODE_OPS.indexOf(action.op)}${action.nodeId === undefined ? '' : `:${action.nodeId}`}`;
     case 'referral':
       return 'rf';
     case 'gift':
@@ -154,7 +182,7 @@ function raw(action: ActionBody): string {
     case 'renewConsent':
       return `rc:${action.tariffId}`;
     case 'payAutoRenew':
-      return `pa:${action.tariffId}`;
+      return `pa:${action.tariffId}${action.method === 'stars' ? ':s' : ''}`;
     case 'autoRenew':
       return `ar:${action.on ? 1 : 0}`;
     case 'balance':
@@ -244,9 +272,25 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
       const name = ADMIN_USER_OPS[Number(op)];
       return name && /^\d{1,20}$/.test(telegramId ?? '') ? { type: 'adminUser', op: name, telegramId } : null;
     }
+    case 'bc': {
+      // "<op index>[:<arg>]": the arg is free-form but short (ids, segment names, languages, locations).
+      const at = arg.indexOf(':');
+      const op = ADMIN_BROADCAST_OPS[Number(at < 0 ? arg : arg.slice(0, at))];
+      const rest = at < 0 ? undefined : arg.slice(at + 1);
+      if (!op || (rest !== undefined && !/^[\w.-]{1,40}$/.test(rest))) return null;
+      return rest === undefined ? { type: 'adminBroadcast', op } : { type: 'adminBroadcast', op, arg: rest };
+    }
+    case 'nd': {
+      const [op, nodeId] = arg.split(':');
+      const name = ADMIN_NODE_OPS[Number(op)];
+      if (!name || (nodeId !== undefined && !/^[0-9a-f-]{36}$/.test(nodeId))) return null;
+      return nodeId === undefined ? { type: 'adminNode', op: name } : { type: 'adminNode', op: name, nodeId };
+    }
     case 'rc':
       return /^\d{1,10}$/.test(arg) ? { type: 'renewConsent', tariffId: arg } : null;
     case 'pa':
+      if (/^\d{1,10}:s$/.test(arg))
+        return { type: 'payAutoRenew', tariffId: arg.slice(0, -2), method: 'stars' };
       return /^\d{1,10}$/.test(arg) ? { type: 'payAutoRenew', tariffId: arg } : null;
     case 'ar':
       return arg === '1' || arg === '0' ? { type: 'autoRenew', on: arg === '1' } : null;

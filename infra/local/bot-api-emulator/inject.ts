@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { BotApiCore } from './methods';
+import type { BotApiCore, StarTransaction } from './methods';
 import type { TgMessage, TgUpdate, TgUser } from './state';
 
 /** A user given by id, optionally with profile fields (language_code, username, …). */
@@ -18,6 +18,25 @@ export interface SuccessfulPaymentInput {
   total_amount: number;
   telegram_payment_charge_id: string;
   currency?: string;
+}
+
+/** The user pays a createInvoiceLink link (`https://t.me/$…`); a link with subscription_period subscribes. */
+export interface InvoiceLinkPayment {
+  from: UserRef;
+  url: string;
+  telegram_payment_charge_id?: string;
+}
+
+/** Bot API SuccessfulPayment (Stars: empty provider_payment_charge_id). */
+export interface SuccessfulPayment {
+  currency: string;
+  total_amount: number;
+  invoice_payload: string;
+  telegram_payment_charge_id: string;
+  provider_payment_charge_id: string;
+  subscription_expiration_date?: number;
+  is_recurring?: true;
+  is_first_recurring?: true;
 }
 
 export interface TappedButton {
@@ -44,6 +63,17 @@ export interface UpdateInjector {
   tapButton(chatId: number, text: string | RegExp): TappedButton;
   injectPreCheckout(input: PreCheckoutInput): string;
   injectSuccessfulPayment(input: SuccessfulPaymentInput): TgUpdate;
+  /** Pays an invoice link: the Stars are taken and the bot gets successful_payment (first of a subscription). */
+  payInvoiceLink(input: InvoiceLinkPayment): SuccessfulPayment;
+  /**
+   * Telegram's next recurring charge of a Stars subscription (named by its first charge id): null when the
+   * subscription is canceled, as Telegram then charges nothing; `force` charges anyway (a charge already under
+   * way when the cancel arrived).
+   */
+  chargeStarSubscription(
+    firstChargeId: string,
+    opts?: { telegram_payment_charge_id?: string; force?: boolean },
+  ): SuccessfulPayment | null;
 }
 
 const newId = () => randomBytes(8).readBigUInt64BE().toString();
@@ -78,6 +108,23 @@ export function createInjector(core: BotApiCore): UpdateInjector {
     return id;
   }
 
+  /** Stars move to the bot: listed by getStarTransactions and refundable; the bot gets successful_payment. */
+  function starsPaid(payer: ReturnType<typeof user>, payment: SuccessfulPayment, period?: number) {
+    core.charges.set(payment.telegram_payment_charge_id, { userId: payer.id, refunded: false });
+    const source: NonNullable<StarTransaction['source']> = { type: 'user', user: payer };
+    if (period !== undefined)
+      Object.assign(source, { invoice_payload: payment.invoice_payload, subscription_period: period });
+    core.starTransactions.push({
+      id: payment.telegram_payment_charge_id,
+      amount: payment.total_amount,
+      date: Math.floor(Date.now() / 1000),
+      source,
+    });
+    const message = core.chats.addMessage(payer.id, payer, { successful_payment: payment });
+    core.updates.push({ message });
+    return payment;
+  }
+
   function injectReply(chatId: number, text: string, replyToMessageId?: number, from?: Partial<TgUser>) {
     const prompt =
       replyToMessageId === undefined
@@ -90,6 +137,58 @@ export function createInjector(core: BotApiCore): UpdateInjector {
   }
 
   return {
+    payInvoiceLink({ from, url, telegram_payment_charge_id = `stxsub${newId()}` }) {
+      const link = core.invoiceLinks.get(url.replace(/^https:\/\/t\.me\/\$/, ''));
+      if (!link) throw new Error(`no invoice link ${url}`);
+      const payer = user(from);
+      const payment: SuccessfulPayment = {
+        currency: link.currency,
+        total_amount: link.total,
+        invoice_payload: link.payload,
+        telegram_payment_charge_id,
+        provider_payment_charge_id: '',
+      };
+      const period = link.subscriptionPeriod;
+      if (period !== undefined) {
+        const expiresAt = Math.floor(Date.now() / 1000) + period;
+        core.starSubscriptions.set(telegram_payment_charge_id, {
+          userId: payer.id,
+          payload: link.payload,
+          amount: link.total,
+          period,
+          expiresAt,
+          canceled: false,
+          charges: [telegram_payment_charge_id],
+        });
+        Object.assign(payment, {
+          subscription_expiration_date: expiresAt,
+          is_recurring: true,
+          is_first_recurring: true,
+        });
+      }
+      return starsPaid(payer, payment, period);
+    },
+    chargeStarSubscription(firstChargeId, opts = {}) {
+      const sub = core.starSubscriptions.get(firstChargeId);
+      if (!sub) throw new Error(`no Stars subscription ${firstChargeId}`);
+      if (sub.canceled && !opts.force) return null;
+      const chargeId = opts.telegram_payment_charge_id ?? `stxsub${newId()}`;
+      sub.expiresAt += sub.period;
+      sub.charges.push(chargeId);
+      return starsPaid(
+        core.chats.user(sub.userId),
+        {
+          currency: 'XTR',
+          total_amount: sub.amount,
+          invoice_payload: sub.payload,
+          telegram_payment_charge_id: chargeId,
+          provider_payment_charge_id: '',
+          subscription_expiration_date: sub.expiresAt,
+          is_recurring: true,
+        },
+        sub.period,
+      );
+    },
     injectMessage,
     injectReply,
     injectCommand: (chatId, command, args, from) =>
