@@ -46,9 +46,9 @@ export async function paidPeriods(q: Query, subscriptionId: string, windowMs: nu
 /** Records one refund and raises the payment's refunded_amount (the check refuses more than was paid). */
 export async function reserveRefund(
   q: Query,
-  r: PlannedRefund & { kind: 'cancel' | 'admin'; reason: string },
+  r: PlannedRefund & { kind: 'cancel' | 'admin'; reason: string /** default: a random one */; id?: string },
 ): Promise<string> {
-  const refundId = randomUUID();
+  const refundId = r.id ?? randomUUID();
   await q(
     `insert into payment_refunds (id, payment_id, amount, currency, destination, kind, reason) values (?, ?, ?, ?, ?, ?, ?)`,
     [refundId, r.paymentId, r.amount, r.currency, r.destination, r.kind, r.reason],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { appendEntry, inTransaction, isOverdraft } from '../activities/balance';
 import { type PlannedRefund, planCancelRefunds } from '../activities/refund-plan';
@@ -81,6 +82,14 @@ export interface AdminRefundRequest {
   amount?: string;
   to?: 'provider' | 'balance';
   reason: string;
+  /** One key per operator action (the bot: tg-tap-<callback id>): a repeat answers the refund it booked. */
+  idempotencyKey?: string;
+}
+
+/** The refund id an idempotency key stands for (a uuid, as payment_refunds.id is). */
+function refundIdFor(paymentId: string, key: string): string {
+  const hex = createHash('sha256').update(`admin-refund:${paymentId}:${key}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 export interface BookedRefund {
@@ -91,6 +100,8 @@ export interface BookedRefund {
   to: 'provider' | 'balance';
   subscriptionId: string | null;
   accessExpiresAt: string | null;
+  /** True when the idempotency key's refund was booked before (nothing new was booked). */
+  replayed?: boolean;
 }
 
 const cents = (v: string | number) => Math.round(Number(v) * 100);
@@ -107,6 +118,10 @@ export async function bookAdminRefund(deps: ApiDeps, r: AdminRefundRequest): Pro
       [r.paymentId],
     );
     if (!p) throw notFound('payment_not_found');
+    const keyedId = r.idempotencyKey ? refundIdFor(p.id, r.idempotencyKey) : undefined;
+    // Under the payment's lock, so two deliveries of one key cannot both book.
+    const [earlier] = keyedId ? await q(`select * from payment_refunds where id = ?`, [keyedId]) : [];
+    if (earlier) return replayOf(q, p as Row, earlier as Row, r);
     if (p.status !== 'succeeded' || p.provider === 'free')
       throw new HttpError(
         409,
@@ -137,6 +152,7 @@ export async function bookAdminRefund(deps: ApiDeps, r: AdminRefundRequest): Pro
       destination: to,
       kind: 'admin',
       reason: r.reason,
+      id: keyedId,
     });
     if (p.purpose === 'topup') await takeBackTopUp(q, p as Row, amount, refundId);
     const shortened = await shortenAccess(q, p as Row, cents(amount) / cents(p.amount));
@@ -150,6 +166,32 @@ export async function bookAdminRefund(deps: ApiDeps, r: AdminRefundRequest): Pro
       accessExpiresAt: shortened ? new Date(shortened.expires_at).toISOString() : null,
     };
   });
+}
+
+/** The refund a repeated idempotency key booked before; the same key with other fields is refused. */
+async function replayOf(
+  q: Parameters<typeof appendEntry>[0],
+  p: Row,
+  earlier: Row,
+  r: AdminRefundRequest,
+): Promise<BookedRefund> {
+  const sameAmount = r.amount === undefined || cents(r.amount) === cents(earlier.amount);
+  const sameTo = p.provider === 'balance' || (r.to ?? 'provider') === earlier.destination;
+  if (!sameAmount || !sameTo)
+    throw new HttpError(409, 'idempotency_key_reused', 'this Idempotency-Key booked another refund');
+  const [sub] = p.subscription_id
+    ? await q(`select id, expires_at from subscriptions where id = ?`, [p.subscription_id])
+    : [];
+  return {
+    refundId: earlier.id,
+    paymentId: p.id,
+    amount: Number(earlier.amount).toFixed(2),
+    currency: earlier.currency,
+    to: earlier.destination,
+    subscriptionId: sub?.id ?? null,
+    accessExpiresAt: sub ? new Date(sub.expires_at).toISOString() : null,
+    replayed: true,
+  };
 }
 
 async function takeBackTopUp(q: Parameters<typeof appendEntry>[0], p: Row, amount: string, refundId: string) {

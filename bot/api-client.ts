@@ -54,6 +54,35 @@ const myGiftsSchema = z.object({
   ),
 });
 export type MyGift = z.infer<typeof myGiftsSchema>['gifts'][number];
+// Balance, cancel and the admin refund (helper botmoney).
+const balanceSchema = z.object({
+  balance: z.string(),
+  currency: z.string(),
+  entries: z.array(
+    z.object({ amount: z.string(), reason: z.string(), reference: z.string(), created_at: z.string() }),
+  ),
+});
+export type Balance = z.infer<typeof balanceSchema>;
+const cancelPreviewSchema = z.object({
+  refund_available: z.boolean(),
+  refund_amount: z.string(),
+  currency: z.string(),
+  refund_to: z.array(z.string()),
+  end_date: z.string(),
+  auto_renewal: z.boolean(),
+});
+export type CancelPreview = z.infer<typeof cancelPreviewSchema>;
+const cancelAnswerSchema = z.object({ refunded_amount: z.string(), revoked: z.boolean() });
+const adminRefundSchema = z
+  .object({
+    refund_id: z.string(),
+    amount: z.string(),
+    currency: z.string(),
+    to: z.enum(['provider', 'balance']),
+    status: z.string(),
+    access_expires_at: z.string().nullish(),
+  })
+  .passthrough();
 const promoCodeSchema = z
   .object({
     code: z.string(),
@@ -264,7 +293,7 @@ export function createApiClient(config: ApiClientConfig) {
       input: {
         telegram_id: number;
         tariff_id: string;
-        provider: 'yookassa' | 'stars';
+        provider: 'yookassa' | 'stars' | 'balance';
         promo_code?: string;
         purpose?: 'subscription' | 'gift';
         /** Auto-renew consent: the user saw the consent text and chose "pay and turn on auto-renew". */
@@ -276,6 +305,29 @@ export function createApiClient(config: ApiClientConfig) {
         body: input,
         timeoutMs: 20_000,
         headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined,
+      }),
+    /** A card top-up of `amount` RUB (purpose `topup`); one key per tap or typed message. */
+    createTopUp: (telegramId: number, amount: string, idempotencyKey?: string) =>
+      request(paymentSchema, 'POST', '/api/v1/payments/create', {
+        body: { telegram_id: telegramId, purpose: 'topup', amount, provider: 'yookassa' },
+        timeoutMs: 20_000,
+        headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined,
+      }),
+    /** The balance and its latest entries, newest first; null for a user the API does not know. */
+    balance: (telegramId: number) =>
+      request(balanceSchema.nullable(), 'GET', `/api/v1/users/${id(telegramId)}/balance`, {
+        notFoundAsNull: true,
+      }),
+    /** What a cancel would do now; null when there is no active access. */
+    cancelPreview: (telegramId: number) =>
+      request(cancelPreviewSchema.nullable(), 'GET', `/api/v1/subscriptions/${id(telegramId)}/cancel`, {
+        notFoundAsNull: true,
+      }),
+    /** The cancel: with `refund` the access ends now and the unused part goes back (the API waits ~20 s). */
+    cancelSubscription: (telegramId: number, refund: boolean) =>
+      request(cancelAnswerSchema, 'POST', `/api/v1/subscriptions/${id(telegramId)}/cancel`, {
+        body: { refund },
+        timeoutMs: 30_000,
       }),
     retryPayment: (paymentId: string) =>
       request(paymentSchema, 'POST', `/api/v1/payments/${id(paymentId)}/retry`, { timeoutMs: 20_000 }),
@@ -408,6 +460,19 @@ export function createApiClient(config: ApiClientConfig) {
       /** POST /api/v1/admin/promo-codes as the admin who sent /newcode (the audit says tg:<admin>). */
       createPromoCode: (admin: number, body: NewPromoCode) =>
         request(promoCodeSchema, 'POST', '/api/v1/admin/promo-codes', { actingAdmin: admin, body }),
+      /** POST /api/v1/admin/payments/{id}/refund as the tapping admin (the audit says tg:<admin>). */
+      refundPayment: (
+        admin: number,
+        paymentId: string,
+        body: { amount?: string; to: 'provider' | 'balance'; reason: string },
+        idempotencyKey?: string,
+      ) =>
+        request(adminRefundSchema, 'POST', `/api/v1/admin/payments/${id(paymentId)}/refund`, {
+          actingAdmin: admin,
+          body,
+          timeoutMs: 30_000, // the API waits for the provider's answer
+          headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined,
+        }),
       /** Broadcasts (bot/handlers/admin-broadcast.ts): writes as the tapping admin, reads with the read token. */
       broadcastRecipients: (admin: number, body: NewBroadcast) =>
         request(z.object({ recipients: z.number() }), 'POST', '/api/v1/admin/broadcasts', {

@@ -3,7 +3,7 @@ import { type Context, TelegramError } from 'telegraf';
 import { message } from 'telegraf/filters';
 import { type ApiClient, ApiUnavailableError } from './api-client';
 import { isRateLimited } from './api-refusals';
-import { type CallbackAction, decodeCallback } from '../infra/telegram/callbacks';
+import { ADMIN_ACTION_TYPES, type CallbackAction, decodeCallback } from '../infra/telegram/callbacks';
 import { DispatchingBot } from './dispatching-bot';
 import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
 import { onAdminUser } from './handlers/admin-user';
@@ -22,6 +22,20 @@ import { onDevices, registerDevices } from './handlers/devices';
 import { registerSupport, showSupport } from './handlers/support';
 import { pay, showTariff, showTariffs } from './handlers/tariffs';
 import { showAutoRenewConsent, switchAutoRenew } from './handlers/auto-renew';
+import {
+  askTopUpAmount,
+  payFromBalance,
+  registerBalance,
+  showBalance,
+  topUpPreset,
+} from './handlers/balance';
+import { doCancel, showCancel } from './handlers/cancel';
+import {
+  askRefundDetails,
+  confirmRefund,
+  registerAdminRefund,
+  showRefundPayment,
+} from './handlers/admin-refund';
 import { answerQuietly, type BotDeps, cannotReply, KEEP_MESSAGE, textsFor } from './ui';
 
 export interface CreateBotOptions {
@@ -90,13 +104,37 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return pay(ctx, deps, action.tariffId, action.method ?? 'card', undefined, 'subscription', true);
     case 'autoRenew':
       return switchAutoRenew(ctx, deps, action.on);
+    case 'balance':
+      return showBalance(ctx, deps);
+    case 'topUp':
+      return topUpPreset(ctx, deps, action.amount);
+    case 'topUpOther':
+      return askTopUpAmount(ctx);
+    case 'payBalance':
+      return payFromBalance(ctx, deps, action.tariffId);
+    case 'cancelAsk':
+      return showCancel(ctx, deps);
+    case 'cancelDo':
+      return doCancel(ctx, deps, action.refund);
+    case 'refundPick':
+      return showRefundPayment(ctx, deps, action.telegramId, action.paymentId);
+    case 'refundTo':
+      return askRefundDetails(ctx, deps, action.telegramId, action.paymentId, action.to);
+    case 'refundYes':
+      return confirmRefund(ctx, deps, action);
     case 'devices':
       return onDevices(ctx, deps, action.op, action.deviceId);
   }
 }
 
 /** Buttons only admins may use; for anyone else they do nothing (like a stale button). */
-const ADMIN_ACTIONS = new Set<CallbackAction['type']>(['admin', 'adminUser', 'adminBroadcast', 'adminNode']);
+const ADMIN_ACTIONS = new Set<CallbackAction['type']>([
+  'admin',
+  'adminUser',
+  'adminBroadcast',
+  'adminNode',
+  ...ADMIN_ACTION_TYPES, // the admin refund's steps (infra/telegram/callbacks.ts)
+]);
 
 /** A TelegramError carries the whole request payload (a user's key, say): log only what identifies the failure. */
 function loggable(err: unknown): unknown {
@@ -135,6 +173,8 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
   registerAdminBroadcast(bot, deps);
   registerPayments(bot, deps);
   registerGrowth(bot, deps);
+  registerBalance(bot, deps);
+  registerAdminRefund(bot, deps);
   registerDevices(bot, deps);
 
   bot.on('callback_query', async (ctx) => {

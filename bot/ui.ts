@@ -34,6 +34,7 @@ export function mainMenuRows(m: Messages, supportUrl: string): Rows {
   return [
     [cb(m.buttons.tariffs, { type: 'tariffs' })],
     [cb(m.buttons.mySubscription, { type: 'subscription' })],
+    [cb(m.botMoney.balanceButton, { type: 'balance' })],
     [cb(m.referralGift.inviteButton, { type: 'referral' })],
     [cb(m.buttons.setupGuide, { type: 'guides' }), link(m.buttons.support, supportUrl)],
   ];

@@ -17,6 +17,15 @@ const refundBody = z.object({
     ),
   reason: z.string().trim().min(1, 'say why (it goes into the audit trail)').max(500),
 });
+const refundHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters without spaces')
+    .optional()
+    .describe(
+      'one key per operator action (the bot sends tg-tap-<callback id>): a repeat with the same key answers the refund it booked instead of booking another',
+    ),
+});
 const refundAnswer = z.object({
   refund_id: z.string().uuid(),
   payment_id: z.string().uuid(),
@@ -42,12 +51,13 @@ export function adminRefundRoutes(routes: RouteTable, deps: ApiDeps): void {
       auth: 'admin',
       params: paymentIdParams,
       body: refundBody,
+      headers: refundHeaders,
       responses: {
         200: { description: 'Refund booked and (normally) paid out', schema: refundAnswer },
         404: { description: 'Unknown payment', schema: errorBody },
         409: {
           description:
-            '`payment_not_refundable` (not succeeded, or free), `refund_exceeds_payment` (more than is left), `balance_spent` (a top-up already spent), `purchase_in_progress` (its purchase has not granted yet: use `POST /admin/purchases/{id}/refund`)',
+            '`payment_not_refundable` (not succeeded, or free), `refund_exceeds_payment` (more than is left), `balance_spent` (a top-up already spent), `purchase_in_progress` (its purchase has not granted yet: use `POST /admin/purchases/{id}/refund`), `idempotency_key_reused` (the key booked a refund with another amount or destination)',
           schema: errorBody,
         },
         422: {
@@ -56,8 +66,9 @@ export function adminRefundRoutes(routes: RouteTable, deps: ApiDeps): void {
         },
       },
     },
-    async ({ params, body }, _req, res) => {
+    async ({ params, body, headers }, _req, res) => {
       const admin = adminIdentity(res);
+      const idempotencyKey = headers['idempotency-key'] as string | undefined;
       const audit = (result: 'ok' | 'refused' | 'failed', detail: string | null) =>
         recordAdminAction(deps.orm, {
           admin,
@@ -68,12 +79,15 @@ export function adminRefundRoutes(routes: RouteTable, deps: ApiDeps): void {
           detail,
         });
       const booked = await refuseWhilePurchaseOwnsPayment(deps, params.payment_id)
-        .then(() => bookAdminRefund(deps, { paymentId: params.payment_id, ...body }))
+        .then(() => bookAdminRefund(deps, { paymentId: params.payment_id, ...body, idempotencyKey }))
         .catch(async (err) => {
           await audit(err instanceof HttpError ? 'refused' : 'failed', (err as Error).message);
           throw err;
         });
-      await audit('ok', `refund ${booked.refundId}: ${booked.amount} ${booked.currency} to ${booked.to}`);
+      await audit(
+        'ok',
+        `refund ${booked.refundId}: ${booked.amount} ${booked.currency} to ${booked.to}${booked.replayed ? ' (repeated key: nothing new booked)' : ''}`,
+      );
       await cancelStarsSubscriptionOfPayment(deps, booked.paymentId); // a refunded Stars subscription stops
       const paid = await payOutRefund(deps, booked);
       res.json({

@@ -42,6 +42,8 @@ const payment = z.object({
   created_at: z.string(),
   paid_at: z.string().nullable(),
   refunded_at: z.string().nullable(),
+  purpose: z.string().describe('subscription, topup, gift, traffic_pack or upgrade'),
+  refunded_amount: z.string().describe('refunded so far (admin and cancel refunds); at most `amount`'),
 });
 
 const userView = (r: Row): z.infer<typeof user> => ({
@@ -137,6 +139,8 @@ export function adminUserRoutes(routes: RouteTable, deps: ApiDeps): void {
           created_at: iso(p.created_at),
           paid_at: iso(p.paid_at),
           refunded_at: iso(p.refunded_at),
+          purpose: p.purpose,
+          refunded_amount: String(p.refunded_amount),
         })),
       });
     },

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { setAutoRenew } from '../auto-renew';
-import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { requireUser } from '../purchases';
+import { totalOf } from '../../activities/refund-plan';
+import { iso, sqlOne as one } from '../db';
 import { cancelStarsSubscriptions } from '../stars-subscription';
 import { cancelWithRefund, refundQuote } from '../refunds';
 import type { RouteTable } from '../route-table';
@@ -22,7 +23,63 @@ const cancelAnswer = z.object({
   revoked: z.boolean().describe('true: the access ended now and its key stops working'),
 });
 
+/** What a cancel would do now (the bot's confirm screen): a refund within REFUND_WINDOW, or run to the end. */
+const cancelPreview = z.object({
+  refund_available: z
+    .boolean()
+    .describe('true: `{refund: true}` ends the access now and refunds `refund_amount`'),
+  refund_amount: z.string().describe('"0.00" when no refund is available'),
+  currency: z.string(),
+  refund_to: z
+    .array(z.enum(['provider', 'balance']))
+    .describe('where the refund goes: the card/Stars that paid, or the balance (balance payments)'),
+  end_date: z.string().describe('when the access ends if it is left to run'),
+  auto_renewal: z.boolean().describe('true while the access still renews itself'),
+});
+
 export function cancelRoutes(routes: RouteTable, deps: ApiDeps): void {
+  routes.add(
+    {
+      method: 'get',
+      path: '/api/v1/subscriptions/:telegram_id/cancel',
+      summary:
+        'What a cancel would do now: the refund within REFUND_WINDOW, or the access running to its end',
+      tag: 'bot',
+      auth: 'api',
+      params: telegramIdParams,
+      responses: {
+        200: { description: 'The preview (nothing is changed)', schema: cancelPreview },
+        404: {
+          description: 'Unknown user, or no active access (`no_active_subscription`)',
+          schema: errorBody,
+        },
+      },
+    },
+    async ({ params }, _req, res) => {
+      const user = await requireUser(deps.orm, params.telegram_id);
+      const sub = await one(
+        deps.orm,
+        `select s.id, s.expires_at, coalesce(a.enabled, false) as auto_renewal
+           from subscriptions s left join auto_renew_settings a on a.user_id = s.user_id
+          where s.user_id = ? and s.status = 'active'`,
+        [user.id],
+      );
+      if (!sub) throw notFound('no_active_subscription', 'the user has no active access to cancel');
+      const plan = await refundQuote(deps, sub.id).catch((err) => {
+        if (err instanceof HttpError && err.status === 409) return [];
+        throw err;
+      });
+      res.json({
+        refund_available: plan.length > 0,
+        refund_amount: totalOf(plan),
+        currency: plan[0]?.currency ?? 'RUB',
+        refund_to: [...new Set(plan.map((p) => p.destination))],
+        end_date: iso(sub.expires_at) ?? '',
+        auto_renewal: Boolean(sub.auto_renewal),
+      });
+    },
+  );
+
   routes.add(
     {
       method: 'post',
@@ -50,7 +107,7 @@ export function cancelRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ params, body }, _req, res) => {
       const user = await requireUser(deps.orm, params.telegram_id);
-      const sub = await sqlOne(
+      const sub = await one(
         deps.orm,
         `select id from subscriptions where user_id = ? and status = 'active'`,
         [user.id],

@@ -3,6 +3,7 @@ import { escapeHtml } from '../../infra/i18n';
 import type { AdminUserOp } from '../../infra/telegram/callbacks';
 import { type AdminRecord, type AdminUserAction, ApiRequestError } from '../api-client';
 import { type BotDeps, cb, show, textsFor } from '../ui';
+import { showRefundable } from './admin-refund';
 import { renderFields } from './admin-render';
 
 /**
@@ -32,7 +33,7 @@ function cardRows(ctx: Context, deps: BotDeps, tg: string) {
     [op(m.extend7, 'extend7'), op(m.extend30, 'extend30')],
     [op(m.resend, 'resend'), op(m.revoke, 'revoke')],
     [op(m.block, 'block'), op(m.unblock, 'unblock')],
-    [op(m.timeline, 'timeline')],
+    [op(m.timeline, 'timeline'), op(textsFor(ctx).botMoney.refundButton, 'refund')],
     back,
   ];
 }
@@ -89,6 +90,7 @@ export async function onAdminUser(ctx: Context, deps: BotDeps, op: AdminUserOp, 
   if (!deps.api.hasAdminToken()) return show(ctx, textsFor(ctx).admin.notConfigured);
   if (op === 'card') return showUserCard(ctx, deps, tg);
   if (op === 'timeline') return showTimeline(ctx, deps, tg);
+  if (op === 'refund') return showRefundable(ctx, deps, tg); // bot/handlers/admin-refund.ts
   const confirm = (text: string, yes: AdminUserOp) =>
     show(ctx, text, [
       [cb(m.yes, { type: 'adminUser', op: yes, telegramId: tg })],

@@ -46,6 +46,10 @@ export async function showSubscription(ctx: Context, deps: BotDeps): Promise<voi
         [cb(deviceTexts(from.language_code).button, { type: 'devices', op: 'list', keep: true })],
         [autoRenewToggle(m, status.auto_renewal === true)],
         [
+          cb(m.botMoney.balanceButton, { type: 'balance', keep: true }),
+          cb(m.botMoney.cancelButton, { type: 'cancelAsk', keep: true }),
+        ],
+        [
           cb(m.buttons.setupGuide, { type: 'guides', keep: true }),
           cb(m.buttons.menu, { type: 'menu', keep: true }),
         ],

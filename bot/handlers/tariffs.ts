@@ -1,4 +1,5 @@
 import type { Context } from 'telegraf';
+import { payFromBalanceButton } from './balance';
 import { langFor } from '../../infra/i18n';
 import { formatBytes, quotaTexts } from '../../infra/i18n/quota';
 import { ApiRequestError, type Tariff } from '../api-client';
@@ -69,6 +70,9 @@ export async function showTariff(
   const rows = [[cb(m.buttons.payCard, { type: 'pay', method: 'card', tariffId, promo })]];
   if (tariff.star_price)
     rows.push([cb(m.buttons.payStars(tariff.star_price), { type: 'pay', method: 'stars', tariffId, promo })]);
+  // Pay from balance when it covers the price (bot/handlers/balance.ts); a promo price is card-only.
+  const fromBalance = promo ? null : await payFromBalanceButton(ctx, deps, tariff);
+  if (fromBalance) rows.push([fromBalance]);
   if (!promo && !isPack) rows.push([cb(m.autoRenew.withAutoRenew, { type: 'renewConsent', tariffId })]);
   // A pack adds to the buyer's own access: it cannot be gifted.
   if (!isPack) rows.push([cb(m.referralGift.giftButton, { type: 'gift', tariffId })]);

@@ -424,6 +424,58 @@ export const en: Messages = {
   },
   paymentStatus: (status) => paymentStatuses[status] ?? h(status),
   failureReason: (reason) => reasons[reason as YooKassaReason] ?? 'the payment was declined',
+  // helper botmoney (issue 13 bot screens, issue 16 admin refund): balance, top-up, cancel, admin refund.
+  botMoney: {
+    balanceButton: '💰 Balance',
+    topUpPreset: (amount) => `+ ${formatPrice(amount, 'RUB')}`,
+    topUpOther: '✏️ Other amount',
+    topUpAsk: '✏️ Type the top-up amount in RUB, from 10 to 100 000 (e.g. 250), as a reply to this message.',
+    topUpNotANumber: 'That is not an amount. Type a number such as 250 or 99.50.',
+    topUpOutOfRange: (p) => `A top-up is from ${formatPrice(p.min, 'RUB')} to ${formatPrice(p.max, 'RUB')}.`,
+    topUpRefused: (why) => `The top-up was not created: ${h(why)}`,
+    cardOnly: 'Top-ups are paid by card (YooKassa). Stars pay for plans only.',
+    insufficientTopUp: (p) =>
+      `💰 Your balance is ${formatPrice(p.balance, p.currency)} and this plan costs ${formatPrice(p.price, p.currency)}: insufficient balance. Top up?`,
+    cancelButton: '✖️ Cancel subscription',
+    cancelRefundPreview: (p) =>
+      `✖️ <b>Cancel subscription</b>\n\nYour access ends now and the key stops working. You get back <b>${formatPrice(p.amount, p.currency)}</b> for the unused time, ${p.toBalance ? 'to your balance' : 'the way you paid'}.\n\nCancel?`,
+    cancelStopPreview: (p) =>
+      `✖️ <b>Cancel subscription</b>\n\nThe refund window has passed, so there is no refund. Auto-renew stops, nothing more is charged, and your access runs to ${date(p.endDate)}.\n\nTurn off auto-renew?`,
+    cancelNothingToStop: (p) =>
+      `Auto-renew is already off: nothing more will be charged. Your access runs to ${date(p.endDate)}; a refund is no longer available.`,
+    cancelYesRefund: '✅ Cancel and refund',
+    cancelYesStop: '⏹ Turn off auto-renew',
+    cancelKeep: '↩️ Keep my subscription',
+    canceledRefunded: (p) =>
+      `✅ Subscription cancelled; the key no longer works. Refunded: <b>${formatPrice(p.amount, p.currency)}</b>.`,
+    canceledKept: (p) =>
+      `⏹ Auto-renew is off: nothing more will be charged.${p.endDate ? ` Your access runs to ${date(p.endDate)}.` : ''}`,
+    cancelInProgress:
+      '⏳ The cancellation is accepted and still running. Open “My subscription” in a minute.',
+    cancelWindowPassed:
+      'A refund is no longer available: the refund window has passed. You can turn off auto-renew; the access runs to its end.',
+    noActiveToCancel: 'You have no active subscription to cancel.',
+    refundButton: '💸 Refund',
+    refundListTitle: (tg) => `<b>Refund a payment</b> of <code>${tg}</code>: choose the payment.`,
+    refundNone: 'No payment can be refunded.',
+    refundLine: (p) => `${formatPrice(p.amount, p.currency)} · ${p.provider} · ${p.purpose} · ${date(p.at)}`,
+    refundPayment: (p) =>
+      `<b>Payment</b> <code>${h(p.paymentId)}</code>\n${h(p.provider)} · ${h(p.purpose)}\nPaid: ${formatPrice(p.amount, p.currency)}\nRefunded so far: ${formatPrice(p.refunded, p.currency)}\nLeft to refund: <b>${formatPrice(p.left, p.currency)}</b>\n\nRefund to where?`,
+    refundToProvider: '↩️ The way it was paid (card / Stars)',
+    refundToBalance: '💰 To the balance',
+    refundAsk: (p) =>
+      `💸 Refund up to ${formatPrice(p.left, p.currency)} ${p.toBalance ? 'to the balance' : 'the way it was paid'}.\nReply to this message with the reason (full refund), or an amount and the reason (partial), e.g. <code>50 double charge</code>\n\n<code>${h(p.tag)}</code>`,
+    refundBadInput: (why) => `⚠️ ${h(why)}. Reply to the prompt again.`,
+    refundNeedReason: 'A reason is required: it goes into the audit trail',
+    refundBadAmount: (left, currency) =>
+      `The amount must be above zero and at most ${formatPrice(left, currency)}`,
+    refundConfirm: (p) =>
+      `Refund <b>${formatPrice(p.amount, p.currency)}</b> ${p.toBalance ? 'to the balance' : 'the way it was paid'} for payment <code>${h(p.paymentId)}</code> of <code>${h(p.tg)}</code>?\nReason:\n📝 ${h(p.reason)}`,
+    refundYes: '✅ Refund',
+    refundDone: (p) =>
+      `✅ Refund of ${formatPrice(p.amount, p.currency)} ${p.toBalance ? 'to the balance' : 'the way it was paid'}: ${p.pending ? 'booked, the provider has not answered yet (retried until it does)' : 'done'}.${p.accessUntil ? ` The access now runs to ${date(p.accessUntil)}.` : ''} (Recorded in the audit.)`,
+    refundRefused: (why) => `⚠️ Refund not done — ${why}`,
+  },
   // botops (issue 16 broadcasts, issue 12 drains): the admin's broadcast and node screens.
   adminOps: {
     broadcasts: '📣 Broadcasts',

@@ -474,6 +474,83 @@ export const ru = {
   },
   paymentStatus: (status: string) => paymentStatuses[status] ?? h(status),
   failureReason: (reason?: string | null) => reasons[reason as YooKassaReason] ?? 'платёж отклонён',
+  // helper botmoney (issue 13 bot screens, issue 16 admin refund): balance, top-up, cancel, admin refund.
+  botMoney: {
+    balanceButton: '💰 Баланс',
+    topUpPreset: (amount: number) => `+ ${formatPrice(amount, 'RUB')}`,
+    topUpOther: '✏️ Другая сумма',
+    topUpAsk:
+      '✏️ Напишите сумму пополнения в рублях, от 10 до 100 000 (например, 250), ответом на это сообщение.',
+    topUpNotANumber: 'Это не сумма. Напишите число, например 250 или 99.50.',
+    topUpOutOfRange: (p: { min: number; max: number }) =>
+      `Пополнить можно на сумму от ${formatPrice(p.min, 'RUB')} до ${formatPrice(p.max, 'RUB')}.`,
+    topUpRefused: (why: string) => `Пополнение не создано: ${h(why)}`,
+    cardOnly: 'Пополнение — картой (ЮKassa). Оплата Stars — только за тариф.',
+    insufficientTopUp: (p: { balance: string; price: string; currency: string }) =>
+      `💰 На балансе ${formatPrice(p.balance, p.currency)}, а тариф стоит ${formatPrice(p.price, p.currency)}: средств недостаточно. Пополнить баланс?`,
+    cancelButton: '✖️ Отменить подписку',
+    cancelRefundPreview: (p: { amount: string; currency: string; toBalance: boolean }) =>
+      `✖️ <b>Отмена подписки</b>\n\nДоступ закончится сразу, ключ перестанет работать. Вернём <b>${formatPrice(p.amount, p.currency)}</b> — за неиспользованное время, ${p.toBalance ? 'на баланс' : 'тем же способом, которым вы платили'}.\n\nОтменить?`,
+    cancelStopPreview: (p: { endDate: string }) =>
+      `✖️ <b>Отмена подписки</b>\n\nСрок возврата денег прошёл, поэтому возврата не будет. Автопродление выключится, больше ничего не спишем, а доступ будет работать до ${date(p.endDate)}.\n\nВыключить автопродление?`,
+    cancelNothingToStop: (p: { endDate: string }) =>
+      `Автопродление уже выключено: больше ничего не спишем. Доступ работает до ${date(p.endDate)}, возврат за него уже недоступен.`,
+    cancelYesRefund: '✅ Отменить и вернуть деньги',
+    cancelYesStop: '⏹ Выключить автопродление',
+    cancelKeep: '↩️ Оставить подписку',
+    canceledRefunded: (p: { amount: string; currency: string }) =>
+      `✅ Подписка отменена, ключ больше не работает. Возврат: <b>${formatPrice(p.amount, p.currency)}</b>.`,
+    canceledKept: (p: { endDate: string | null }) =>
+      `⏹ Автопродление выключено: больше ничего не спишем.${p.endDate ? ` Доступ работает до ${date(p.endDate)}.` : ''}`,
+    cancelInProgress: '⏳ Отмена принята и ещё выполняется. Откройте «Мою подписку» через минуту.',
+    cancelWindowPassed:
+      'Возврат уже недоступен: срок возврата прошёл. Можно выключить автопродление — доступ доработает до конца срока.',
+    noActiveToCancel: 'Активной подписки нет — отменять нечего.',
+    // The admin's refund (bot/handlers/admin-refund.ts).
+    refundButton: '💸 Возврат',
+    refundListTitle: (tg: string) =>
+      `<b>Возврат платежа</b> пользователя <code>${tg}</code>: выберите платёж.`,
+    refundNone: 'Платежей, которые можно вернуть, нет.',
+    refundLine: (p: { amount: string; currency: string; provider: string; at: string; purpose: string }) =>
+      `${formatPrice(p.amount, p.currency)} · ${p.provider} · ${p.purpose} · ${date(p.at)}`,
+    refundPayment: (p: {
+      paymentId: string;
+      amount: string;
+      refunded: string;
+      left: string;
+      currency: string;
+      provider: string;
+      purpose: string;
+    }) =>
+      `<b>Платёж</b> <code>${h(p.paymentId)}</code>\n${h(p.provider)} · ${h(p.purpose)}\nОплачено: ${formatPrice(p.amount, p.currency)}\nУже возвращено: ${formatPrice(p.refunded, p.currency)}\nМожно вернуть: <b>${formatPrice(p.left, p.currency)}</b>\n\nКуда вернуть?`,
+    refundToProvider: '↩️ Тем же способом (карта / Stars)',
+    refundToBalance: '💰 На баланс',
+    refundAsk: (p: { left: string; currency: string; toBalance: boolean; tag: string }) =>
+      `💸 Возврат до ${formatPrice(p.left, p.currency)} ${p.toBalance ? 'на баланс' : 'тем же способом'}.\nОтветьте на это сообщение причиной (полный возврат) или суммой и причиной (частичный), например: <code>50 двойное списание</code>\n\n<code>${h(p.tag)}</code>`,
+    refundBadInput: (why: string) => `⚠️ ${h(why)}. Ответьте на запрос ещё раз.`,
+    refundNeedReason: 'Нужна причина — она попадёт в журнал действий',
+    refundBadAmount: (left: string, currency: string) =>
+      `Сумма должна быть больше нуля и не больше ${formatPrice(left, currency)}`,
+    refundConfirm: (p: {
+      amount: string;
+      currency: string;
+      toBalance: boolean;
+      paymentId: string;
+      tg: string;
+      reason: string;
+    }) =>
+      `Вернуть <b>${formatPrice(p.amount, p.currency)}</b> ${p.toBalance ? 'на баланс' : 'тем же способом'} по платежу <code>${h(p.paymentId)}</code> пользователя <code>${h(p.tg)}</code>?\nПричина:\n📝 ${h(p.reason)}`,
+    refundYes: '✅ Вернуть',
+    refundDone: (p: {
+      amount: string;
+      currency: string;
+      toBalance: boolean;
+      pending: boolean;
+      accessUntil: string | null;
+    }) =>
+      `✅ Возврат ${formatPrice(p.amount, p.currency)} ${p.toBalance ? 'на баланс' : 'тем же способом'}: ${p.pending ? 'оформлен, провайдер ещё не ответил (повторяем до ответа)' : 'выполнен'}.${p.accessUntil ? ` Доступ теперь до ${date(p.accessUntil)}.` : ''} (Записано в журнал.)`,
+    refundRefused: (why: string) => `⚠️ Возврат не выполнен — ${why}`,
+  },
   // botops (issue 16 broadcasts, issue 12 drains): the admin's broadcast and node screens.
   adminOps: {
     broadcasts: '📣 Рассылки',

@@ -22,6 +22,7 @@ export const ADMIN_USER_OPS = [
   'block_yes',
   'unblock',
   'timeline',
+  'refund',
 ] as const;
 export type AdminUserOp = (typeof ADMIN_USER_OPS)[number];
 
@@ -92,7 +93,39 @@ type ActionBody =
   | { type: 'payAutoRenew'; tariffId: string; method?: 'stars' }
   | { type: 'autoRenew'; on: boolean }
   /** Devices (botdevices): `deviceId` for the ops on one device. */
-  | { type: 'devices'; op: DeviceOp; deviceId?: string };
+  | { type: 'devices'; op: DeviceOp; deviceId?: string }
+  // Balance, top-up, pay from balance, cancel and the admin refund (helper botmoney, bot/handlers/*).
+  | { type: 'balance' }
+  | { type: 'topUp'; amount: number }
+  | { type: 'topUpOther' }
+  | { type: 'payBalance'; tariffId: string }
+  | { type: 'cancelAsk' }
+  | { type: 'cancelDo'; refund: boolean }
+  | { type: 'refundPick'; telegramId: string; paymentId: string }
+  | { type: 'refundTo'; telegramId: string; paymentId: string; to: RefundTo }
+  | { type: 'refundYes'; telegramId: string; paymentId: string; to: RefundTo; cents: number };
+
+export type RefundTo = 'provider' | 'balance';
+
+/** A payment uuid as 22 base64url characters, so an admin refund button fits in 64 bytes. */
+const packUuid = (uuid: string) => Buffer.from(uuid.replace(/-/g, ''), 'hex').toString('base64url');
+function unpackUuid(packed: string | undefined): string | null {
+  if (!packed || !/^[A-Za-z0-9_-]{22}$/.test(packed)) return null;
+  const hex = Buffer.from(packed, 'base64url').toString('hex');
+  if (hex.length !== 32) return null;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+const TO_CODE: Record<RefundTo, string> = { provider: 'p', balance: 'b' };
+const TO_BY_CODE: Record<string, RefundTo> = { p: 'provider', b: 'balance' };
+
+/** The admin-only callbacks (the router checks ADMIN_TELEGRAM_IDS before any of them runs). */
+export const ADMIN_ACTION_TYPES: ReadonlySet<CallbackAction['type']> = new Set([
+  'admin',
+  'adminUser',
+  'refundPick',
+  'refundTo',
+  'refundYes',
+]);
 
 const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
 const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
@@ -152,6 +185,24 @@ function raw(action: ActionBody): string {
       return `pa:${action.tariffId}${action.method === 'stars' ? ':s' : ''}`;
     case 'autoRenew':
       return `ar:${action.on ? 1 : 0}`;
+    case 'balance':
+      return 'bl';
+    case 'topUp':
+      return `tu:${action.amount}`;
+    case 'topUpOther':
+      return 'to';
+    case 'payBalance':
+      return `pb:${action.tariffId}`;
+    case 'cancelAsk':
+      return 'cx';
+    case 'cancelDo':
+      return `cd:${action.refund ? 1 : 0}`;
+    case 'refundPick':
+      return `rk:${action.telegramId}:${packUuid(action.paymentId)}`;
+    case 'refundTo':
+      return `rd:${TO_CODE[action.to]}:${action.telegramId}:${packUuid(action.paymentId)}`;
+    case 'refundYes':
+      return `ry:${TO_CODE[action.to]}:${action.telegramId}:${packUuid(action.paymentId)}:${action.cents}`;
     case 'devices':
       return `dv:${DEVICE_OP_CODES[action.op]}${action.deviceId ? `:${action.deviceId}` : ''}`;
   }
@@ -190,6 +241,9 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     rf: { type: 'referral' },
     gl: { type: 'myGifts' },
     cp: { type: 'changePlan' },
+    bl: { type: 'balance' },
+    to: { type: 'topUpOther' },
+    cx: { type: 'cancelAsk' },
   };
   if (!arg) return sep < 0 ? (simple[code] ?? null) : null;
   switch (code) {
@@ -240,6 +294,16 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
       return /^\d{1,10}$/.test(arg) ? { type: 'payAutoRenew', tariffId: arg } : null;
     case 'ar':
       return arg === '1' || arg === '0' ? { type: 'autoRenew', on: arg === '1' } : null;
+    case 'tu':
+      return /^\d{1,6}$/.test(arg) ? { type: 'topUp', amount: Number(arg) } : null;
+    case 'pb':
+      return /^\d{1,10}$/.test(arg) ? { type: 'payBalance', tariffId: arg } : null;
+    case 'cd':
+      return arg === '1' || arg === '0' ? { type: 'cancelDo', refund: arg === '1' } : null;
+    case 'rk':
+    case 'rd':
+    case 'ry':
+      return decodeRefund(code, arg.split(':'));
     case 'dv': {
       const [opCode, deviceId] = arg.split(':');
       const op = DEVICE_OP_BY_CODE[opCode];
@@ -252,6 +316,20 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     default:
       return null;
   }
+}
+
+/** `rk:<tg>:<payment>`, `rd:<to>:<tg>:<payment>`, `ry:<to>:<tg>:<payment>:<cents>`. */
+function decodeRefund(code: string, parts: string[]): CallbackAction | null {
+  const [to, rest] = code === 'rk' ? [undefined, parts] : [TO_BY_CODE[parts[0] ?? ''], parts.slice(1)];
+  const [telegramId, packed, cents] = rest;
+  const paymentId = unpackUuid(packed);
+  if (!telegramId || !/^\d{1,20}$/.test(telegramId) || !paymentId) return null;
+  if (code === 'rk') return rest.length === 2 ? { type: 'refundPick', telegramId, paymentId } : null;
+  if (!to) return null;
+  if (code === 'rd') return rest.length === 2 ? { type: 'refundTo', telegramId, paymentId, to } : null;
+  return rest.length === 3 && /^\d{1,10}$/.test(cents ?? '') && Number(cents) > 0
+    ? { type: 'refundYes', telegramId, paymentId, to, cents: Number(cents) }
+    : null;
 }
 
 /** callback_data for the buttons notifications carry; the notification itself stays in the chat. */

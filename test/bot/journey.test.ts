@@ -41,9 +41,16 @@ describe('bot: from /start to a payment', () => {
     ).inline_keyboard.flat();
     assert.deepEqual(
       buttons.map((b) => b.text),
-      ['💳 Тарифы', '🔑 Моя подписка', '🎁 Пригласить друга', '📲 Как подключиться', '💬 Поддержка'],
+      [
+        '💳 Тарифы',
+        '🔑 Моя подписка',
+        '💰 Баланс',
+        '🎁 Пригласить друга',
+        '📲 Как подключиться',
+        '💬 Поддержка',
+      ],
     );
-    assert.equal(buttons[4].url, SUPPORT_URL);
+    assert.equal(buttons[5].url, SUPPORT_URL);
   });
 
   it('reaches the YooKassa payment page in at most 5 taps from /start', async () => {

@@ -24,6 +24,7 @@ describe('journey: a free trial on /start and a promo code on the purchase path'
         '🎁 Try for free',
         '💳 Plans',
         '🔑 My subscription',
+        '💰 Balance',
         '🎁 Invite a friend',
         '📲 Setup guide',
         '💬 Support',
@@ -38,7 +39,7 @@ describe('journey: a free trial on /start and a promo code on the purchase path'
     assert.doesNotMatch(textOf(menu), /Try it free/);
     assert.deepEqual(
       buttonsOf(menu).map((b) => b.text),
-      ['💳 Plans', '🔑 My subscription', '🎁 Invite a friend', '📲 Setup guide', '💬 Support'],
+      ['💳 Plans', '🔑 My subscription', '💰 Balance', '🎁 Invite a friend', '📲 Setup guide', '💬 Support'],
     );
     // My subscription says the access is the trial, and that paying keeps the key.
     const mine = await u.tap('🔑 My subscription', { text: /You are on the free trial until/ });

@@ -53,7 +53,7 @@ describe('journey: buying a VPN in Telegram, end to end', function () {
     assert.match(textOf(menu), /Hi, Alex/);
     assert.deepEqual(
       buttonsOf(menu).map((b) => b.text),
-      ['💳 Plans', '🔑 My subscription', '🎁 Invite a friend', '📲 Setup guide', '💬 Support'],
+      ['💳 Plans', '🔑 My subscription', '💰 Balance', '🎁 Invite a friend', '📲 Setup guide', '💬 Support'],
     );
 
     // Buy.
