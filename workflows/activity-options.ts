@@ -130,6 +130,12 @@ export const purchaseDatabaseLocal =
       | 'observeKeyDelivered'
     >
   >(purchaseStepsLocalOptions);
+export const referralsLocal = proxyLocalActivities<
+  Pick<ReturnType<typeof createReferralActivities>, 'offerReferralReward'>
+>({
+  ...purchaseStepsLocalOptions,
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+});
 export const lifetimeLocal = proxyLocalActivities<Pick<Lifetime, 'scheduleLifetime'>>({
   ...purchaseStepsLocalOptions,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
