@@ -238,10 +238,16 @@ export async function admitAndStart(
     if (r.idempotencyKey) await rememberAnswer(deps.orm, admission.requestId, body);
     return { body, reused: admission.kind === 'existing' };
   } catch (err) {
-    // A timeout keeps the record: the workflow may still answer, and a retry with the key attaches to it.
-    const timedOut = err instanceof HttpError && err.code === 'purchase_start_timeout';
-    if (!timedOut) await forgetRequest(deps.orm, admission.requestId).catch(() => undefined);
-    if (!timedOut) await promo?.release().catch(() => undefined);
+    // Only a definitive answer frees the record. A timeout or an unknown error (the server or PostgreSQL
+    // restarting, a dropped connection) may come after the workflow started: the record keeps the payment id,
+    // so a retry (with the key, or the open-payment reuse) attaches to that purchase instead of a second one.
+    if (startMayHaveHappened(err)) throw err;
+    await forgetRequest(deps.orm, admission.requestId).catch(() => undefined);
+    await promo?.release().catch(() => undefined);
     throw err;
   }
+}
+
+function startMayHaveHappened(err: unknown): boolean {
+  return !(err instanceof HttpError) || err.code === 'purchase_start_timeout';
 }

@@ -222,6 +222,33 @@ describe('api: purchases through the real purchase workflow and worker', functio
       assert.match(retry.body.confirmation_url, /^http/);
     });
 
+    it('a start that failed with a transport error after the workflow began: the retry gets that purchase, not a second', async () => {
+      // Seen in test:deploy during a PostgreSQL restart: 101 payments for 100 buyers, one of them never shown.
+      const who = uniqueTelegramId();
+      await insertUser(sys.orm, who);
+      const workflows = api.temporal.workflow;
+      const original = workflows.executeUpdateWithStart.bind(workflows);
+      // The start reaches the server, but its answer is lost; YooKassa's first 500 keeps the payment unwritten
+      // for a moment, so the retry below comes while the first purchase has no payments row yet.
+      sys.yookassa.faults.failNext500 = 1;
+      workflows.executeUpdateWithStart = (async (...args: Parameters<typeof original>) => {
+        workflows.executeUpdateWithStart = original;
+        original(...args).catch(() => undefined);
+        throw Object.assign(new Error('14 UNAVAILABLE: Connection dropped'), { code: 14 });
+      }) as typeof original;
+      try {
+        const lost = await createAs(who, { tariff_slug: 'month-1' }, 'tap-lost-answer');
+        assert.equal(lost.status, 503, 'a dropped answer is retryable');
+      } finally {
+        workflows.executeUpdateWithStart = original;
+      }
+      const retry = await createAs(who, { tariff_slug: 'month-1' }, 'tap-lost-answer');
+      assert.equal(retry.status, 201, JSON.stringify(retry.body));
+      const untapped = await createAs(who, { tariff_slug: 'month-1' });
+      assert.equal(untapped.body.payment_id, retry.body.payment_id, 'a retry without the key reuses it too');
+      assert.deepEqual(await paymentsOf(who), [retry.body.payment_id], 'one payment for one tap');
+    });
+
     it('a second tap for the same tariff and provider gets the open payment; another provider a new one', async () => {
       const who = uniqueTelegramId();
       await insertUser(sys.orm, who);
