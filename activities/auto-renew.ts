@@ -51,8 +51,9 @@ export async function rememberSavedMethod(
 }
 
 export type AutoRenewPlan =
-  /** Switched off, the access is gone, or its end moved (a manual renewal): nothing to charge this period. */
-  | { kind: 'skip'; why: 'off' | 'moved' | 'gone' }
+  /** Switched off, the access is gone, or its end moved (a manual renewal): nothing to charge this period.
+   * `stars`: a Stars subscription renews it, Telegram charges by itself (one charge per period). */
+  | { kind: 'skip'; why: 'off' | 'moved' | 'gone' | 'stars' }
   /** This period was renewed already (a repeated attempt after a restart). */
   | { kind: 'done' }
   /** Nothing to charge from: no saved card and a balance that does not cover the price. */
@@ -95,6 +96,12 @@ export function createAutoRenewActivities({ orm, logger, remindBeforeMs, nodeWai
         const periodEndMs = Date.parse(periodEnd);
         if (new Date(s.expires_at).getTime() !== periodEndMs) return { kind: 'skip', why: 'moved' };
         if (!s.enabled) return { kind: 'skip', why: 'off' };
+        // Telegram charges a Stars subscriber itself; its recurring charge extends the access (or it ends on time).
+        const [stars] = await q(
+          `select 1 from stars_subscriptions where user_id = ? and status = 'active' limit 1`,
+          [s.user_id],
+        );
+        if (stars) return { kind: 'skip', why: 'stars' };
         await q(
           `insert into auto_renew_charges (subscription_id, period_end) values (?, ?)
            on conflict (subscription_id, period_end) do nothing`,

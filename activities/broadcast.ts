@@ -7,7 +7,7 @@ import {
   TelegramRejectedError,
 } from '../infra/telegram/errors';
 import type { InlineButton, TelegramSender } from '../infra/telegram/sender';
-import type { DeliveryOutcome } from '../workflows/broadcast-messages';
+import type { BroadcastCounts, DeliveryOutcome } from '../workflows/broadcast-messages';
 import { Failure } from '../workflows/failures';
 
 export interface BroadcastDeps {
@@ -76,6 +76,42 @@ export function createBroadcastActivities({ orm, sender, logger, onSendError }: 
         [broadcastId, limit],
       );
       return rows.map((r) => String(r.telegram_id));
+    },
+
+    /**
+     * The next page, its counts so far and the sends still in flight, all from the rows: the counts stay
+     * exact whatever happened to earlier runs (a send cancelled by a pause may still have finished). A row
+     * left `sending` longer than `staleAfterMs` belongs to an attempt that died with its worker and will not
+     * be retried (cancelled by a pause): it comes back in the page, and the send closes it as interrupted.
+     */
+    async nextBroadcastPage({
+      broadcastId,
+      limit,
+      staleAfterMs,
+    }: {
+      broadcastId: string;
+      limit: number;
+      staleAfterMs: number;
+    }): Promise<{ recipients: string[]; counts: BroadcastCounts; inFlight: number }> {
+      const rows = await sql(
+        `(select telegram_id from broadcast_deliveries where broadcast_id = ? and status = 'pending'
+           order by telegram_id limit ?)
+         union all
+         (select telegram_id from broadcast_deliveries where broadcast_id = ? and status = 'sending'
+            and updated_at < now() - make_interval(secs => ?) order by telegram_id limit ?)`,
+        [broadcastId, limit, broadcastId, staleAfterMs / 1000, limit],
+      );
+      const tally = await sql(
+        `select status, count(*)::int as n, count(*) filter (where updated_at >= now() - make_interval(secs => ?))::int as fresh
+           from broadcast_deliveries where broadcast_id = ? group by status`,
+        [staleAfterMs / 1000, broadcastId],
+      );
+      const n = (status: string) => tally.find((r) => r.status === status)?.n ?? 0;
+      return {
+        recipients: rows.slice(0, limit).map((r) => String(r.telegram_id)),
+        counts: { sent: n('sent'), failed: n('failed'), blocked: n('blocked') },
+        inFlight: tally.find((r) => r.status === 'sending')?.fresh ?? 0,
+      };
     },
 
     async sendBroadcastMessage({

@@ -8,6 +8,7 @@ import { Failure } from '../workflows/failures';
 import type { OpsAlerter } from '../infra/ops-alerts';
 import { type NodeChoice, releaseReservation, selectAndReserve } from '../infra/fleet/capacity';
 import { rememberSavedMethod } from './auto-renew';
+import { bookStarsSubscription } from './stars-subscriptions';
 import { type Query, transactionQuery } from '../infra/db/query';
 import { settleScheduledChange } from './plan-change';
 
@@ -145,6 +146,7 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered,
         [notice.telegramChargeId ?? null, paymentId],
       );
       await rememberSavedMethod(orm, paymentId, notice); // auto-renew consent: the card is kept by reference
+      await bookStarsSubscription(orm, paymentId, notice); // auto-renew by Stars: Telegram's subscription
     },
 
     async recordPaymentCanceled({

@@ -2,6 +2,9 @@ import type { Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { lockSelection, releaseReservation, selectAndReserve } from '../infra/fleet/capacity';
+import { drainSummary } from '../workflows/summaries';
+import type { OpsAlerter } from '../infra/ops-alerts';
+import { drainIncompleteAlert } from '../infra/fleet/drain-alert';
 import {
   drainWorkflowId,
   type DrainInput,
@@ -19,6 +22,8 @@ export interface FleetDeps {
   temporal?: Client;
   /** NODE_DEAD_MIGRATE_AFTER in ms; 0 or absent: nodes are never drained automatically. */
   deadMigrateAfterMs?: number;
+  /** Ops alerts to the admin chat (drain_incomplete, node_dead_drained); absent: log lines only. */
+  alerter?: OpsAlerter;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: raw SQL rows are untyped at this boundary
@@ -29,7 +34,14 @@ type Query = (query: string, params?: unknown[]) => Promise<Row[]>;
  * Drains: move every access off a node onto another node of its location, durably and once each.
  * `node_drain_moves` (unique per node + access) makes every step safe to repeat after a crash.
  */
-export function createFleetActivities({ orm, logger, driverFor, temporal, deadMigrateAfterMs }: FleetDeps) {
+export function createFleetActivities({
+  orm,
+  logger,
+  driverFor,
+  temporal,
+  deadMigrateAfterMs,
+  alerter,
+}: FleetDeps) {
   const nodes = createNodeActivities({ orm, driverFor });
   const sql = (query: string, params: unknown[] = []) => orm.em.getConnection().execute(query, params);
   const inTx = <T>(fn: (q: Query) => Promise<T>) =>
@@ -58,6 +70,35 @@ export function createFleetActivities({ orm, logger, driverFor, temporal, deadMi
          on conflict (node_id, subscription_id) do nothing`,
       [nodeId, subscriptionId, error.slice(0, 500)],
     );
+  }
+
+  /**
+   * A drain that ended with accesses it could not move: one message to the admin chat per drain (the key
+   * names the drain's start, so a retried finish is held back, and the next drain of the node alerts anew).
+   */
+  async function alertIncomplete(nodeId: string, failed: number): Promise<void> {
+    const [row] = await sql(
+      `select n.name, n.location, d.started_at,
+              (select error from node_drain_moves m where m.node_id = n.id and m.state = 'failed'
+                order by m.created_at desc limit 1) as error
+         from vpn_nodes n join node_drains d on d.node_id = n.id where n.id = ?`,
+      [nodeId],
+    );
+    const alert = drainIncompleteAlert({
+      nodeId,
+      nodeName: String(row?.name ?? nodeId),
+      startedAt: new Date(row?.started_at ?? 0),
+      failed,
+      error: row?.error ? String(row.error) : null,
+    });
+    if (!alerter) {
+      logger.error({ alert: alert.kind, nodeId, failed }, `ops alert: ${alert.kind}`);
+      return;
+    }
+    // The drain's outcome is recorded already; an alert that cannot be sent must not undo or repeat it.
+    await alerter
+      .raise(alert)
+      .catch((err) => logger.warn({ err, nodeId }, 'drain_incomplete alert not sent'));
   }
 
   return {
@@ -214,8 +255,7 @@ export function createFleetActivities({ orm, logger, driverFor, temporal, deadMi
       });
       if (result.state === 'again') return result;
       const counts = await progress(nodeId);
-      if (result.state === 'failed')
-        logger.error({ alert: 'drain_incomplete', nodeId, ...counts }, 'ops alert: drain_incomplete');
+      if (result.state === 'failed') await alertIncomplete(nodeId, counts.failed);
       return { state: result.state, ...counts };
     },
 
@@ -243,20 +283,29 @@ export function createFleetActivities({ orm, logger, driverFor, temporal, deadMi
     }): Promise<string[]> {
       if (!temporal || !afterMs) return [];
       const rows = await sql(
-        `select id from vpn_nodes where status = 'down' and down_since <= now() - make_interval(secs => ?)
+        `select id, name, location from vpn_nodes where status = 'down' and down_since <= now() - make_interval(secs => ?)
             and draining_at is null`,
         [afterMs / 1000],
       );
       const started: string[] = [];
       for (const r of rows) {
-        const input: DrainInput = { nodeId: String(r.id), reason: 'dead' };
+        const nodeId = String(r.id);
+        const summary = drainSummary({ nodeId, nodeName: r.name, location: r.location, reason: 'dead' });
+        const input: DrainInput = { nodeId, reason: 'dead', summary };
         await temporal.workflow.start(DRAIN_WORKFLOW_TYPE, {
           workflowId: drainWorkflowId(input.nodeId),
           taskQueue,
           args: [input],
+          staticSummary: summary,
           workflowIdConflictPolicy: 'USE_EXISTING',
         });
-        logger.warn({ alert: 'node_dead_drained', nodeId: input.nodeId }, 'ops alert: node_dead_drained');
+        const detail = `node ${input.nodeId} down longer than NODE_DEAD_MIGRATE_AFTER: drain ${drainWorkflowId(input.nodeId)} started`;
+        if (alerter)
+          await alerter
+            .raise({ kind: 'node_dead_drained', key: `node_dead_drained:${input.nodeId}`, detail })
+            .catch((err) => logger.warn({ err, nodeId: input.nodeId }, 'node_dead_drained alert not sent'));
+        else
+          logger.warn({ alert: 'node_dead_drained', nodeId: input.nodeId }, 'ops alert: node_dead_drained');
         started.push(input.nodeId);
       }
       return started;

@@ -8,6 +8,8 @@ import {
   createNodeDriver,
 } from '../infra/nodes';
 import { agedStrays, deviceEmailsOf, knownUnwanted, wantedClients } from '../infra/nodes/desired-state';
+import { type AccessNodesMode, accessNodesModeFromEnv } from '../infra/fleet/access-nodes';
+import { removeFromOtherNodes } from './access-removal';
 import { collectNodeUsage } from '../infra/quota/usage';
 import { mapNodeSecrets, type NodeSecrets, nodeSecretsFromEnv } from '../infra/nodes/secrets';
 import { Failure } from '../workflows/failures';
@@ -21,6 +23,8 @@ export interface NodeDeps {
   driverFor?: (node: NodeConnection) => NodeDriver;
   /** Decrypts agent tokens and SSH keys; by default from NODE_SECRETS_KEY / NODE_SECRETS_KEY_OLD. */
   secrets?: NodeSecrets;
+  /** ACCESS_NODES (infra/fleet/access-nodes.ts); by default from the environment. */
+  accessNodes?: AccessNodesMode;
 }
 
 /** What one reconcile round did on one node (also kept as a node_reconciles row). */
@@ -60,7 +64,7 @@ export function lastErrorOf(err: unknown): string {
 }
 
 /** Rejects with a NodeUnreachableError("timeout") if `work` takes longer than `ms`. */
-function withDeadline<T>(work: Promise<T>, ms: number, nodeId: string): Promise<T> {
+export function withDeadline<T>(work: Promise<T>, ms: number, nodeId: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -88,6 +92,7 @@ export function createNodeActivities({
   onNodeStatus,
   onNodeTransition,
   secrets: given,
+  accessNodes = accessNodesModeFromEnv(),
 }: NodeDeps) {
   const transition = (t: Parameters<NonNullable<NodeDeps['onNodeTransition']>>[0]) =>
     onNodeTransition?.(t).catch(() => undefined);
@@ -133,6 +138,33 @@ export function createNodeActivities({
       ? ApplicationFailure.nonRetryable(err.message, Failure.NodeRejected)
       : err;
 
+  /** Removes the emails from one node and reads its list back: throws while any is still there. */
+  async function removeVerified(d: NodeDriver, nodeId: string, emails: string[]): Promise<void> {
+    for (const e of emails) await d.removeClient(e);
+    const left = await d.listClients();
+    const still = left.filter((c) => emails.includes(c.email));
+    if (still.length) throw new Error(`client ${still[0].email} is still on node ${nodeId}`);
+  }
+
+  /** A disabled node keeps only what is still wanted there (home accesses not yet moved off it). */
+  async function cleanDisabledNode(nodeId: string): Promise<void> {
+    const d = await driver(nodeId);
+    await withDeadline(
+      (async () => {
+        const present = await d.listClients();
+        const unwanted = await knownUnwanted(
+          orm,
+          nodeId,
+          present.map((c) => c.email),
+          accessNodes,
+        );
+        for (const e of unwanted) await d.removeClient(e);
+      })(),
+      DEFAULT_NODE_CHECK_TIMEOUT_MS,
+      nodeId,
+    );
+  }
+
   return {
     async addClient({ nodeId, email, uuid }: { nodeId: string; email: string; uuid: string }): Promise<void> {
       const d = await driver(nodeId);
@@ -143,19 +175,23 @@ export function createNodeActivities({
 
     /**
      * Removes, then reads the node's list back: access is only "gone" when the node says so. An access's
-     * devices go with its own key (a revoke revokes every device).
+     * devices go with its own key (a revoke revokes every device). An access that has ended (revoke,
+     * expiry, refund, clawback) also leaves every other node it covered (./access-removal.ts): verified
+     * on each node that answers; a node that does not is left to its reconcile. An access still active
+     * (a purchase's spare client, a drain) leaves only this node.
      */
     async removeClient({ nodeId, email }: { nodeId: string; email: string }): Promise<void> {
       const d = await driver(nodeId);
+      const emails = [email, ...(await deviceEmailsOf(orm, email))];
       try {
-        const emails = [email, ...(await deviceEmailsOf(orm, email))];
-        for (const e of emails) await d.removeClient(e);
-        const left = await d.listClients();
-        const still = left.filter((c) => emails.includes(c.email));
-        if (still.length) throw new Error(`client ${still[0].email} is still on node ${nodeId}`);
+        await removeVerified(d, nodeId, emails);
       } catch (e) {
         throw mapError(e);
       }
+      await removeFromOtherNodes(
+        { orm, mode: accessNodes, driver, removeVerified, deadline: withDeadline },
+        { email, emails, except: nodeId },
+      );
     },
 
     /**
@@ -172,11 +208,19 @@ export function createNodeActivities({
     }): Promise<ReconcileResult> {
       const conn = orm.em.getConnection();
       const [node] = await conn.execute(`select status from vpn_nodes where id = ?`, [nodeId]);
-      if (!node || node.status === 'disabled')
-        return { exists: false, desired: 0, added: 0, removed: 0, pendingStrays: 0 };
+      const gone = { exists: false, desired: 0, added: 0, removed: 0, pendingStrays: 0 };
+      if (!node) return gone;
+      if (node.status === 'disabled') {
+        // Its last round: the clients other nodes' accesses had here (their locations) go, best-effort.
+        await cleanDisabledNode(nodeId).catch(() => undefined);
+        return gone;
+      }
       const d = await driver(nodeId);
       try {
-        const [wanted, present] = await Promise.all([wantedClients(orm, nodeId), d.listClients()]);
+        const [wanted, present] = await Promise.all([
+          wantedClients(orm, nodeId, accessNodes),
+          d.listClients(),
+        ]);
         const have = new Map(present.map((c) => [c.email, c.uuid]));
         const wantedEmails = new Set(wanted.map((c) => c.email));
         let added = 0;
@@ -186,7 +230,7 @@ export function createNodeActivities({
           added++;
         }
         const strays = present.map((c) => c.email).filter((e) => !wantedEmails.has(e));
-        const unwanted = await knownUnwanted(orm, nodeId, strays);
+        const unwanted = await knownUnwanted(orm, nodeId, strays, accessNodes);
         const unknown = strays.filter((e) => !unwanted.has(e));
         const aged = await agedStrays(orm, nodeId, unknown, strayGraceMs);
         const remove = [...unwanted, ...aged];

@@ -16,6 +16,7 @@ import {
 import { Failure } from '../workflows/failures';
 import { autoRenewIdempotenceKey } from './auto-renew';
 import { inTransaction, payFromBalance, refundToBalance } from './balance';
+import { createStarsSubscriptionLink, isStarsSubscription } from './stars-subscriptions';
 import { poolQuery } from '../infra/db/query';
 import type { PaymentRow, UserRow } from '../infra/db/rows';
 
@@ -119,9 +120,20 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           amount,
           currency,
           input.paymentTimeoutMs / 1000,
-          JSON.stringify({ workflow_id: purchaseWorkflowId(input.paymentId), telegram_id: input.telegramId }),
+          JSON.stringify({
+            workflow_id: purchaseWorkflowId(input.paymentId),
+            telegram_id: input.telegramId,
+            // A Stars subscription's recurring charge: which subscription (its first payment) and which charge.
+            ...(input.starsRenewal
+              ? {
+                  stars_renewal_of: input.starsRenewal.subscriptionPaymentId,
+                  stars_charge_id: input.starsRenewal.chargeId,
+                }
+              : {}),
+          }),
           input.purpose ?? 'subscription',
-          input.savePaymentMethod === true && !stars && !free,
+          // Consent on a card keeps the card; on Stars it makes the invoice a Stars subscription.
+          input.savePaymentMethod === true && !free && !input.starsRenewal,
         ],
       );
       const [row] = await sql().execute(`select * from payments where id = ?`, [input.paymentId]);
@@ -135,6 +147,17 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
         expiresAt: new Date(row.expires_at).toISOString(),
         status: 'pending',
       });
+      if (stars && isStarsSubscription(input)) {
+        // Auto-renew by Stars: an invoice link with subscription_period; Telegram charges every 30 days itself.
+        if (row.confirmation_url) return link(input.paymentId, row.confirmation_url);
+        const url = await createStarsSubscriptionLink(
+          requireTelegram(),
+          input,
+          Number(input.tariff.starPrice),
+        );
+        await sql().execute(`update payments set confirmation_url = ? where id = ?`, [url, input.paymentId]);
+        return link(input.paymentId, url);
+      }
       if (stars || free) return link(input.paymentId, null);
       if (row.provider_payment_id) return link(row.provider_payment_id, row.confirmation_url);
 

@@ -7,6 +7,7 @@ import { type EnforceResult, enforceQuota, markNoticeDone } from '../infra/quota
 import { addTrafficPack, type PackResult } from '../infra/quota/packs';
 import { applyNodeCounters } from '../infra/quota/usage';
 import { Failure } from '../workflows/failures';
+import { accessNodesModeFromEnv, nodesOfAccess } from '../infra/fleet/access-nodes';
 import { connectionOf, lastErrorOf, NODE_COLUMNS } from './nodes';
 
 export interface QuotaDeps {
@@ -122,7 +123,11 @@ export function createQuotaActivities({ orm, logger, driverFor, secrets: given }
         `select distinct node_id from traffic_cursors where email = any(string_to_array(?, ','))`,
         [c.all.join(',')],
       );
-      const ids = [...new Set([String(c.s.node_id), ...used.map((r) => String(r.node_id))])];
+      // Every node the access covers (ACCESS_NODES) and any node that ever counted its traffic.
+      const covered = await nodesOfAccess(orm, subscriptionId, accessNodesModeFromEnv());
+      const ids = [
+        ...new Set([String(c.s.node_id), ...covered.map((n) => n.id), ...used.map((r) => String(r.node_id))]),
+      ];
       let failed = 0;
       const rows = await nodesById(ids);
       await Promise.all(
@@ -145,7 +150,7 @@ export function createQuotaActivities({ orm, logger, driverFor, secrets: given }
       return { nodes: rows.length, failed };
     },
 
-    /** Puts an active, unsuspended access's clients back on its node. Idempotent; retried on failure. */
+    /** Puts an active, unsuspended access's clients back on its node (retried on failure) and its other nodes. */
     async restoreAccess({ subscriptionId }: { subscriptionId: string }): Promise<{ restored: number }> {
       const c = await clientsOf(subscriptionId);
       if (c?.s.status !== 'active' || c.s.suspended_at !== null) return { restored: 0 };
@@ -153,6 +158,28 @@ export function createQuotaActivities({ orm, logger, driverFor, secrets: given }
       if (!row) return { restored: 0 };
       const d = driverOf(row);
       for (const client of [c.own, ...c.live]) await d.addClient({ ...client, flow: 'xtls-rprx-vision' });
+      // The access's other nodes (its locations), best-effort: their reconcile puts back what fails here.
+      const others = (await nodesOfAccess(orm, subscriptionId, accessNodesModeFromEnv()))
+        .filter((n) => !n.home && n.status === 'up')
+        .map((n) => n.id);
+      await Promise.all(
+        (await nodesById(others)).map((other) =>
+          withTimeout(
+            (async () => {
+              const od = driverOf(other);
+              for (const client of [c.own, ...c.live])
+                await od.addClient({ ...client, flow: 'xtls-rprx-vision' });
+            })(),
+            NODE_TIMEOUT_MS,
+            `node ${other.id} restore`,
+          ).catch((e) =>
+            logger?.warn(
+              { nodeId: other.id, subscriptionId, err: lastErrorOf(e) },
+              'restore failed on a node',
+            ),
+          ),
+        ),
+      );
       return { restored: 1 + c.live.length };
     },
 

@@ -19,6 +19,7 @@ import { adminTimelineRoutes } from './routes/admin-timeline';
 import { adminNodeRoutes } from './routes/admin-nodes';
 import { adminDrainRoutes } from './routes/admin-drain';
 import { adminPromoRoutes } from './routes/admin-promo';
+import { adminPurchaseActionRoutes } from './routes/admin-purchase-actions';
 import { adminPurchaseRoutes } from './routes/admin-purchases';
 import { adminStatsRoutes } from './routes/admin-stats';
 import { adminTariffRoutes } from './routes/admin-tariffs';
@@ -38,6 +39,7 @@ import { promoRoutes } from './routes/promo';
 import { starsRoutes } from './routes/stars';
 import { subRoutes } from './routes/sub';
 import { deviceRoutes } from './routes/devices';
+import { deviceRenameRoutes } from './routes/device-rename';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { tariffRoutes } from './routes/tariffs';
 import { trialRoutes } from './routes/trials';
@@ -66,12 +68,14 @@ const ROUTE_GROUPS = [
   planChangeRoutes,
   autoRenewRoutes,
   deviceRoutes,
+  deviceRenameRoutes,
   adminTariffRoutes,
   adminNodeRoutes,
   adminDrainRoutes,
   adminStatsRoutes,
   adminUserRoutes,
   adminPurchaseRoutes,
+  adminPurchaseActionRoutes,
   adminActionRoutes,
   adminAuditRoutes,
   adminBroadcastRoutes,

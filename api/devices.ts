@@ -4,6 +4,7 @@ import { deviceEmail } from '../infra/nodes/desired-state';
 import { reconcileNow } from '../infra/nodes/reconcile-start';
 import { type Query, transactionQuery } from '../infra/db/query';
 import type { DeviceRow } from '../infra/db/rows';
+import { roundOnOtherNodes } from './access-node-rounds';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 
@@ -56,7 +57,7 @@ export type Registered =
 export function registerDevice(
   orm: MikroORM,
   telegramId: string,
-  d: { name: string; hwid?: string },
+  d: { name: string; hwid?: string; os?: string; model?: string },
 ): Promise<Registered> {
   return orm.em.fork().transactional(async (em) => {
     const q = transactionQuery(em);
@@ -77,8 +78,9 @@ export function registerDevice(
       return { kind: 'limit', access };
     const id = randomUUID();
     const [device] = await q<DeviceRow>(
-      `insert into devices (id, subscription_id, name, hwid, client_uuid, client_email) values (?, ?, ?, ?, ?, ?) returning *`,
-      [id, access.id, d.name, d.hwid ?? null, randomUUID(), deviceEmail(id)],
+      `insert into devices (id, subscription_id, name, hwid, client_uuid, client_email, os, model)
+       values (?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+      [id, access.id, d.name, d.hwid ?? null, randomUUID(), deviceEmail(id), d.os ?? null, d.model ?? null],
     );
     return { kind: 'added', device, access };
   });
@@ -96,11 +98,15 @@ const target = (deps: ApiDeps, nodeId: string) => ({
  */
 export async function applyNewDevice(
   deps: ApiDeps,
-  device: Pick<DeviceRow, 'id'>,
+  device: Pick<DeviceRow, 'id' | 'subscription_id'>,
   nodeId: string,
 ): Promise<void> {
   const outcome = await reconcileNow(deps.temporal, target(deps, nodeId));
-  if (outcome.ok) return;
+  if (outcome.ok) {
+    // The access's other nodes (its locations) too; one that fails gets the key in its next round.
+    await roundOnOtherNodes(deps, String(device.subscription_id), nodeId);
+    return;
+  }
   await deps.orm.em
     .getConnection()
     .execute(`update devices set removed_at = now() where id = ? and removed_at is null`, [device.id]);
@@ -109,9 +115,16 @@ export async function applyNewDevice(
 }
 
 /** A removed device's client goes in this round, or (node unreachable) in a later one: the row says so. */
-export async function applyRemovedDevice(deps: ApiDeps, nodeId: string): Promise<boolean> {
-  const outcome = await reconcileNow(deps.temporal, target(deps, nodeId));
-  return outcome.ok;
+export async function applyRemovedDevice(
+  deps: ApiDeps,
+  nodeId: string,
+  subscriptionId?: string,
+): Promise<boolean> {
+  const [outcome, others] = await Promise.all([
+    reconcileNow(deps.temporal, target(deps, nodeId)),
+    subscriptionId ? roundOnOtherNodes(deps, subscriptionId, nodeId) : true,
+  ]);
+  return outcome.ok && others;
 }
 
 /** Asks for a round without waiting (x-hwid registrations from /sub must not hold the client's refresh). */

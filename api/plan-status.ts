@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Row, sqlOne } from './db';
+import { nodesOfAccess } from '../infra/fleet/access-nodes';
+import type { Row } from './db';
 import { deviceCount } from './devices';
 
 /** Plan-limit fields of GET /subscriptions/{telegram_id}/status (contract v2). */
@@ -38,7 +39,9 @@ export async function planStatus(orm: MikroORM, sub: Row | undefined) {
       locations: [],
     };
   const active = sub.status === 'active';
-  const node = await sqlOne(orm, `select location from vpn_nodes where id = ?`, [sub.node_id]);
+  // Where the access has servers: its home node's location first, then its tariff's other locations'
+  // nodes (ACCESS_NODES=location, infra/fleet/access-nodes.ts).
+  const nodes = await nodesOfAccess(orm, String(sub.id));
   return {
     traffic_used_bytes: Number(sub.period_upload_bytes ?? 0) + Number(sub.period_download_bytes ?? 0),
     traffic_limit_bytes:
@@ -48,6 +51,6 @@ export async function planStatus(orm: MikroORM, sub: Row | undefined) {
     suspended: active && sub.suspended_at !== null,
     devices: active ? await deviceCount(orm, sub.id) : 0,
     device_limit: sub.device_limit === null ? null : Number(sub.device_limit),
-    locations: node ? [String(node.location)] : [],
+    locations: [...new Set(nodes.map((n) => n.location))],
   };
 }

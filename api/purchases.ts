@@ -29,7 +29,9 @@ export const paymentCreated = z.object({
   confirmation_url: z
     .string()
     .nullable()
-    .describe('YooKassa checkout page; null for Telegram Stars (send an invoice)'),
+    .describe(
+      'YooKassa checkout page; null for Telegram Stars (send an invoice), except a Stars subscription (`save_payment_method`): its createInvoiceLink link',
+    ),
   payment_status: z
     .enum(['pending', 'succeeded'])
     .describe(
@@ -111,7 +113,10 @@ export async function startPurchase(
     ...(purpose && purpose !== 'subscription' ? { purpose } : {}),
     ...(purpose === 'gift' ? { giftClaimWindowMs: deps.config.GIFT_CLAIM_WINDOW } : {}),
     ...(amount ? { amount } : {}),
-    ...(savePaymentMethod && provider === 'yookassa' ? { savePaymentMethod: true } : {}),
+    // Consent by card keeps the card; by Stars the invoice becomes a Stars subscription.
+    ...(savePaymentMethod && (provider === 'yookassa' || provider === 'stars')
+      ? { savePaymentMethod: true }
+      : {}),
   };
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof purchaseWorkflow>(
     PURCHASE_WORKFLOW_TYPE,

@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { appendEntry, inTransaction, isOverdraft } from '../activities/balance';
 import { type PlannedRefund, planCancelRefunds } from '../activities/refund-plan';
 import { paidPeriods, reserveRefund } from '../activities/refunds';
@@ -11,6 +11,7 @@ import {
   REFUND_WORKFLOW_TYPE,
   refundWorkflowId,
 } from '../workflows/refunds';
+import { type PurchaseStatus, purchaseStatusQuery, purchaseWorkflowId } from '../workflows/purchase-messages';
 import type { Row } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError, invalidField, notFound } from './errors';
@@ -197,4 +198,30 @@ export async function payOutRefund(deps: ApiDeps, booked: BookedRefund): Promise
       WAIT_MS,
     )) ?? false
   );
+}
+
+/** Stages in which the purchase workflow still decides what the payment buys (or refunds it itself). */
+const OWNED_STAGES = new Set(['CREATING_PAYMENT', 'AWAITING_PAYMENT', 'PROVISIONING', 'REFUNDING']);
+
+/**
+ * A payment whose purchase has not granted yet belongs to that purchase: a refund booked beside it could be
+ * followed by the grant (access nobody paid for) or by the purchase's own refund. 409 `purchase_in_progress`.
+ */
+export async function refuseWhilePurchaseOwnsPayment(deps: ApiDeps, paymentId: string): Promise<void> {
+  const handle = deps.temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
+  const running = await handle
+    .describe()
+    .then((d) => d.status.name === 'RUNNING')
+    .catch((err) => {
+      if (err instanceof WorkflowNotFoundError) return false; // a payment made outside a purchase workflow
+      throw err;
+    });
+  if (!running) return;
+  const { stage } = (await handle.query(purchaseStatusQuery)) as PurchaseStatus;
+  if (OWNED_STAGES.has(stage))
+    throw new HttpError(
+      409,
+      'purchase_in_progress',
+      `its purchase is in stage ${stage}: wait, or skip it to refund with POST /admin/purchases/${paymentId}/refund`,
+    );
 }

@@ -13,6 +13,7 @@ import { sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 import { raiseMoneyAlarm, signalPurchase } from './purchase-signal';
+import { confirmRecurringCharge } from './stars-subscription';
 import { telegramId } from './schemas';
 
 export const starsConfirmBody = z.object({
@@ -20,6 +21,23 @@ export const starsConfirmBody = z.object({
   payload: z.string().min(1).max(128).describe('the invoice payload: our payment_id'),
   telegram_payment_charge_id: z.string().min(1).max(255),
   total_amount: z.number().int().positive().describe('Stars paid (XTR has no minor units)'),
+  // Stars subscriptions (issue 13): successful_payment's own fields, forwarded as Telegram sent them.
+  is_recurring: z
+    .boolean()
+    .optional()
+    .describe('successful_payment.is_recurring: a payment of a Stars subscription'),
+  is_first_recurring: z
+    .boolean()
+    .optional()
+    .describe(
+      'successful_payment.is_first_recurring: the first payment of a subscription (it grants like any Stars payment); a recurring one without it renews the access by one period',
+    ),
+  subscription_expiration_date: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('successful_payment.subscription_expiration_date (unix seconds): when Telegram charges next'),
 });
 export type StarsConfirmation = z.infer<typeof starsConfirmBody>;
 
@@ -72,7 +90,17 @@ export async function confirmStarsPayment(
       paymentId: payment.id,
       reason,
     });
+  // Telegram's next charge of a Stars subscription: same payload, new charge id, one more period (or a refund).
+  // Only once the first charge is booked: a first payment forwarded without is_first_recurring still just pays.
   const paidBy = payment.telegram_payment_charge_id as string | null;
+  if (
+    c.is_recurring &&
+    !c.is_first_recurring &&
+    payment.save_payment_method &&
+    paidBy &&
+    paidBy !== c.telegram_payment_charge_id
+  )
+    return confirmRecurringCharge(deps, log, payment, c, refund);
   if (paidBy && paidBy !== c.telegram_payment_charge_id) {
     // Only a charge Telegram confirmed is ever written here, so this one is a second charge: give it back.
     deps.metrics.paymentsOrphaned.inc({ provider: 'stars' });
@@ -91,6 +119,9 @@ export async function confirmStarsPayment(
     amount: payment.amount,
     currency: 'XTR',
     telegramChargeId: c.telegram_payment_charge_id,
+    ...(c.subscription_expiration_date
+      ? { starsSubscriptionExpiresAt: new Date(c.subscription_expiration_date * 1000).toISOString() }
+      : {}),
   };
   if ((await signalPurchase(deps, payment.id, notice)) === 'signalled') {
     log.info('stars payment claim handed to its purchase');

@@ -4,8 +4,15 @@ import { sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { deviceCount, registerDevice } from './devices';
 import { reconcileNow } from '../infra/nodes/reconcile-start';
+import { roundOnOtherNodes } from './access-node-rounds';
 
 const HWID = /^[\w.:+-]{1,128}$/;
+/** A header as shown to the user: printable characters only, trimmed, at most `max` long; absent if empty. */
+const deviceHint = (value: string | undefined, max: number) =>
+  value
+    ?.replace(/[^\p{L}\p{N} ._()+,/-]+/gu, '')
+    .trim()
+    .slice(0, max) || undefined;
 
 export interface SubDevice {
   device?: { uuid: string };
@@ -25,6 +32,8 @@ export async function subDevice(
   row: AccessRow,
   rawHwid: string | undefined,
   userAgent?: string,
+  /** x-device-os / x-device-model, kept with a newly registered device for the device screens. */
+  hints: { os?: string; model?: string } = {},
 ): Promise<SubDevice> {
   const tariff = await sqlOne(
     deps.orm,
@@ -40,7 +49,12 @@ export async function subDevice(
     return deps.config.DEVICE_HWID_REQUIRED ? { ...base, blocked: 'hwid_required' } : base;
 
   const name = (userAgent ?? 'app').replace(/[^\w./ -]+/g, '').slice(0, 64) || 'app';
-  const got = await registerDevice(deps.orm, String(row.telegram_id), { name, hwid });
+  const got = await registerDevice(deps.orm, String(row.telegram_id), {
+    name,
+    hwid,
+    os: deviceHint(hints.os, 32),
+    model: deviceHint(hints.model, 64),
+  });
   if (got.kind === 'no_access') return base;
   if (got.kind === 'limit') return { ...base, blocked: 'device_limit' };
   if (got.kind === 'added') {
@@ -56,6 +70,8 @@ export async function subDevice(
     );
     if (!outcome.ok)
       deps.logger.warn({ nodeId: got.access.node_id, error: outcome.error }, 'hwid device not placed yet');
+    // Its other nodes without waiting: the app's refresh must not wait on every location.
+    void roundOnOtherNodes(deps, row.id, got.access.node_id).catch(() => undefined);
   }
   return {
     device: { uuid: String(got.device.client_uuid) },

@@ -12,6 +12,12 @@ import {
   type Tariff,
   tariffSchema,
 } from './api-schemas';
+import {
+  deviceCreatedSchema,
+  deviceListSchema,
+  deviceRemovedSchema,
+  deviceRenamedSchema,
+} from './device-schemas';
 
 export type {
   AdminRecord,
@@ -99,6 +105,55 @@ export interface NewPromoCode {
   valid_until?: string;
 }
 
+/** The admin API's broadcast body (contract v2), as the bot's draft screens build it. */
+export interface NewBroadcast {
+  text: string;
+  photo_url?: string;
+  buttons?: Array<Array<{ text: string; url: string }>>;
+  audience: {
+    segment: 'all' | 'active' | 'expired' | 'trial' | 'never_paid';
+    expired_within_days?: number;
+    language?: string;
+    location?: string;
+    telegram_ids?: number[];
+  };
+}
+const broadcastProgressSchema = z
+  .object({
+    broadcast_id: z.string(),
+    state: z.string(),
+    total: z.number(),
+    sent: z.number(),
+    failed: z.number(),
+    blocked: z.number(),
+    pending: z.number().optional(),
+  })
+  .passthrough();
+export type BroadcastProgressView = z.infer<typeof broadcastProgressSchema>;
+const broadcastItemSchema = broadcastProgressSchema.extend({
+  created_at: z.string(),
+  created_by: z.string(),
+  text: z.string(),
+});
+export type BroadcastListItem = z.infer<typeof broadcastItemSchema>;
+const nodeDrainSchema = z
+  .object({ state: z.string(), moved: z.number(), remaining: z.number(), failed: z.number() })
+  .passthrough();
+const nodeCardSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    location: z.string(),
+    status: z.string(),
+    capacity: z.number(),
+    active_subscriptions: z.number(),
+    client_count: z.number(),
+    last_error: z.string().nullish(),
+    drain: nodeDrainSchema.nullish(),
+  })
+  .passthrough();
+export type NodeCard = z.infer<typeof nodeCardSchema>;
+
 export type AdminUserAction = 'extend' | 'revoke' | 'resend-key' | 'block' | 'unblock';
 
 export interface RegisterInput {
@@ -131,7 +186,7 @@ export function createApiClient(config: ApiClientConfig) {
 
   async function request<T>(
     schema: z.ZodType<T, z.ZodTypeDef, unknown>,
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     opts: {
       body?: unknown;
@@ -235,6 +290,9 @@ export function createApiClient(config: ApiClientConfig) {
       payload: string;
       telegram_payment_charge_id: string;
       total_amount: number;
+      is_recurring?: boolean;
+      is_first_recurring?: boolean;
+      subscription_expiration_date?: number;
     }) => request(anyObject.nullish(), 'POST', '/api/v1/payments/stars/confirm', { body: input }),
     /** Null for a user the API does not know. */
     /** Auto-renew on/off (bot/handlers/auto-renew.ts). */
@@ -249,6 +307,34 @@ export function createApiClient(config: ApiClientConfig) {
       request(configSchema.nullable(), 'GET', `/api/v1/subscriptions/${telegramId}/config`, {
         notFoundAsNull: true,
       }),
+
+    /** Devices of the active access (bot/handlers/devices.ts); list is null without an active access. */
+    devices: {
+      list: (telegramId: number) =>
+        request(deviceListSchema.nullable(), 'GET', `/api/v1/subscriptions/${id(telegramId)}/devices`, {
+          notFoundAsNull: true,
+        }),
+      /** 201 the key; ApiRequestError 409 device_limit; ApiUnavailableError 503 node_unavailable. */
+      add: (telegramId: number, name?: string) =>
+        request(deviceCreatedSchema, 'POST', `/api/v1/subscriptions/${id(telegramId)}/devices`, {
+          body: name ? { name } : {},
+          timeoutMs: 30_000, // waits for the node to carry the key
+        }),
+      rename: (telegramId: number, deviceId: string, name: string) =>
+        request(
+          deviceRenamedSchema,
+          'PATCH',
+          `/api/v1/subscriptions/${id(telegramId)}/devices/${id(deviceId)}`,
+          { body: { name } },
+        ),
+      remove: (telegramId: number, deviceId: string) =>
+        request(
+          deviceRemovedSchema,
+          'DELETE',
+          `/api/v1/subscriptions/${id(telegramId)}/devices/${id(deviceId)}`,
+          { timeoutMs: 30_000 }, // waits for the node to drop the key
+        ),
+    },
 
     /** Plan change (bot/handlers/plan-change.ts). Null when there is no active access to change. */
     changeQuote: (telegramId: number) =>
@@ -322,6 +408,43 @@ export function createApiClient(config: ApiClientConfig) {
       /** POST /api/v1/admin/promo-codes as the admin who sent /newcode (the audit says tg:<admin>). */
       createPromoCode: (admin: number, body: NewPromoCode) =>
         request(promoCodeSchema, 'POST', '/api/v1/admin/promo-codes', { actingAdmin: admin, body }),
+      /** Broadcasts (bot/handlers/admin-broadcast.ts): writes as the tapping admin, reads with the read token. */
+      broadcastRecipients: (admin: number, body: NewBroadcast) =>
+        request(z.object({ recipients: z.number() }), 'POST', '/api/v1/admin/broadcasts', {
+          actingAdmin: admin,
+          body: { ...body, dry_run: true },
+        }).then((b) => b.recipients),
+      startBroadcast: (admin: number, body: NewBroadcast) =>
+        request(
+          z.object({ broadcast_id: z.string(), recipients: z.number() }),
+          'POST',
+          '/api/v1/admin/broadcasts',
+          { actingAdmin: admin, body, timeoutMs: 30_000 },
+        ),
+      broadcast: (broadcastId: string) =>
+        request(broadcastProgressSchema, 'GET', `/api/v1/admin/broadcasts/${id(broadcastId)}`, {
+          admin: true,
+        }),
+      broadcasts: (limit = 8) =>
+        request(
+          z.object({ broadcasts: z.array(broadcastItemSchema) }),
+          'GET',
+          `/api/v1/admin/broadcasts?limit=${limit}`,
+          { admin: true },
+        ).then((b) => b.broadcasts),
+      controlBroadcast: (admin: number, broadcastId: string, verb: 'pause' | 'resume' | 'cancel') =>
+        request(broadcastProgressSchema, 'POST', `/api/v1/admin/broadcasts/${id(broadcastId)}/${verb}`, {
+          actingAdmin: admin,
+        }),
+      /** One node with its drain's progress (bot/handlers/admin-nodes.ts). */
+      node: (nodeId: string) =>
+        request(nodeCardSchema.nullable(), 'GET', `/api/v1/admin/nodes/${id(nodeId)}`, {
+          admin: true,
+          notFoundAsNull: true,
+        }),
+      /** POST /api/v1/admin/nodes/{id}/enable|disable|drain as the tapping admin (audited tg:<admin>). */
+      actOnNode: (admin: number, nodeId: string, verb: 'enable' | 'disable' | 'drain') =>
+        request(anyObject, 'POST', `/api/v1/admin/nodes/${id(nodeId)}/${verb}`, { actingAdmin: admin }),
       /** Promo codes with their stats (activations, users, revenue). */
       promoCodes: () =>
         request(z.object({ codes: z.array(promoCodeSchema) }), 'GET', '/api/v1/admin/promo-codes', {

@@ -7,6 +7,8 @@ import { type CallbackAction, decodeCallback } from '../infra/telegram/callbacks
 import { DispatchingBot } from './dispatching-bot';
 import { isAdmin, registerAdmin, showAdmin } from './handlers/admin';
 import { onAdminUser } from './handlers/admin-user';
+import { onAdminBroadcast, registerAdminBroadcast } from './handlers/admin-broadcast';
+import { onAdminNode } from './handlers/admin-nodes';
 import { showGuide, showGuides } from './handlers/guides';
 import { askPromo, registerGrowth, startTrial } from './handlers/growth';
 import { registerPayments, retryPayment } from './handlers/payments';
@@ -16,6 +18,7 @@ import { showMyGifts } from './handlers/my-gifts';
 import { registerAdminPromo } from './handlers/admin-promo';
 import { registerStart, showMenu } from './handlers/start';
 import { showSubscription } from './handlers/subscription';
+import { onDevices, registerDevices } from './handlers/devices';
 import { registerSupport, showSupport } from './handlers/support';
 import { pay, showTariff, showTariffs } from './handlers/tariffs';
 import { showAutoRenewConsent, switchAutoRenew } from './handlers/auto-renew';
@@ -67,6 +70,10 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
       return showAdmin(ctx, deps, action.view);
     case 'adminUser':
       return onAdminUser(ctx, deps, action.op, action.telegramId);
+    case 'adminBroadcast':
+      return onAdminBroadcast(ctx, deps, action.op, action.arg);
+    case 'adminNode':
+      return onAdminNode(ctx, deps, action.op, action.nodeId);
     case 'referral':
       return showReferral(ctx, deps);
     case 'gift':
@@ -78,13 +85,18 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
     case 'changeTo':
       return changeTo(ctx, deps, action.tariffId);
     case 'renewConsent':
-      return showAutoRenewConsent(ctx, action.tariffId);
+      return showAutoRenewConsent(ctx, action.tariffId, deps);
     case 'payAutoRenew':
-      return pay(ctx, deps, action.tariffId, 'card', undefined, 'subscription', true);
+      return pay(ctx, deps, action.tariffId, action.method ?? 'card', undefined, 'subscription', true);
     case 'autoRenew':
       return switchAutoRenew(ctx, deps, action.on);
+    case 'devices':
+      return onDevices(ctx, deps, action.op, action.deviceId);
   }
 }
+
+/** Buttons only admins may use; for anyone else they do nothing (like a stale button). */
+const ADMIN_ACTIONS = new Set<CallbackAction['type']>(['admin', 'adminUser', 'adminBroadcast', 'adminNode']);
 
 /** A TelegramError carries the whole request payload (a user's key, say): log only what identifies the failure. */
 function loggable(err: unknown): unknown {
@@ -120,12 +132,14 @@ export function createBot(options: CreateBotOptions): DispatchingBot {
   registerSupport(bot, deps);
   registerAdmin(bot, deps);
   registerAdminPromo(bot, deps);
+  registerAdminBroadcast(bot, deps);
   registerPayments(bot, deps);
   registerGrowth(bot, deps);
+  registerDevices(bot, deps);
 
   bot.on('callback_query', async (ctx) => {
     const action = decodeCallback('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);
-    if (!action || ((action.type === 'admin' || action.type === 'adminUser') && !isAdmin(ctx, deps))) {
+    if (!action || (ADMIN_ACTIONS.has(action.type) && !isAdmin(ctx, deps))) {
       // A stale button from an older bot version (or a forged one): answer so the spinner stops, do nothing.
       await answerQuietly(ctx, textsFor(ctx).errors.unknownAction);
       return;

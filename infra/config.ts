@@ -73,6 +73,9 @@ const schema = z.object({
   QUOTA_CHECK_INTERVAL: duration.default('1m'),
   // Fleet: a node down longer than this is drained automatically (workflows/drain.ts); "0" = off.
   NODE_DEAD_MIGRATE_AFTER: durationOrOffField.default('0'),
+  // Several nodes per access (infra/fleet/access-nodes.ts): location = the home node and every enabled node
+  // of the tariff's locations; home = the home node only.
+  ACCESS_NODES: z.enum(['location', 'home']).default('location'),
   // Devices (api/devices.ts): true = /sub serves keys only to apps that send x-hwid (one device each).
   DEVICE_HWID_REQUIRED: z
     .enum(['true', 'false', '1', '0'])

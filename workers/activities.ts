@@ -19,6 +19,7 @@ import { createRefundActivities } from '../activities/refunds';
 import { createOpsAlertActivities, createOpsWatchActivities } from '../activities/ops-alerts';
 import { withReferralClawback } from '../activities/referral-clawback';
 import { createTelegramActivities } from '../activities/telegram';
+import { createStarsSubscriptionActivities } from '../activities/stars-subscriptions';
 import { createOpsAlerter, type OpsAlerter, type OpsAlertSettings } from '../infra/ops-alerts';
 import type { TelegramSender } from '../infra/telegram/sender';
 import type { YooKassaClient } from '../infra/yookassa/client';
@@ -87,6 +88,7 @@ function purchaseActivityMap(d: WorkerDeps) {
         }),
     }),
     ...createBalanceActivities({ orm: d.orm, logger: d.logger }),
+    ...createStarsSubscriptionActivities({ telegram: d.telegram, logger: d.logger }),
     ...createRefundActivities({ orm: d.orm, yookassa: d.yookassa, telegram: d.telegram, logger: d.logger }),
     ...createLifetimeActivities({
       orm: d.orm,
@@ -122,6 +124,7 @@ function purchaseActivityMap(d: WorkerDeps) {
       driverFor: d.driverFor,
       temporal: d.temporal,
       deadMigrateAfterMs: d.fleet?.deadMigrateAfterMs,
+      alerter: opsAlerterOf(d),
     }),
   };
 }

@@ -18,6 +18,7 @@ import type { createGrantActivities, createReferralActivities } from '../activit
 import type { createRefundActivities } from '../activities/refunds';
 import type { createQuotaActivities } from '../activities/quota';
 import type { createTelegramActivities } from '../activities/telegram';
+import type { createStarsSubscriptionActivities } from '../activities/stars-subscriptions';
 import { Failure } from './failures';
 import type { createOpsAlertActivities, createOpsWatchActivities } from '../activities/ops-alerts';
 import { telegramQueueFor } from './telegram-queue';
@@ -363,4 +364,11 @@ export const drainMove = proxyActivities<Pick<Fleet, 'moveAccess'>>({
 export const drainCleanup = proxyActivities<Pick<Fleet, 'clearDrainedNode'>>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
+});
+
+// Stars subscriptions (issue 13): editUserStarSubscription(is_canceled) until Telegram answers; a 400 that
+// names no such subscription comes back as a value; after 12 tries (hours) ops are alerted.
+export const starsSubscriptions = proxyActivities<ReturnType<typeof createStarsSubscriptionActivities>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10m', maximumAttempts: 12 },
 });

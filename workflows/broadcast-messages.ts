@@ -25,6 +25,11 @@ export interface BroadcastInput {
   /** Carried across continue-as-new. */
   counts?: BroadcastCounts;
   paused?: boolean;
+  /**
+   * The static summary the API started it with: continue-as-new does not carry user metadata to the next run,
+   * so each run repeats it in its current details.
+   */
+  summary?: string;
 }
 
 export const pauseBroadcastSignal = defineSignal('pauseBroadcast');

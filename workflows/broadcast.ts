@@ -3,9 +3,11 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createBroadcastActivities } from '../activities/broadcast';
@@ -22,13 +24,28 @@ import {
   pauseBroadcastSignal,
   resumeBroadcastSignal,
 } from './broadcast-messages';
+import { broadcastDetails } from './summaries';
 
 type BroadcastActivities = ReturnType<typeof createBroadcastActivities>;
+
+const BROADCAST_WAITS: Record<BroadcastState, string> = {
+  running: 'sending on the broadcasts queue, within its share of the Telegram budget',
+  paused: 'waiting for resume (or cancel)',
+  canceled: 'done: canceled, nothing more is sent',
+  completed: 'done: every recipient settled',
+};
 
 /** Recipients read per page; each page is one run (continue-as-new), so history and memory stay flat. */
 export const BROADCAST_PAGE = 200;
 /** Sends in flight at once: enough to keep the queue's budget busy, few enough to pause quickly. */
 const IN_FLIGHT = 30;
+/**
+ * A row `sending` this long has no live attempt (a send gives up after 15 s, its HTTP call after 10 s): its
+ * worker died and no retry will come (a pause cancelled it), so the next page closes it.
+ */
+const STALE_SENDING_MS = 60_000;
+/** The wait before looking again when only sends of an earlier run are left. */
+const IN_FLIGHT_RECHECK_MS = 20_000;
 
 const store = proxyActivities<BroadcastActivities>({
   startToCloseTimeout: '30s',
@@ -44,10 +61,11 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
   const counts: BroadcastCounts = { ...(input.counts ?? { sent: 0, failed: 0, blocked: 0 }) };
   let state: BroadcastState = input.paused ? 'paused' : 'running';
   const progress = (): BroadcastProgress => ({ state, total: input.total, ...counts });
+  // What the Temporal UI's "current details" say it waits for (not a command: replay-safe).
   const describe = () =>
     setCurrentDetails(
-      `${state}: sent ${counts.sent}, blocked ${counts.blocked}, failed ${counts.failed} of ${input.total}` +
-        (state === 'paused' ? ' · waiting for resume' : ''),
+      (input.summary ? `${input.summary}\n` : '') +
+        broadcastDetails(state, counts, input.total, BROADCAST_WAITS[state]),
     );
   // Pause and cancel also cancel the page's sends not yet started (their rows stay pending).
   let page: CancellationScope | undefined;
@@ -69,7 +87,9 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
 
   const send = proxyActivities<BroadcastActivities>({
     taskQueue: broadcastQueueFor(workflowInfo().taskQueue),
-    startToCloseTimeout: '30s',
+    // The sender's HTTP timeout (10 s) and two row updates: a send lost with a killed worker is retried
+    // (and settled from its row) after this, and the page waits for it.
+    startToCloseTimeout: '15s',
     // The activity gives up on a recipient itself (counted failed) after its own attempts.
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
     priority: { priorityKey: BROADCAST_PRIORITY_KEY },
@@ -78,10 +98,29 @@ export async function broadcastWorkflow(input: BroadcastInput): Promise<Broadcas
   describe();
   await condition(() => state !== 'paused');
   if (state === 'running') {
-    const recipients = await store.pendingRecipients({
-      broadcastId: input.broadcastId,
-      limit: BROADCAST_PAGE,
-    });
+    let recipients: string[];
+    // Pages and counts from the rows: sends settled after a pause cancelled them are counted, and rows
+    // left `sending` by a killed worker are closed, so a completed broadcast has no row still open.
+    if (patched('broadcast-page-from-rows')) {
+      const page = await store.nextBroadcastPage({
+        broadcastId: input.broadcastId,
+        limit: BROADCAST_PAGE,
+        staleAfterMs: STALE_SENDING_MS,
+      });
+      recipients = page.recipients;
+      Object.assign(counts, page.counts);
+      if (recipients.length === 0 && page.inFlight > 0) {
+        // Sends of an earlier run still settling (or dead): look again once they are done or stale.
+        describe();
+        await sleep(IN_FLIGHT_RECHECK_MS);
+        await condition(allHandlersFinished);
+        const then = state as BroadcastState; // signals change it during the wait
+        if (then === 'canceled') return progress();
+        return continueAsNew<typeof broadcastWorkflow>({ ...input, counts, paused: then === 'paused' });
+      }
+    } else {
+      recipients = await store.pendingRecipients({ broadcastId: input.broadcastId, limit: BROADCAST_PAGE });
+    }
     if (recipients.length === 0) state = 'completed';
     let next = 0;
     const lane = async () => {

@@ -17,6 +17,8 @@ export interface DrainInput {
   historyLimit?: number;
   /** Set by continue-as-new: the drain began in an earlier run. */
   resumed?: boolean;
+  /** Its static summary (workflows/summaries.ts): continue-as-new drops user metadata, the details repeat it. */
+  summary?: string;
 }
 
 export type DrainState = 'running' | 'done' | 'failed';

@@ -1,7 +1,15 @@
-import { ApplicationFailure, continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  continueAsNew,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { drainBookkeeping as book, drainCleanup, drainMove, telegram } from './activity-options';
 import { Failure } from './failures';
 import { type DrainInput, type DrainProgress, drainProgressQuery } from './drain-messages';
+import { drainDetails } from './summaries';
 
 const DEFAULT_MOVE_INTERVAL_MS = 200;
 const DEFAULT_BATCH = 20;
@@ -18,6 +26,12 @@ const RECHECK_MS = 5_000;
 export async function drainNodeWorkflow(input: DrainInput): Promise<DrainProgress> {
   const progress: DrainProgress = { state: 'running', moved: 0, remaining: 0, failed: 0 };
   setHandler(drainProgressQuery, () => progress);
+  // The Temporal UI's "current details": what the drain waits for (not a command: replay-safe).
+  const describe = (waiting: string) =>
+    setCurrentDetails(
+      (input.summary ? `${input.summary}\n` : '') + drainDetails(progress.state, progress, waiting),
+    );
+  describe('taking the node out of selection');
 
   const begun = await book.beginDrain({
     nodeId: input.nodeId,
@@ -43,13 +57,20 @@ export async function drainNodeWorkflow(input: DrainInput): Promise<DrainProgres
         Object.assign(progress, end);
         break;
       }
+      describe(
+        `all moved; looking again in ${RECHECK_MS / 1000} s for a purchase that picked the node before the drain`,
+      );
       await sleep(RECHECK_MS);
       continue;
     }
+    const moving =
+      `moving the next ${batch.subscriptionIds.length}` + (interval > 0 ? ` (one every ${interval} ms)` : '');
+    describe(moving);
     // Messages go out while the next accesses move; the batch ends when all of them are sent.
     const told: Promise<unknown>[] = [];
     for (const subscriptionId of batch.subscriptionIds) {
       told.push((await moveOne(input.nodeId, subscriptionId, progress)).told);
+      describe(moving);
       if (interval > 0) await sleep(interval);
     }
     await Promise.all(told);
@@ -57,8 +78,15 @@ export async function drainNodeWorkflow(input: DrainInput): Promise<DrainProgres
       await continueAsNew<typeof drainNodeWorkflow>({ ...input, resumed: true });
   }
 
-  if (progress.state === 'done')
+  if (progress.state === 'done') {
+    describe('removing the moved clients from the node');
     await drainCleanup.clearDrainedNode({ nodeId: input.nodeId }).catch(() => undefined);
+  }
+  describe(
+    progress.state === 'done'
+      ? 'done: the node is disabled'
+      : 'done with failures: the node stays out of selection with those accesses',
+  );
   return progress;
 }
 

@@ -21,6 +21,8 @@ export const Failure = {
   NodeNotFound: 'NodeNotFound',
   /** No healthy node with free capacity within the wait limit. */
   NoNodeAvailable: 'NoNodeAvailable',
+  /** An operator chose refund for a paid purchase stuck before its access existed. */
+  OperatorRefund: 'OperatorRefund',
   /** The user blocked the bot. */
   TelegramBlocked: 'TelegramBlocked',
   /** Telegram refused the request for good. */

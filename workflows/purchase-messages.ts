@@ -49,8 +49,11 @@ export interface PurchaseInput {
   purpose?: PaymentPurpose;
   /** Top-ups: the amount asked (the tariff snapshot is a placeholder then). */
   amount?: string;
-  /** Card payments: the buyer consented to auto-renew, so YooKassa keeps the card (save_payment_method). */
+  /** The buyer consented to auto-renew: by card, YooKassa keeps the card (save_payment_method); by Stars, the
+   * invoice is a Stars subscription (createInvoiceLink with subscription_period, activities/stars-subscriptions.ts). */
   savePaymentMethod?: boolean;
+  /** One recurring charge of a Stars subscription: it pays for one more period (api/stars-subscription.ts). */
+  starsRenewal?: StarsRenewalCharge;
   /** An automatic renewal of one period of one access (workflows/subscription/auto-renew.ts). */
   autoRenew?: AutoRenewCharge;
 }
@@ -62,6 +65,12 @@ export interface AutoRenewCharge {
   attempt: number;
   /** YooKassa's id of the saved method (card charges only). */
   paymentMethodId?: string;
+}
+
+/** A Stars subscription's recurring charge: the subscription (its first payment) and Telegram's charge id. */
+export interface StarsRenewalCharge {
+  subscriptionPaymentId: string;
+  chargeId: string;
 }
 
 /** What the API hands the bot: where to pay. */
@@ -87,6 +96,8 @@ export interface PaymentNotice {
   currency: string;
   cancellationReason?: string | null;
   telegramChargeId?: string | null; // Stars only
+  /** Stars subscriptions: Telegram's subscription_expiration_date (ISO), when it charges next. */
+  starsSubscriptionExpiresAt?: string | null;
   /** YooKassa kept the card (save_payment_method): its id and title, for auto-renew. */
   savedMethod?: { id: string; title: string | null };
 }
@@ -105,6 +116,15 @@ export interface PurchaseStatus {
 export const paymentLinkUpdate = defineUpdate<PaymentLink>('paymentLink');
 export const paymentNoticeSignal = defineSignal<[PaymentNotice]>('paymentNotice');
 export const purchaseStatusQuery = defineQuery<PurchaseStatus>('status');
+
+/** An operator gives up on a paid purchase stuck before its access exists (docs/operations.md §6.1). */
+export interface OperatorRefund {
+  /** `admin:<token name>` or `tg:<telegram id>`, as audited. */
+  admin: string;
+  reason: string;
+}
+/** Honoured only while the purchase is placing its client (stage PROVISIONING, no access yet); first one wins. */
+export const operatorRefundSignal = defineSignal<[OperatorRefund]>('operatorRefund');
 
 /** Workflow type names, for clients that start a workflow without importing its code. */
 export const PURCHASE_WORKFLOW_TYPE = 'purchaseWorkflow';

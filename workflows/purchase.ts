@@ -26,6 +26,7 @@ import { accept, enterStage, errorMessage, newPurchase, notify, type Purchase } 
 import {
   type PaymentNotice,
   type PurchaseInput,
+  operatorRefundSignal,
   paymentLinkUpdate,
   paymentNoticeSignal,
   purchaseStatusQuery,
@@ -68,6 +69,9 @@ const pollGap = (i: number) => POLL_INTERVALS_MS[Math.min(i, POLL_INTERVALS_MS.l
 function listen(p: Purchase): void {
   setHandler(purchaseStatusQuery, () => p.status);
   setHandler(paymentNoticeSignal, (notice) => accept(p, notice));
+  setHandler(operatorRefundSignal, (request) => {
+    p.operatorRefund ??= request;
+  });
   setHandler(paymentLinkUpdate, async () => {
     await condition(() => p.link !== undefined || p.linkError !== undefined);
     if (!p.link)

@@ -51,3 +51,41 @@ export function purchaseDetails(stage: PurchaseStage): string {
 export function lifetimeDetails(stage: string, next: string, endsAt: number): string {
   return `${stage}: ${next}; access ends ${new Date(endsAt).toISOString()}`;
 }
+
+/** e.g. "Broadcast to 2000 (all) by tg:777001". */
+export function broadcastSummary(b: { recipients: number; segment: string; by: string }): string {
+  return `Broadcast to ${b.recipients} (${b.segment}) by ${b.by}`;
+}
+
+/** e.g. "running: sent 420, blocked 3, failed 0 of 2000 · sending the next page". */
+export function broadcastDetails(
+  state: string,
+  c: { sent: number; blocked: number; failed: number },
+  total: number,
+  waiting: string,
+): string {
+  return `${state}: sent ${c.sent}, blocked ${c.blocked}, failed ${c.failed} of ${total} · ${waiting}`;
+}
+
+/** e.g. "Drain node 5 (nl) · asked by admin:ops" or "Drain node 5 (nl) · down too long". */
+export function drainSummary(d: {
+  nodeId: string;
+  nodeName?: string | null;
+  location?: string | null;
+  reason: 'admin' | 'dead';
+  by?: string;
+}): string {
+  const node = `node ${d.nodeId}${d.nodeName ? ` ${d.nodeName}` : ''}${d.location ? ` (${d.location})` : ''}`;
+  const why =
+    d.reason === 'dead' ? 'down too long (NODE_DEAD_MIGRATE_AFTER)' : `asked by ${d.by ?? 'an admin'}`;
+  return `Drain ${node} · ${why}`;
+}
+
+/** e.g. "running: moved 40, failed 0, 60 left · moving the next 20 (one every 200 ms)". */
+export function drainDetails(
+  state: string,
+  p: { moved: number; failed: number; remaining: number },
+  waiting: string,
+): string {
+  return `${state}: moved ${p.moved}, failed ${p.failed}, ${p.remaining} left · ${waiting}`;
+}

@@ -11,6 +11,7 @@ import {
   resumeBroadcastSignal,
   BROADCAST_WORKFLOW_TYPE,
 } from '../../workflows/broadcast-messages';
+import { broadcastSummary } from '../../workflows/summaries';
 import { audited } from '../admin-workflows';
 import { adminIdentity } from '../audit';
 import { audienceSchema, audienceWhere } from '../broadcast-audience';
@@ -18,7 +19,7 @@ import { sql, sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { HttpError, invalidField, notFound } from '../errors';
 import type { RouteTable } from '../route-table';
-import { errorBody, uuid } from '../schemas';
+import { blankIsAbsent, errorBody, uuid } from '../schemas';
 
 const button = z.object({ text: z.string().min(1).max(64), url: z.string().url().max(512) });
 const createBody = z.object({
@@ -139,12 +140,17 @@ export function adminBroadcastRoutes(routes: RouteTable, deps: ApiDeps): void {
           await q(`update broadcasts set total = ? where id = ?`, [inserted.length, id]);
           return inserted.length;
         });
+        const summary = broadcastSummary({
+          recipients,
+          segment: body.audience.segment,
+          by: adminIdentity(res),
+        });
         await deps.temporal.workflow.start(BROADCAST_WORKFLOW_TYPE, {
           workflowId: broadcastWorkflowId(id),
           taskQueue: deps.config.PURCHASES_TASK_QUEUE,
-          args: [{ broadcastId: id, total: recipients }],
+          args: [{ broadcastId: id, total: recipients, summary }],
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-          staticSummary: `Broadcast to ${recipients} (${body.audience.segment}) by ${adminIdentity(res)}`,
+          staticSummary: summary,
           staticDetails: body.text.slice(0, 400),
         });
         return recipients;
@@ -167,6 +173,43 @@ export function adminBroadcastRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ params }, _req, res) => {
       res.json(await progressOf(params.id));
+    },
+  );
+
+  // The operator's list (the bot's "Broadcasts" screen): newest first, each with its progress.
+  routes.add(
+    {
+      ...common,
+      method: 'get',
+      path: '/api/v1/admin/broadcasts',
+      summary: 'Recent broadcasts, newest first, each with its progress and the start of its text',
+      query: z.object({ limit: blankIsAbsent(z.coerce.number().int().min(1).max(50).default(10)) }),
+      responses: {
+        200: {
+          description: 'Broadcasts',
+          schema: z.object({
+            broadcasts: z.array(
+              progress.extend({ created_at: z.string(), created_by: z.string(), text: z.string() }),
+            ),
+          }),
+        },
+      },
+    },
+    async ({ query }, _req, res) => {
+      const rows = await sql(
+        deps.orm,
+        `select id, left(text, 120) as text, created_by, created_at from broadcasts order by created_at desc, id limit ?`,
+        [query.limit],
+      );
+      const broadcasts = await Promise.all(
+        rows.map(async (r) => ({
+          ...(await progressOf(r.id)),
+          created_at: new Date(r.created_at).toISOString(),
+          created_by: r.created_by,
+          text: r.text,
+        })),
+      );
+      res.json({ broadcasts });
     },
   );
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { drainWorkflowId, type DrainInput, DRAIN_WORKFLOW_TYPE } from '../../workflows/drain-messages';
+import { drainSummary } from '../../workflows/summaries';
+import { adminIdentity } from '../audit';
 import { audited } from '../admin-workflows';
 import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
@@ -14,7 +16,14 @@ const drainView = z.object({
   reason: z.enum(['admin', 'dead']),
   moved: z.number().int(),
   remaining: z.number().int(),
-  failed: z.number().int(),
+  failed: z
+    .number()
+    .int()
+    .describe('accesses that could not move: they stay on this node, which is not disabled'),
+  last_error: z
+    .string()
+    .nullable()
+    .describe('why a failed access did not move, e.g. "no healthy node with room in nl" (null: none failed)'),
   started_at: z.string(),
   finished_at: z.string().nullable(),
 });
@@ -25,6 +34,8 @@ const NODE_WITH_DRAIN = `
          d.started_at as drain_started_at, d.finished_at as drain_finished_at,
          (select count(*) from node_drain_moves m where m.node_id = n.id and m.state = 'moved')::int as drain_moved,
          (select count(*) from node_drain_moves m where m.node_id = n.id and m.state = 'failed')::int as drain_failed,
+         (select m.error from node_drain_moves m where m.node_id = n.id and m.state = 'failed'
+           order by m.created_at desc limit 1) as drain_last_error,
          (select count(*) from subscriptions s where s.node_id = n.id and s.status = 'active'
              and not exists (select 1 from node_drain_moves m where m.node_id = n.id and m.subscription_id = s.id))::int as drain_remaining
     from vpn_nodes n left join node_drains d on d.node_id = n.id
@@ -59,6 +70,7 @@ export function adminDrainRoutes(routes: RouteTable, deps: ApiDeps): void {
             moved: row.drain_moved,
             remaining: row.drain_state === 'done' ? 0 : row.drain_remaining,
             failed: row.drain_failed,
+            last_error: row.drain_last_error ?? null,
             started_at: new Date(row.drain_started_at).toISOString(),
             finished_at: row.drain_finished_at ? new Date(row.drain_finished_at).toISOString() : null,
           }
@@ -89,18 +101,26 @@ export function adminDrainRoutes(routes: RouteTable, deps: ApiDeps): void {
       const workflowId = await audited(deps, res, what, async () => {
         const node = await sqlOne(
           deps.orm,
-          `select n.status, d.state, (select count(*) from subscriptions s where s.node_id = n.id and s.status = 'active')::int as active
+          `select n.status, n.name, n.location, d.state, (select count(*) from subscriptions s where s.node_id = n.id and s.status = 'active')::int as active
              from vpn_nodes n left join node_drains d on d.node_id = n.id where n.id = ?`,
           [params.id],
         );
         if (!node) throw notFound('node_not_found');
         if (node.status === 'disabled' && node.state !== 'running' && node.active === 0)
           throw new HttpError(409, 'node_disabled', 'the node is disabled already; nothing to drain');
-        const input: DrainInput = { nodeId: params.id, reason: 'admin' };
+        const summary = drainSummary({
+          nodeId: params.id,
+          nodeName: node.name,
+          location: node.location,
+          reason: 'admin',
+          by: adminIdentity(res),
+        });
+        const input: DrainInput = { nodeId: params.id, reason: 'admin', summary };
         const handle = await deps.temporal.workflow.start(DRAIN_WORKFLOW_TYPE, {
           workflowId: drainWorkflowId(params.id),
           taskQueue: deps.config.PURCHASES_TASK_QUEUE,
           args: [input],
+          staticSummary: summary,
           // One drain per node: a second request gets the running one.
           workflowIdConflictPolicy: 'USE_EXISTING',
         });

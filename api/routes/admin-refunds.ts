@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { cancelStarsSubscriptionOfPayment } from '../stars-subscription';
 import { adminIdentity, recordAdminAction } from '../audit';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
-import { bookAdminRefund, payOutRefund } from '../refunds';
+import { bookAdminRefund, payOutRefund, refuseWhilePurchaseOwnsPayment } from '../refunds';
 import type { RouteTable } from '../route-table';
 import { errorBody, paymentIdParams, price } from '../schemas';
 
@@ -46,7 +47,7 @@ export function adminRefundRoutes(routes: RouteTable, deps: ApiDeps): void {
         404: { description: 'Unknown payment', schema: errorBody },
         409: {
           description:
-            '`payment_not_refundable` (not succeeded, or free), `refund_exceeds_payment` (more than is left), `balance_spent` (a top-up already spent)',
+            '`payment_not_refundable` (not succeeded, or free), `refund_exceeds_payment` (more than is left), `balance_spent` (a top-up already spent), `purchase_in_progress` (its purchase has not granted yet: use `POST /admin/purchases/{id}/refund`)',
           schema: errorBody,
         },
         422: {
@@ -66,13 +67,14 @@ export function adminRefundRoutes(routes: RouteTable, deps: ApiDeps): void {
           result,
           detail,
         });
-      const booked = await bookAdminRefund(deps, { paymentId: params.payment_id, ...body }).catch(
-        async (err) => {
+      const booked = await refuseWhilePurchaseOwnsPayment(deps, params.payment_id)
+        .then(() => bookAdminRefund(deps, { paymentId: params.payment_id, ...body }))
+        .catch(async (err) => {
           await audit(err instanceof HttpError ? 'refused' : 'failed', (err as Error).message);
           throw err;
-        },
-      );
+        });
       await audit('ok', `refund ${booked.refundId}: ${booked.amount} ${booked.currency} to ${booked.to}`);
+      await cancelStarsSubscriptionOfPayment(deps, booked.paymentId); // a refunded Stars subscription stops
       const paid = await payOutRefund(deps, booked);
       res.json({
         refund_id: booked.refundId,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { autoRenewView, setAutoRenew } from '../auto-renew';
 import type { ApiDeps } from '../deps';
 import { requireUser } from '../purchases';
+import { cancelStarsSubscriptions } from '../stars-subscription';
 import type { RouteTable } from '../route-table';
 import { errorBody, telegramIdParams } from '../schemas';
 
@@ -19,10 +20,10 @@ export const autoRenewAnswer = z.object({
       'when the next automatic charge is tried (AUTO_RENEW_BEFORE before the end); null when off or no access',
     ),
   method: z
-    .enum(['card', 'balance'])
+    .enum(['card', 'balance', 'stars'])
     .nullable()
     .describe(
-      '`card`: the card saved at a payment with save_payment_method; `balance`: no card, the balance only',
+      '`card`: the card saved at a payment with save_payment_method; `balance`: no card, the balance only; `stars`: a Stars subscription (Telegram charges every 30 days; switching off cancels it at Telegram)',
     ),
 });
 
@@ -31,7 +32,8 @@ export function autoRenewRoutes(routes: RouteTable, deps: ApiDeps): void {
     {
       method: 'put',
       path: '/api/v1/subscriptions/:telegram_id/auto-renew',
-      summary: 'Switch auto-renew on or off; takes effect before the next charge',
+      summary:
+        'Switch auto-renew on or off; takes effect before the next charge (off also cancels a Stars subscription at Telegram)',
       tag: 'bot',
       auth: 'api',
       params: telegramIdParams,
@@ -44,6 +46,8 @@ export function autoRenewRoutes(routes: RouteTable, deps: ApiDeps): void {
     async ({ params, body }, _req, res) => {
       const user = await requireUser(deps.orm, params.telegram_id);
       await setAutoRenew(deps.orm, user.id, body.enabled);
+      // Off stops a Stars subscription too: Telegram is told (editUserStarSubscription) before its next charge.
+      if (!body.enabled) await cancelStarsSubscriptions(deps, user.id, 'auto-renew switched off');
       deps.logger.info({ userId: user.id, enabled: body.enabled }, 'auto-renew switched');
       res.json(await autoRenewView(deps.orm, user.id, deps.config.AUTO_RENEW_BEFORE));
     },

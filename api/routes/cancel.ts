@@ -4,6 +4,7 @@ import { sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
 import { requireUser } from '../purchases';
+import { cancelStarsSubscriptions } from '../stars-subscription';
 import { cancelWithRefund, refundQuote } from '../refunds';
 import type { RouteTable } from '../route-table';
 import { errorBody, telegramIdParams } from '../schemas';
@@ -58,9 +59,12 @@ export function cancelRoutes(routes: RouteTable, deps: ApiDeps): void {
       if (!body.refund) {
         // Without a refund the access runs to its end and nothing renews it any more (auto-renew off).
         await setAutoRenew(deps.orm, user.id, false);
+        await cancelStarsSubscriptions(deps, user.id, 'access canceled');
         return void res.json({ refunded_amount: '0.00', revoked: false });
       }
       await refundQuote(deps, sub.id);
+      // A refunded access renews no more: Telegram stops the Stars subscription (a charge still coming is refunded).
+      await cancelStarsSubscriptions(deps, user.id, 'access canceled with refund');
       const done = await cancelWithRefund(deps, sub.id);
       if (!done)
         throw new HttpError(503, 'cancel_in_progress', 'the cancel is booked and still running; ask again');

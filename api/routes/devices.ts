@@ -14,6 +14,8 @@ const device = z.object({
   name: z.string(),
   primary: z.boolean().describe("the access's own key: removed only with the access"),
   hwid: z.string().nullable(),
+  os: z.string().nullable().describe('x-device-os the app sent when it registered (null: unknown)'),
+  model: z.string().nullable().describe('x-device-model the app sent when it registered (null: unknown)'),
   created_at: z.string(),
 });
 const listBody = z.object({
@@ -34,6 +36,8 @@ const view = (r: Row, primary: boolean) => ({
   name: String(r.name),
   primary,
   hwid: r.hwid ?? null,
+  os: r.os ?? null,
+  model: r.model ?? null,
   created_at: iso(r.created_at) ?? '',
 });
 
@@ -153,11 +157,11 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
         deps.orm,
         `update devices d set removed_at = now() from subscriptions s
           where d.id = ? and s.id = d.subscription_id and s.user_id = ? and d.removed_at is null
-          returning s.node_id`,
+          returning s.node_id, s.id as subscription_id`,
         [params.device_id, user.id],
       );
       if (!removed) throw notFound('device_not_found');
-      const applied = await applyRemovedDevice(deps, removed.node_id);
+      const applied = await applyRemovedDevice(deps, removed.node_id, String(removed.subscription_id));
       res.json({ device_id: params.device_id, removed: true, applied });
     },
   );

@@ -10,6 +10,7 @@ import { trafficPackPurchase } from '../traffic-pack';
 import { priceWithPromo } from '../promo/pricing';
 import { admitAndStart, requestHash, setRetryAfter } from '../purchase-admission';
 import { retryPlanChange } from '../plan-change';
+import { refuseStarsSubscription } from '../stars-subscription';
 import { paymentCreated, requireActiveTariff, requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
 import { errorBody, tariffIdField, paymentIdParams, provider, telegramId } from '../schemas';
@@ -30,15 +31,15 @@ const createBody = z
       .literal(true)
       .optional()
       .describe(
-        'auto-renew consent (card payments only; the bot shows the consent text first): YooKassa keeps the card and the access renews itself from it (PUT /api/v1/subscriptions/{telegram_id}/auto-renew turns it off)',
+        'auto-renew consent (the bot shows the consent text first). Card: YooKassa keeps the card and the access renews itself from it. Stars: the invoice is a Telegram Stars subscription (30-day tariffs only; `confirmation_url` is its invoice link) that Telegram charges every 30 days. PUT /api/v1/subscriptions/{telegram_id}/auto-renew turns either off',
       ),
   })
   .superRefine((b, ctx) => {
-    if (b.save_payment_method && b.provider !== 'yookassa')
+    if (b.save_payment_method && b.provider !== 'yookassa' && b.provider !== 'stars')
       ctx.addIssue({
         code: 'custom',
         path: ['save_payment_method'],
-        message: 'save_payment_method is for card payments (provider "yookassa") only',
+        message: 'save_payment_method is for card ("yookassa") and Stars ("stars") payments only',
       });
     if (b.purpose === 'topup') return; // a top-up buys no tariff (checked in startTopUp)
     if (b.amount !== undefined)
@@ -113,7 +114,8 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
             '`insufficient_balance`: provider `balance` and the balance does not cover the tariff; ' +
             "`idempotency_key_reused`: the key came with another body; `purchase_closed`: the key's purchase has finished; " +
             'promo code refusals: `promo_used`, `promo_exhausted`, `promo_wrong_tariff`, `promo_first_purchase_only`; ' +
-            '`no_active_subscription`: a traffic pack (tariff kind `traffic_pack`) needs an active access to add to',
+            '`no_active_subscription`: a traffic pack (tariff kind `traffic_pack`) needs an active access to add to; ' +
+            '`stars_subscription_active`: auto-renew by Stars asked while a Stars subscription already renews the access',
           schema: errorBody,
         },
         410: {
@@ -122,7 +124,8 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         },
         422: {
           description:
-            'A field is invalid; the body names it. `amount_below_minimum`: the discounted price is under the provider minimum; `promo_not_a_discount`: a free-days code (redeem it instead)',
+            'A field is invalid; the body names it. `amount_below_minimum`: the discounted price is under the provider minimum; `promo_not_a_discount`: a free-days code (redeem it instead); ' +
+            '`stars_subscription_unavailable`: `save_payment_method` with Stars needs a 30-day tariff (Telegram subscriptions renew every 30 days) and no promo code',
           schema: errorBody,
         },
         429: limitDoc,
@@ -149,6 +152,9 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
       const pack = await trafficPackPurchase(deps.orm, user, tariff, body.purpose);
       // A gift is for someone else: the buyer's own access and its location do not matter.
       if (!gift && !pack) await refuseOtherLocation(deps.orm, user, tariff);
+      // Auto-renew by Stars is a Telegram subscription: 30-day tariffs, list price (api/stars-subscription.ts).
+      if (body.save_payment_method && body.provider === 'stars')
+        await refuseStarsSubscription(deps, user.id, tariff, body.promo_code);
       const { body: payment } = await admitAndStart(deps, {
         user,
         tariff,

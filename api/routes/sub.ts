@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { AccessRow } from '../../infra/db/rows';
+import { listedNodesOfAccess } from '../../infra/fleet/access-nodes';
 import { accessViewFromRow } from '../../infra/subscription/access-view';
 import { chooseFormat, SUBSCRIPTION_FORMATS } from '../../infra/subscription/choose-format';
 import { languageFrom } from '../../infra/subscription/page-texts';
@@ -68,12 +69,20 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
       const renewUrl = deps.config.BOT_USERNAME ? `https://t.me/${deps.config.BOT_USERNAME}` : undefined;
       const supportUrl = deps.config.SUPPORT_URL;
       const language = languageFrom(req.get('accept-language')) ?? (await userLanguage(deps, row.id));
-      const device = await subDevice(deps, row, req.get('x-hwid'), req.get('user-agent'));
+      const device = await subDevice(deps, row, req.get('x-hwid'), req.get('user-agent'), {
+        os: req.get('x-device-os'),
+        model: req.get('x-device-model'),
+      });
       const view = accessViewFromRow(row, {
         now: new Date(),
         language,
         renewAt: renewUrl ?? supportUrl,
         ...device,
+        // One entry per node the access is wanted on and that is up (ACCESS_NODES=location).
+        listed:
+          deps.config.ACCESS_NODES === 'location'
+            ? await listedNodesOfAccess(deps.orm, row.id, 'location')
+            : undefined,
       });
       const format = chooseFormat({
         format: query.format,

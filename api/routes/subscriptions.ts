@@ -26,7 +26,10 @@ const statusBody = z.object({
     .string()
     .nullable()
     .describe('when the next automatic charge is tried; null when auto-renew is off'),
-  auto_renewal_method: z.enum(['card', 'balance']).nullable().describe('what auto-renew charges'),
+  auto_renewal_method: z
+    .enum(['card', 'balance', 'stars'])
+    .nullable()
+    .describe('what auto-renew charges; `stars`: a Stars subscription, Telegram charges every 30 days'),
   last_payment_status: z.enum(['pending', 'succeeded', 'canceled', 'expired', 'refunded']).nullable(),
   ...planStatusFields,
   ...trialStatusField,

@@ -77,7 +77,8 @@ async function showTimeline(ctx: Context, deps: BotDeps, tg: string): Promise<vo
   ]);
 }
 
-function refusalOf(err: ApiRequestError): string {
+/** The API's refusal as the admin reads it: its error code and message (or the HTTP status). */
+export function refusalOf(err: ApiRequestError): string {
   const body = err.body as { error?: string; message?: string } | undefined;
   return escapeHtml([body?.error, body?.message].filter(Boolean).join(': ') || `HTTP ${err.status}`);
 }

@@ -3,6 +3,7 @@ import type { AdminView } from '../../infra/telegram/callbacks';
 import { type BotDeps, cb, show, textsFor } from '../ui';
 import { renderList, renderStats } from './admin-render';
 import { showUserCard } from './admin-user';
+import { showNodes } from './admin-nodes';
 
 /** /admin for the ids in ADMIN_TELEGRAM_IDS: stats, stuck purchases, user lookup, nodes. Others get nothing. */
 
@@ -23,6 +24,7 @@ function adminRows(ctx: Context) {
       cb(m.admin.nodes, { type: 'admin', view: 'nodes' }),
       cb(m.admin.findUser, { type: 'admin', view: 'find' }),
     ],
+    [cb(m.adminOps.broadcasts, { type: 'adminBroadcast', op: 'list' })],
     [cb(m.buttons.menu, { type: 'menu' })],
   ];
 }
@@ -45,12 +47,7 @@ export async function showAdmin(ctx: Context, deps: BotDeps, view: AdminView): P
       rows,
     );
   }
-  const nodes = await deps.api.admin.nodes();
-  await show(
-    ctx,
-    `<b>${m.admin.nodes}</b> (${nodes.length})\n${nodes.length ? renderList(nodes) : m.admin.nodesEmpty}`,
-    rows,
-  );
+  await showNodes(ctx, deps); // with a card per node: enable/disable, drain (bot/handlers/admin-nodes.ts)
 }
 
 export function registerAdmin(bot: Telegraf, deps: BotDeps): void {

@@ -8,14 +8,27 @@ import { showSubscription } from './subscription';
 // Auto-renew in the bot (issue 13): the consent text before a card payment that saves the card, and the switch
 // in "My subscription". The API keeps the state; the lifetime workflow re-reads it before every charge.
 
-/** The consent screen: what auto-renew does, then pay with it or without it. */
-export async function showAutoRenewConsent(ctx: Context, tariffId: string): Promise<void> {
+/** Telegram renews a Stars subscription every 30 days, so only a 30-day tariff with a Stars price offers it. */
+const STARS_SUBSCRIPTION_DAYS = 30;
+
+/** The consent screen: what auto-renew does, then pay with it (card, or a Stars subscription) or without it. */
+export async function showAutoRenewConsent(ctx: Context, tariffId: string, deps?: BotDeps): Promise<void> {
   const m = textsFor(ctx);
-  await show(ctx, m.autoRenew.consent, [
-    [cb(m.autoRenew.withAutoRenew, { type: 'payAutoRenew', tariffId })],
-    [cb(m.autoRenew.withoutAutoRenew, { type: 'pay', method: 'card', tariffId })],
-    [cb(m.buttons.back, { type: 'tariff', tariffId })],
-  ]);
+  const tariff = deps ? (await deps.api.listTariffs()).find((t) => t.id === tariffId) : undefined;
+  const stars =
+    tariff?.star_price && tariff.duration_days === STARS_SUBSCRIPTION_DAYS ? tariff.star_price : null;
+  await show(
+    ctx,
+    stars ? `${m.autoRenew.consent}\n\n${m.starsSubscription.consent(stars)}` : m.autoRenew.consent,
+    [
+      [cb(m.autoRenew.withAutoRenew, { type: 'payAutoRenew', tariffId })],
+      ...(stars
+        ? [[cb(m.starsSubscription.subscribe(stars), { type: 'payAutoRenew', tariffId, method: 'stars' })]]
+        : []),
+      [cb(m.autoRenew.withoutAutoRenew, { type: 'pay', method: 'card', tariffId })],
+      [cb(m.buttons.back, { type: 'tariff', tariffId })],
+    ],
+  );
 }
 
 /** The line under the key in "My subscription". */

@@ -13,6 +13,15 @@ export async function presentPayment(
   tariff?: Tariff,
 ): Promise<void> {
   const m = textsFor(ctx);
+  // A Stars subscription (auto-renew by Stars): Telegram's invoice link, paid in Telegram, renewed every 30 days.
+  if (kind === 'stars' && payment.confirmation_url) {
+    const stars = Number(payment.amount);
+    await show(ctx, m.starsSubscription.invoice(stars), [
+      [link(m.starsSubscription.payButton(stars), payment.confirmation_url)],
+      [cb(m.buttons.menu, { type: 'menu' })],
+    ]);
+    return;
+  }
   if (kind === 'stars') {
     const stars = payment.currency === 'XTR' ? Number(payment.amount) : (tariff?.star_price ?? Number.NaN);
     if (!Number.isInteger(stars) || stars <= 0)
@@ -96,6 +105,18 @@ async function preCheckoutVerdict(
   }
 }
 
+/** successful_payment's Stars-subscription fields. */
+interface RecurringPayment {
+  is_recurring?: boolean;
+  is_first_recurring?: boolean;
+  subscription_expiration_date?: number;
+}
+const recurringFields = (p: RecurringPayment) => ({
+  ...(p.is_recurring ? { is_recurring: true } : {}),
+  ...(p.is_first_recurring ? { is_first_recurring: true } : {}),
+  ...(p.subscription_expiration_date ? { subscription_expiration_date: p.subscription_expiration_date } : {}),
+});
+
 // Stars are already charged when successful_payment arrives, so confirmation is retried before giving up.
 const CONFIRM_DELAYS_MS = [0, 1000, 3000, 7000];
 
@@ -113,6 +134,8 @@ export function registerPayments(bot: Telegraf, deps: BotDeps): void {
       payload: p.invoice_payload,
       telegram_payment_charge_id: p.telegram_payment_charge_id,
       total_amount: p.total_amount,
+      // A Stars subscription's payments (Bot API 7.9+; telegraf's types predate them): forwarded as sent.
+      ...recurringFields(p as RecurringPayment),
     };
     deps.logger.info(
       { paymentId: input.payload, chargeId: input.telegram_payment_charge_id },

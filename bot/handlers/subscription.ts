@@ -4,6 +4,7 @@ import { formatBytes, quotaTexts } from '../../infra/i18n/quota';
 import type { SubscriptionStatus } from '../api-schemas';
 import { type BotDeps, cb, extra, show, textsFor } from '../ui';
 import { autoRenewLine, autoRenewToggle } from './auto-renew';
+import { deviceTexts } from '../../infra/i18n/devices';
 
 /** "📊 Traffic: 1.2 GB of 50 GB" (the current quota period; "unlimited" without a limit). */
 function usageLine(ctx: Context, status: SubscriptionStatus): string {
@@ -42,6 +43,7 @@ export async function showSubscription(ctx: Context, deps: BotDeps): Promise<voi
         // keep: this message holds the key, so its buttons open new messages instead of replacing it.
         [cb(m.buttons.renew, { type: 'renew', keep: true })],
         [cb(m.planChange.button, { type: 'changePlan', keep: true })],
+        [cb(deviceTexts(from.language_code).button, { type: 'devices', op: 'list', keep: true })],
         [autoRenewToggle(m, status.auto_renewal === true)],
         [
           cb(m.buttons.setupGuide, { type: 'guides', keep: true }),

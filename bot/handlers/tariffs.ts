@@ -98,7 +98,8 @@ export async function pay(
     // A gift: the buyer gets a link to forward once paid (the worker sends it).
     ...(purpose === 'gift' ? { purpose } : {}),
     // Auto-renew consent, given on the consent screen (bot/handlers/auto-renew.ts).
-    ...(savePaymentMethod && method === 'card' ? { save_payment_method: true as const } : {}),
+    // By Stars the consent makes the invoice a Telegram Stars subscription (30-day tariffs).
+    ...(savePaymentMethod ? { save_payment_method: true as const } : {}),
   } as const;
   // One key per tap: Telegram redelivers a tap with the same callback query id, and the API then answers
   // with the payment the first delivery created rather than starting a second purchase.

@@ -17,6 +17,8 @@ import { Migration20261203010000_auto_renew } from './migrations/Migration202612
 import { Migration20261203020000_plan_changes } from './migrations/Migration20261203020000_plan_changes';
 import { Migration20261203030000_traffic_quota } from './migrations/Migration20261203030000_traffic_quota';
 import { Migration20261203040000_fleet_capacity_drain } from './migrations/Migration20261203040000_fleet_capacity_drain';
+import { Migration20261204040000_device_os_model } from './migrations/Migration20261204040000_device_os_model';
+import { Migration20261204050000_stars_subscriptions } from './migrations/Migration20261204050000_stars_subscriptions';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
 export const migrationsList = [
@@ -40,6 +42,8 @@ export const migrationsList = [
     name: 'Migration20261203040000_fleet_capacity_drain',
     class: Migration20261203040000_fleet_capacity_drain,
   },
+  { name: 'Migration20261204040000_device_os_model', class: Migration20261204040000_device_os_model },
+  { name: 'Migration20261204050000_stars_subscriptions', class: Migration20261204050000_stars_subscriptions },
 ];
 
 export async function openOrm(databaseUrl: string, opts: { pool?: number } = {}): Promise<MikroORM> {

@@ -215,6 +215,9 @@ export interface DeviceRow {
   client_email: string;
   created_at: Date;
   removed_at: Date | null;
+  /** x-device-os / x-device-model an app sent with its x-hwid (migration 20261204040000). */
+  os?: string | null;
+  model?: string | null;
 }
 
 /**

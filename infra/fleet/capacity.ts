@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { type AccessNodesMode, accessNodesModeFromEnv, coversNodeSql } from './access-nodes';
 
 /**
  * Node selection with the slot reserved in the same transaction.
@@ -32,20 +33,34 @@ export async function selectAndReserve(orm: MikroORM, choice: NodeChoice): Promi
   });
 }
 
+/**
+ * Capacity counts home placements only. With ACCESS_NODES=location a node also carries the clients of
+ * accesses homed elsewhere that cover its location (infra/fleet/access-nodes.ts): its reported client count
+ * minus those is what it holds of its own.
+ */
+function elsewhereJoin(mode: AccessNodesMode): string {
+  if (mode === 'home') return `cross join (select 0 as clients) e`;
+  return `left join lateral (
+         select coalesce(sum(1 + (select count(*) from devices d where d.subscription_id = s.id and d.removed_at is null)), 0)::int as clients
+           from subscriptions s join tariffs t on t.id = s.tariff_id
+          where s.status = 'active' and s.suspended_at is null and s.node_id <> n.id and ${coversNodeSql(mode)}) e on true`;
+}
+
 export async function selectAndReserveIn(q: Query, choice: NodeChoice): Promise<string | null> {
   const { location, exclude = [], holder = null } = choice;
   await lockSelection(q);
   const [row] = await q(
     `select n.id from vpn_nodes n
        left join lateral (select count(*)::int as active from subscriptions s where s.node_id = n.id and s.status = 'active') a on true
+       ${elsewhereJoin(accessNodesModeFromEnv())}
        left join lateral (select count(*)::int as held from node_reservations r
                            where r.node_id = n.id and r.expires_at > now() and r.holder is distinct from ?) r on true
       where n.status = 'up' and n.draining_at is null
-        and greatest(n.client_count, a.active) + r.held < n.capacity
+        and greatest(n.client_count - e.clients, a.active) + r.held < n.capacity
         and (?::text is null or lower(n.location) = lower(?))
         and not (n.id::text = any(string_to_array(?, ',')))
-      order by (greatest(n.client_count, a.active) + r.held)::float / greatest(n.capacity, 1),
-               greatest(n.client_count, a.active) + r.held, n.name
+      order by (greatest(n.client_count - e.clients, a.active) + r.held)::float / greatest(n.capacity, 1),
+               greatest(n.client_count - e.clients, a.active) + r.held, n.name
       limit 1`,
     [holder, location, location, exclude.join(',')],
   );

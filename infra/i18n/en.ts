@@ -363,7 +363,7 @@ export const en: Messages = {
     withoutAutoRenew: '💳 Pay without auto-renew',
     statusLine: (p) =>
       p.enabled
-        ? `🔁 Auto-renew: on${p.nextChargeAt ? `, next charge ${date(p.nextChargeAt)}` : ''}${p.method === 'card' ? ' (card)' : p.method === 'balance' ? ' (balance)' : ''}`
+        ? `🔁 Auto-renew: on${p.nextChargeAt ? `, next charge ${date(p.nextChargeAt)}` : ''}${p.method === 'card' ? ' (card)' : p.method === 'balance' ? ' (balance)' : p.method === 'stars' ? ' (Telegram Stars)' : ''}`
         : '🔁 Auto-renew: off',
     turnOn: '🔁 Turn on auto-renew',
     turnOff: '⏹ Turn off auto-renew',
@@ -424,4 +424,104 @@ export const en: Messages = {
   },
   paymentStatus: (status) => paymentStatuses[status] ?? h(status),
   failureReason: (reason) => reasons[reason as YooKassaReason] ?? 'the payment was declined',
+  // botops (issue 16 broadcasts, issue 12 drains): the admin's broadcast and node screens.
+  adminOps: {
+    broadcasts: '📣 Broadcasts',
+    broadcastsTitle: (n) => `<b>📣 Broadcasts</b> (latest ${n})`,
+    broadcastsEmpty: 'No broadcasts yet.',
+    newBroadcast: '➕ New broadcast',
+    askMessage:
+      '✍️ Send the broadcast as one message (HTML: <code>&lt;b&gt;</code>, <code>&lt;i&gt;</code>, <code>&lt;a href&gt;</code>) or formatted with Telegram’s editor.\n\n' +
+      'A picture: a first line <code>photo: https://…</code> (the API takes photos by URL).\n' +
+      'Buttons: last lines, one each: <code>Label | https://link</code>.\n\n' +
+      'The draft lives in the bot’s memory: after a bot restart it must be entered again.',
+    badMessage: (reason) => `⚠️ Message not accepted: ${reason}\n\nSend it again.`,
+    messageReasons: {
+      empty: 'there is no text',
+      too_long: 'the text is over 4096 characters',
+      caption_too_long: 'a picture’s caption is over 1024 characters',
+      bad_photo: 'the picture link must start with https://',
+      too_many_buttons: 'more than 10 buttons',
+      bad_button: 'a button label is empty or over 64 characters',
+    },
+    audienceTitle: (summary, buttons, photo) =>
+      `<b>Who gets it?</b>\nNow: ${summary}\nButtons: ${buttons}${photo ? ' · with a picture' : ''}`,
+    segments: {
+      all: 'everyone',
+      active: 'with an active subscription',
+      expired: 'subscription ended',
+      trial: 'trial only',
+      never_paid: 'never paid',
+    },
+    expiredDays: (d) => `ended within ${d} days`,
+    segAll: 'All',
+    segActive: 'Active',
+    segTrial: 'Trial',
+    segNeverPaid: 'Never paid',
+    segExpired: (d) => `Expired ≤${d}d`,
+    language: (l) => `🌐 Language: ${l ?? 'any'}`,
+    location: (l) => `📍 Location: ${l ?? 'any'}`,
+    anyLanguage: 'language',
+    anyLocation: 'location',
+    ids: (n) => (n ? `🧾 Id list (${n}): replace` : '🧾 Paste a list of ids'),
+    clearIds: '✖️ Drop the id list',
+    askIds: '🧾 Send the recipients’ telegram ids: separated by spaces, commas or new lines (up to 100,000).',
+    badIds: (bad) => `⚠️ Not a telegram id: <code>${bad}</code>. Send the list again.`,
+    idsSummary: (n) => `a list of ${n} ids`,
+    preview: '👁 Preview and count',
+    drop: '🗑 Discard the draft',
+    dropped: 'Draft discarded.',
+    noDraft: 'No draft (the bot restarted, or the broadcast has started already). Start again.',
+    previewFailed: (reason) =>
+      `⚠️ Telegram refused the message: ${reason}\nFix the HTML and send the text again.`,
+    confirm: (n) => `Above: the message as users will get it.\n<b>Recipients: ${n}</b>. Send it?`,
+    confirmNone: 'No user matches this audience.',
+    send: (n) => `✅ Send to ${n}`,
+    changeAudience: '⬅️ Change the audience',
+    refused: (reason) => `⚠️ The API refused: ${reason}`,
+    states: {
+      running: '▶️ running',
+      paused: '⏸ paused',
+      canceled: '⏹ canceled',
+      completed: '✅ completed',
+    },
+    progress: (p) =>
+      `<b>Broadcast</b> <code>${p.id}</code>\nState: ${p.state}\n` +
+      `Total: <b>${p.total}</b> · sent: <b>${p.sent}</b> · failed: <b>${p.failed}</b> · ` +
+      `blocked the bot: <b>${p.blocked}</b> · pending: <b>${p.pending}</b>\n<i>as of ${p.asOf} UTC</i>`,
+    refresh: '🔄 Refresh',
+    pause: '⏸ Pause',
+    resume: '▶️ Resume',
+    cancel: '⏹ Cancel',
+    confirmCancel: 'Cancel the broadcast? Nobody else gets it; the counts stay.',
+    yesCancel: 'Yes, cancel it',
+    back: '⬅️ Back',
+    nodesTitle: (n) => `<b>🖥 Nodes</b> (${n})`,
+    nodeLine: (n) => `• <b>${n.name}</b> · ${n.location} · ${n.status} · ${n.active}/${n.capacity}`,
+    nodeCard: (n) =>
+      `<b>🖥 ${n.name}</b>\nLocation: ${n.location}\nStatus: <b>${n.status}</b>\n` +
+      `Subscriptions: <b>${n.active}</b> of ${n.capacity} · clients on the node: ${n.clients}` +
+      (n.lastError ? `\nLast error: ${n.lastError}` : '') +
+      `\n<i>as of ${n.asOf} UTC</i>`,
+    drainLine: (d) =>
+      `\n\n<b>Drain</b>: ${d.state}\nmoved: <b>${d.moved}</b> · remaining: <b>${d.remaining}</b> · failed: <b>${d.failed}</b>`,
+    enable: '✅ Enable',
+    disable: '⛔ Disable',
+    drain: '🚚 Drain',
+    confirmDrain: (name, active) =>
+      `Drain <b>${name}</b>? It leaves node selection, its ${active} subscriptions move to other nodes of the same location (each user is told), then it is disabled.`,
+    yesDrain: 'Yes, drain it',
+    nodes: '⬅️ Nodes',
+    nodeNotFound: 'Node not found.',
+    done: (what) => `✅ Done: <b>${what}</b> (recorded in the audit)`,
+  },
+  // stars (issue 13): Stars subscriptions
+  starsSubscription: {
+    consent: (stars) =>
+      `⭐ Or as a Telegram Stars subscription: Telegram itself charges ${stars} ⭐ every 30 days until you cancel it — in "My subscription" (auto-renew) or in Telegram's settings.`,
+    subscribe: (stars) => `⭐ Stars subscription: ${stars} ⭐ / 30 days`,
+    invoice: (stars) =>
+      `⭐ Telegram Stars subscription: ${stars} ⭐ every 30 days until you cancel. Tap to pay in Telegram:`,
+    payButton: (stars) => `Pay ${stars} ⭐`,
+  },
 };

@@ -401,7 +401,7 @@ export const ru = {
     withoutAutoRenew: '💳 Оплатить без автопродления',
     statusLine: (p: { enabled: boolean; nextChargeAt: string | null; method: string | null }) =>
       p.enabled
-        ? `🔁 Автопродление: включено${p.nextChargeAt ? `, следующее списание ${date(p.nextChargeAt)}` : ''}${p.method === 'card' ? ' (карта)' : p.method === 'balance' ? ' (баланс)' : ''}`
+        ? `🔁 Автопродление: включено${p.nextChargeAt ? `, следующее списание ${date(p.nextChargeAt)}` : ''}${p.method === 'card' ? ' (карта)' : p.method === 'balance' ? ' (баланс)' : p.method === 'stars' ? ' (Telegram Stars)' : ''}`
         : '🔁 Автопродление: выключено',
     turnOn: '🔁 Включить автопродление',
     turnOff: '⏹ Отключить автопродление',
@@ -474,6 +474,126 @@ export const ru = {
   },
   paymentStatus: (status: string) => paymentStatuses[status] ?? h(status),
   failureReason: (reason?: string | null) => reasons[reason as YooKassaReason] ?? 'платёж отклонён',
+  // botops (issue 16 broadcasts, issue 12 drains): the admin's broadcast and node screens.
+  adminOps: {
+    broadcasts: '📣 Рассылки',
+    broadcastsTitle: (n: number) => `<b>📣 Рассылки</b> (последние ${n})`,
+    broadcastsEmpty: 'Рассылок ещё не было.',
+    newBroadcast: '➕ Новая рассылка',
+    askMessage:
+      '✍️ Пришлите текст рассылки одним сообщением (HTML: <code>&lt;b&gt;</code>, <code>&lt;i&gt;</code>, <code>&lt;a href&gt;</code>) или с форматированием Telegram.\n\n' +
+      'Картинка — первой строкой <code>photo: https://…</code> (API принимает фото по ссылке).\n' +
+      'Кнопки — последними строками, по одной: <code>Текст | https://ссылка</code>.\n\n' +
+      'Черновик хранится в памяти бота: после перезапуска бота его нужно ввести заново.',
+    badMessage: (reason: string) => `⚠️ Сообщение не принято: ${reason}\n\nПришлите его ещё раз.`,
+    messageReasons: {
+      empty: 'нет текста',
+      too_long: 'текст длиннее 4096 символов',
+      caption_too_long: 'подпись к картинке длиннее 1024 символов',
+      bad_photo: 'ссылка на картинку должна начинаться с https://',
+      too_many_buttons: 'больше 10 кнопок',
+      bad_button: 'у кнопки пустой текст или текст длиннее 64 символов',
+    } as Record<string, string>,
+    audienceTitle: (summary: string, buttons: number, photo: boolean) =>
+      `<b>Кому отправить?</b>\nСейчас: ${summary}\nКнопок: ${buttons}${photo ? ' · с картинкой' : ''}`,
+    segments: {
+      all: 'все',
+      active: 'с активной подпиской',
+      expired: 'подписка кончилась',
+      trial: 'только пробный период',
+      never_paid: 'ни разу не платили',
+    } as Record<string, string>,
+    expiredDays: (d: number) => `кончилась за ${d} дн.`,
+    segAll: 'Все',
+    segActive: 'Активные',
+    segTrial: 'Пробный',
+    segNeverPaid: 'Не платили',
+    segExpired: (d: number) => `Истекли ≤${d} дн.`,
+    language: (l: string | undefined) => `🌐 Язык: ${l ?? 'любой'}`,
+    location: (l: string | undefined) => `📍 Локация: ${l ?? 'любая'}`,
+    anyLanguage: 'язык',
+    anyLocation: 'локация',
+    ids: (n: number) => (n ? `🧾 Список id (${n}) — заменить` : '🧾 Вставить список id'),
+    clearIds: '✖️ Убрать список id',
+    askIds: '🧾 Пришлите telegram id получателей: через пробел, запятую или с новой строки (до 100 000).',
+    badIds: (bad: string) => `⚠️ Это не telegram id: <code>${bad}</code>. Пришлите список ещё раз.`,
+    idsSummary: (n: number) => `список из ${n} id`,
+    preview: '👁 Предпросмотр и число получателей',
+    drop: '🗑 Удалить черновик',
+    dropped: 'Черновик удалён.',
+    noDraft: 'Черновика нет (бот перезапускался или рассылка уже запущена). Начните заново.',
+    previewFailed: (reason: string) =>
+      `⚠️ Telegram не принял сообщение: ${reason}\nИсправьте HTML и пришлите текст заново.`,
+    confirm: (n: number) =>
+      `Выше — сообщение так, как его получат пользователи.\n<b>Получателей: ${n}</b>. Отправить?`,
+    confirmNone: 'Под этот фильтр не попал ни один пользователь.',
+    send: (n: number) => `✅ Отправить ${n}`,
+    changeAudience: '⬅️ Изменить получателей',
+    refused: (reason: string) => `⚠️ API отказал: ${reason}`,
+    states: {
+      running: '▶️ идёт',
+      paused: '⏸ на паузе',
+      canceled: '⏹ отменена',
+      completed: '✅ завершена',
+    } as Record<string, string>,
+    progress: (p: {
+      id: string;
+      state: string;
+      total: number;
+      sent: number;
+      failed: number;
+      blocked: number;
+      pending: number;
+      asOf: string;
+    }) =>
+      `<b>Рассылка</b> <code>${p.id}</code>\nСостояние: ${p.state}\n` +
+      `Всего: <b>${p.total}</b> · отправлено: <b>${p.sent}</b> · ошибок: <b>${p.failed}</b> · ` +
+      `заблокировали бота: <b>${p.blocked}</b> · в очереди: <b>${p.pending}</b>\n<i>на ${p.asOf} UTC</i>`,
+    refresh: '🔄 Обновить',
+    pause: '⏸ Пауза',
+    resume: '▶️ Продолжить',
+    cancel: '⏹ Отменить',
+    confirmCancel: 'Отменить рассылку? Оставшимся получателям она не уйдёт; счётчики сохранятся.',
+    yesCancel: 'Да, отменить',
+    back: '⬅️ Назад',
+    nodesTitle: (n: number) => `<b>🖥 Узлы</b> (${n})`,
+    nodeLine: (n: { name: string; location: string; status: string; active: number; capacity: number }) =>
+      `• <b>${n.name}</b> · ${n.location} · ${n.status} · ${n.active}/${n.capacity}`,
+    nodeCard: (n: {
+      name: string;
+      location: string;
+      status: string;
+      active: number;
+      capacity: number;
+      clients: number;
+      lastError: string | null;
+      asOf: string;
+    }) =>
+      `<b>🖥 ${n.name}</b>\nЛокация: ${n.location}\nСтатус: <b>${n.status}</b>\n` +
+      `Подписок: <b>${n.active}</b> из ${n.capacity} · клиентов на узле: ${n.clients}` +
+      (n.lastError ? `\nПоследняя ошибка: ${n.lastError}` : '') +
+      `\n<i>на ${n.asOf} UTC</i>`,
+    drainLine: (d: { state: string; moved: number; remaining: number; failed: number }) =>
+      `\n\n<b>Перенос</b>: ${d.state}\nперенесено: <b>${d.moved}</b> · осталось: <b>${d.remaining}</b> · не удалось: <b>${d.failed}</b>`,
+    enable: '✅ Включить',
+    disable: '⛔ Выключить',
+    drain: '🚚 Перенести всех (drain)',
+    confirmDrain: (name: string, active: number) =>
+      `Перенести узел <b>${name}</b>? Он выйдет из выбора, ${active} подписок переедут на другие узлы той же локации (каждому пользователю придёт сообщение), затем узел выключится.`,
+    yesDrain: 'Да, перенести',
+    nodes: '⬅️ Узлы',
+    nodeNotFound: 'Узел не найден.',
+    done: (what: string) => `✅ Готово: <b>${what}</b> (записано в аудит)`,
+  },
+  // stars (issue 13): Stars subscriptions
+  starsSubscription: {
+    consent: (stars: number) =>
+      `⭐ Или подпиской Telegram Stars: Telegram сам списывает ${stars} ⭐ каждые 30 дней, пока вы не отключите её — в «Моей подписке» (автопродление) или в настройках Telegram.`,
+    subscribe: (stars: number) => `⭐ Подписка Stars: ${stars} ⭐ / 30 дней`,
+    invoice: (stars: number) =>
+      `⭐ Подписка Telegram Stars: ${stars} ⭐ каждые 30 дней до отмены. Нажмите, чтобы оплатить в Telegram:`,
+    payButton: (stars: number) => `Оплатить ${stars} ⭐`,
+  },
 };
 
 export type Messages = typeof ru;

@@ -1,4 +1,5 @@
 import type { AccessRow } from '../db/rows';
+import { entryNames, type ListedNode } from '../fleet/access-nodes';
 import { VISION_FLOW } from '../xray/link';
 import { type PageLanguage, placeholderNode } from './placeholder';
 import type { AccessState, AccessView, SubscriptionNode } from './types';
@@ -6,14 +7,33 @@ import type { AccessState, AccessView, SubscriptionNode } from './types';
 /** A row selected with ACCESS_SELECT (infra/access.ts). */
 type Row = AccessRow;
 
-/** The access's one node today (subscriptions.node_id); several per access come with a later issue. */
-export function nodesOfRow(row: Row, device?: DeviceKey): SubscriptionNode[] {
+/**
+ * The entries of an access: with `listed` (ACCESS_NODES=location, infra/fleet/access-nodes.ts) one per
+ * node it is wanted on and that is up, home first, named by country and location; without, its home node
+ * as before. Every entry carries the asking device's uuid (x-hwid), else the access's own.
+ */
+export function nodesOfRow(row: Row, device?: DeviceKey, listed?: ListedNode[]): SubscriptionNode[] {
+  const uuid = device?.uuid ?? row.client_uuid;
+  if (listed && listed.length > 0) {
+    const names = entryNames(listed);
+    return listed.map((n, i) => ({
+      name: names[i],
+      host: n.host,
+      port: Number(n.port),
+      uuid,
+      flow: VISION_FLOW,
+      serverName: n.reality_server_name,
+      publicKey: n.reality_public_key,
+      shortId: n.reality_short_id,
+      fingerprint: 'chrome',
+    }));
+  }
   return [
     {
       name: `${row.node_name}-${row.telegram_id}`,
       host: row.host,
       port: Number(row.port),
-      uuid: device?.uuid ?? row.client_uuid,
+      uuid,
       flow: VISION_FLOW,
       serverName: row.reality_server_name,
       publicKey: row.reality_public_key,
@@ -43,6 +63,8 @@ export interface ViewOptions {
   devices?: number;
   /** null or undefined = no device limit. */
   deviceLimit?: number | null;
+  /** The nodes to list (ACCESS_NODES=location); none = the home node only. */
+  listed?: ListedNode[];
 }
 
 export interface DeviceKey {
@@ -59,7 +81,7 @@ export function accessViewFromRow(row: Row, opts: ViewOptions): AccessView {
     state,
     nodes:
       state === 'active'
-        ? nodesOfRow(row, opts.device)
+        ? nodesOfRow(row, opts.device, opts.listed)
         : [placeholderNode(state, opts.language, opts.renewAt)],
     // The current quota period's usage against its allowance (limit + traffic packs; 0 = unlimited).
     uploadBytes: Number(row.period_upload_bytes ?? row.upload_bytes),

@@ -25,6 +25,39 @@ export const ADMIN_USER_OPS = [
 ] as const;
 export type AdminUserOp = (typeof ADMIN_USER_OPS)[number];
 
+/** Device screens (bot/handlers/devices.ts): list, add, one device's card, rename, remove and its confirmed form. */
+const DEVICE_OP_CODES = {
+  list: 'l',
+  add: 'a',
+  card: 'c',
+  rename: 'r',
+  remove: 'x',
+  remove_yes: 'y',
+} as const;
+export type DeviceOp = keyof typeof DEVICE_OP_CODES;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Broadcast screens (bot/handlers/admin-broadcast.ts); `arg` is a broadcast id, a segment, a language, … */
+export const ADMIN_BROADCAST_OPS = [
+  'list',
+  'new',
+  'seg',
+  'lang',
+  'loc',
+  'ids',
+  'preview',
+  'send',
+  'drop',
+  'show',
+  'pause',
+  'resume',
+  'cancel',
+  'cancel_yes',
+] as const;
+export type AdminBroadcastOp = (typeof ADMIN_BROADCAST_OPS)[number];
+/** Node screens (bot/handlers/admin-nodes.ts); `nodeId` for all but the list. */
+export const ADMIN_NODE_OPS = ['list', 'card', 'enable', 'disable', 'drain', 'drain_yes'] as const;
+export type AdminNodeOp = (typeof ADMIN_NODE_OPS)[number];
+
 /**
  * `keep: true` marks buttons under messages that must stay in the chat (notifications, the message with the
  * key): their screen opens as a new message instead of replacing that one. Encoded as a leading "+".
@@ -46,6 +79,8 @@ type ActionBody =
   | { type: 'support' }
   | { type: 'admin'; view: AdminView }
   | { type: 'adminUser'; op: AdminUserOp; telegramId: string }
+  | { type: 'adminBroadcast'; op: AdminBroadcastOp; arg?: string }
+  | { type: 'adminNode'; op: AdminNodeOp; nodeId?: string }
   | { type: 'referral' }
   | { type: 'gift'; tariffId: string }
   | { type: 'myGifts' }
@@ -53,8 +88,11 @@ type ActionBody =
   | { type: 'changeTo'; tariffId: string }
   /** Auto-renew: the consent screen of a tariff, paying with consent, and the toggle in "My subscription". */
   | { type: 'renewConsent'; tariffId: string }
-  | { type: 'payAutoRenew'; tariffId: string }
-  | { type: 'autoRenew'; on: boolean };
+  /** `stars`: a Stars subscription (30-day tariffs); otherwise the card. */
+  | { type: 'payAutoRenew'; tariffId: string; method?: 'stars' }
+  | { type: 'autoRenew'; on: boolean }
+  /** Devices (botdevices): `deviceId` for the ops on one device. */
+  | { type: 'devices'; op: DeviceOp; deviceId?: string };
 
 const OS_CODES: Record<GuideOs, string> = { ios: 'i', android: 'a', windows: 'w', macos: 'm', linux: 'l' };
 const ADMIN_CODES: Record<AdminView, string> = { menu: 'm', stats: 's', stuck: 'p', nodes: 'n', find: 'u' };
@@ -62,6 +100,7 @@ const invert = <K extends string>(map: Record<K, string>) =>
   Object.fromEntries(Object.entries(map).map(([k, v]) => [v, k])) as Record<string, K>;
 const OS_BY_CODE = invert(OS_CODES);
 const ADMIN_BY_CODE = invert(ADMIN_CODES);
+const DEVICE_OP_BY_CODE = invert<DeviceOp>(DEVICE_OP_CODES);
 
 function raw(action: ActionBody): string {
   switch (action.type) {
@@ -93,6 +132,10 @@ function raw(action: ActionBody): string {
       return `a:${ADMIN_CODES[action.view]}`;
     case 'adminUser':
       return `au:${ADMIN_USER_OPS.indexOf(action.op)}:${action.telegramId}`;
+    case 'adminBroadcast':
+      return `bc:${ADMIN_BROADCAST_OPS.indexOf(action.op)}${action.arg === undefined ? '' : `:${action.arg}`}`;
+    case 'adminNode':
+      return `nd:${ADMIN_NODE_OPS.indexOf(action.op)}${action.nodeId === undefined ? '' : `:${action.nodeId}`}`;
     case 'referral':
       return 'rf';
     case 'gift':
@@ -106,9 +149,11 @@ function raw(action: ActionBody): string {
     case 'renewConsent':
       return `rc:${action.tariffId}`;
     case 'payAutoRenew':
-      return `pa:${action.tariffId}`;
+      return `pa:${action.tariffId}${action.method === 'stars' ? ':s' : ''}`;
     case 'autoRenew':
       return `ar:${action.on ? 1 : 0}`;
+    case 'devices':
+      return `dv:${DEVICE_OP_CODES[action.op]}${action.deviceId ? `:${action.deviceId}` : ''}`;
   }
 }
 
@@ -173,12 +218,37 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
       const name = ADMIN_USER_OPS[Number(op)];
       return name && /^\d{1,20}$/.test(telegramId ?? '') ? { type: 'adminUser', op: name, telegramId } : null;
     }
+    case 'bc': {
+      // "<op index>[:<arg>]": the arg is free-form but short (ids, segment names, languages, locations).
+      const at = arg.indexOf(':');
+      const op = ADMIN_BROADCAST_OPS[Number(at < 0 ? arg : arg.slice(0, at))];
+      const rest = at < 0 ? undefined : arg.slice(at + 1);
+      if (!op || (rest !== undefined && !/^[\w.-]{1,40}$/.test(rest))) return null;
+      return rest === undefined ? { type: 'adminBroadcast', op } : { type: 'adminBroadcast', op, arg: rest };
+    }
+    case 'nd': {
+      const [op, nodeId] = arg.split(':');
+      const name = ADMIN_NODE_OPS[Number(op)];
+      if (!name || (nodeId !== undefined && !/^[0-9a-f-]{36}$/.test(nodeId))) return null;
+      return nodeId === undefined ? { type: 'adminNode', op: name } : { type: 'adminNode', op: name, nodeId };
+    }
     case 'rc':
       return /^\d{1,10}$/.test(arg) ? { type: 'renewConsent', tariffId: arg } : null;
     case 'pa':
+      if (/^\d{1,10}:s$/.test(arg))
+        return { type: 'payAutoRenew', tariffId: arg.slice(0, -2), method: 'stars' };
       return /^\d{1,10}$/.test(arg) ? { type: 'payAutoRenew', tariffId: arg } : null;
     case 'ar':
       return arg === '1' || arg === '0' ? { type: 'autoRenew', on: arg === '1' } : null;
+    case 'dv': {
+      const [opCode, deviceId] = arg.split(':');
+      const op = DEVICE_OP_BY_CODE[opCode];
+      if (!op) return null;
+      const needsId = op !== 'list' && op !== 'add';
+      if (needsId !== (deviceId !== undefined) || (deviceId !== undefined && !UUID.test(deviceId)))
+        return null;
+      return { type: 'devices', op, ...(deviceId ? { deviceId } : {}) };
+    }
     default:
       return null;
   }

@@ -29,6 +29,21 @@ export interface TelegramSender {
   refundStarPayment(userId: number, chargeId: string): Promise<void>;
   /** The bot's Star transactions in chronological order (Bot API getStarTransactions, ≤ 100 a page). */
   getStarTransactions(offset: number, limit: number): Promise<StarTransaction[]>;
+  /** Bot API createInvoiceLink; with `subscription_period` (Stars only) the link sells a subscription. */
+  createInvoiceLink(invoice: InvoiceLinkParams): Promise<string>;
+  /** Bot API editUserStarSubscription: `isCanceled` true stops the next charge (the paid period still runs). */
+  editUserStarSubscription(userId: number, chargeId: string, isCanceled: boolean): Promise<void>;
+}
+
+/** createInvoiceLink's fields we use (Bot API names). Stars: `currency: 'XTR'`, one price, no provider token. */
+export interface InvoiceLinkParams {
+  title: string;
+  description: string;
+  payload: string;
+  currency: string;
+  prices: Array<{ label: string; amount: number }>;
+  /** Seconds between charges; Telegram accepts only 2592000 (30 days). */
+  subscription_period?: number;
 }
 
 /** Bot API StarTransaction: `source` set for money in (a user paid), `receiver` for money out (a refund). */
@@ -36,7 +51,8 @@ export interface StarTransaction {
   id: string;
   amount: number;
   date: number;
-  source?: { type: string; user?: { id: number } };
+  /** TransactionPartnerUser: a subscription's charges carry `subscription_period` and the `invoice_payload`. */
+  source?: { type: string; user?: { id: number }; invoice_payload?: string; subscription_period?: number };
   receiver?: { type: string; user?: { id: number } };
 }
 
@@ -154,6 +170,20 @@ export function createTelegramSender(config: TelegramSenderConfig): TelegramSend
         true,
       );
       return page.transactions ?? [];
+    },
+
+    async createInvoiceLink(invoice) {
+      return call<string>('createInvoiceLink', JSON.stringify({ provider_token: '', ...invoice }), true);
+    },
+
+    async editUserStarSubscription(userId, chargeId, isCanceled) {
+      const ok = await call<boolean>(
+        'editUserStarSubscription',
+        JSON.stringify({ user_id: userId, telegram_payment_charge_id: chargeId, is_canceled: isCanceled }),
+        true,
+      );
+      if (ok !== true)
+        throw new TelegramRejectedError('editUserStarSubscription', 400, 'subscription edit not confirmed');
     },
   };
 }

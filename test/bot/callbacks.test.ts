@@ -29,7 +29,24 @@ describe('infra/telegram/callbacks', () => {
     { type: 'tariff', tariffId: '7', keep: true },
     { type: 'changePlan', keep: true },
     { type: 'changeTo', tariffId: '42' },
+    { type: 'payAutoRenew', tariffId: '42' },
+    { type: 'payAutoRenew', tariffId: '42', method: 'stars' },
+    { type: 'devices', op: 'list', keep: true },
+    { type: 'devices', op: 'add' },
+    { type: 'devices', op: 'remove_yes', deviceId: uuid },
+    { type: 'devices', op: 'rename', deviceId: uuid },
+    { type: 'adminBroadcast', op: 'list' },
+    { type: 'adminBroadcast', op: 'cancel_yes', arg: uuid },
+    { type: 'adminBroadcast', op: 'seg', arg: 'expired-30' },
+    { type: 'adminNode', op: 'drain_yes', nodeId: uuid },
+    { type: 'adminNode', op: 'list' },
   ];
+
+  it('a device button names a device by uuid exactly when its op needs one', () => {
+    assert.deepEqual(decodeCallback(`dv:c:${uuid}`), { type: 'devices', op: 'card', deviceId: uuid });
+    for (const data of ['dv:c', 'dv:l:' + uuid, 'dv:x:42', 'dv:q', `dv:y:${uuid};drop`])
+      assert.equal(decodeCallback(data), null, data);
+  });
 
   it('a plan-change button names a numeric tariff id; anything else is a stale or forged button', () => {
     assert.deepEqual(decodeCallback('cg:7'), { type: 'changeTo', tariffId: '7' });
@@ -43,6 +60,13 @@ describe('infra/telegram/callbacks', () => {
       assert.ok(Buffer.byteLength(data) <= MAX_CALLBACK_BYTES, data);
       assert.deepEqual(decodeCallback(data), action);
     }
+  });
+
+  it('admin broadcast and node buttons: a known op, a short plain arg, a node id that is a UUID', () => {
+    assert.equal(decodeCallback('bc:99'), null);
+    assert.equal(decodeCallback('bc:0:a b'), null);
+    assert.equal(decodeCallback('nd:1:not-a-node'), null);
+    assert.equal(decodeCallback('nd:x'), null);
   });
 
   it('refuses to encode data Telegram would reject', () => {

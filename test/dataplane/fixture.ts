@@ -30,10 +30,15 @@ export class DataPlane {
   private connection?: NativeConnection;
   client!: Client;
   private clients: XrayClient[] = [];
+  private extra: LiveNode[] = [];
 
   constructor(readonly orm: MikroORM) {}
 
-  async start(nodeCount: number, location = (i: number) => ['nl', 'de', 'fi'][i % 3]): Promise<this> {
+  async start(
+    nodeCount: number,
+    location = (i: number) => ['nl', 'de', 'fi'][i % 3],
+    country = (_i: number) => 'NL',
+  ): Promise<this> {
     this.target = await startTlsTarget();
     this.web = await startHttpTarget();
     const live = await Promise.all(Array.from({ length: nodeCount }, () => startLiveNode(this.target)));
@@ -41,11 +46,12 @@ export class DataPlane {
       const [row] = await this.orm.em.getConnection().execute(
         `insert into vpn_nodes (name, host, port, location, country_code, capacity, driver, agent_url, agent_token,
            reality_public_key, reality_short_id, reality_server_name)
-         values (?, '127.0.0.1', ?, ?, 'NL', 100, 'agent', ?, ?, ?, ?, ?) returning id`,
+         values (?, '127.0.0.1', ?, ?, ?, 100, 'agent', ?, ?, ?, ?, ?) returning id`,
         [
           `node-${i}-${randomBytes(2).toString('hex')}`,
           n.xray.port,
           location(i),
+          country(i),
           n.agent.url,
           n.agent.token,
           n.xray.publicKey,
@@ -72,7 +78,7 @@ export class DataPlane {
   /** A user with an active access on `node` (its own key put on the node, like a purchase does). */
   async activeAccess(
     node: { id: string; agent: LiveNode['agent'] },
-    tariff: { deviceLimit?: number | null } = {},
+    tariff: { deviceLimit?: number | null; locations?: string[]; telegramId?: number } = {},
   ): Promise<{
     telegramId: number;
     subscriptionId: string;
@@ -81,14 +87,21 @@ export class DataPlane {
     token: string;
   }> {
     const conn = this.orm.em.getConnection();
-    const telegramId = 700_000_000 + Math.floor(Math.random() * 100_000_000);
+    // A test file with its own telegram-id range passes one of its ids.
+    const telegramId = tariff.telegramId ?? 700_000_000 + Math.floor(Math.random() * 100_000_000);
     const [user] = await conn.execute(
       `insert into users (telegram_id, language) values (?, 'en') returning id`,
       [telegramId],
     );
     const [t] = await conn.execute(
-      `insert into tariffs (slug, name, price, duration_seconds, device_limit) values (?, 'Plan', 199, 2592000, ?) returning id`,
-      [`t-${randomBytes(3).toString('hex')}`, tariff.deviceLimit ?? null],
+      `insert into tariffs (slug, name, price, duration_seconds, device_limit, location, locations)
+       values (?, 'Plan', 199, 2592000, ?, ?, string_to_array(?, ',')) returning id`,
+      [
+        `t-${randomBytes(3).toString('hex')}`,
+        tariff.deviceLimit ?? null,
+        tariff.locations?.[0] ?? null,
+        (tariff.locations ?? []).join(','),
+      ],
     );
     const subscriptionId = randomUUID();
     const clientUuid = randomUUID();
@@ -111,6 +124,13 @@ export class DataPlane {
     return { telegramId, subscriptionId, clientUuid, tariffId: Number(t.id), token };
   }
 
+  /** One more real node (Xray + agent) on the same web target, not yet registered anywhere. */
+  async extraNode(): Promise<LiveNode> {
+    const n = await startLiveNode(this.target);
+    this.extra.push(n);
+    return n;
+  }
+
   /** Does this vless:// link carry traffic, through a real Xray client? */
   async works(link: string): Promise<boolean> {
     const client = await startXrayClient(link);
@@ -130,7 +150,7 @@ export class DataPlane {
     await this.running?.catch(() => undefined);
     await this.connection?.close();
     await Promise.all(this.clients.map((c) => c.stop().catch(() => undefined)));
-    await Promise.all(this.nodes.map((n) => n.stop()));
+    await Promise.all([...this.nodes, ...this.extra].map((n) => n.stop().catch(() => undefined)));
     await this.web?.close();
     await this.target?.close();
   }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, patched, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, sleep } from '@temporalio/workflow';
 import { purchaseDatabase as db, nodes, spareRemoval } from '../activity-options';
 import { Failure } from '../failures';
 import { cheapSteps } from './cheap-steps';
@@ -17,6 +17,7 @@ export async function placeClient(p: Purchase, client: { email: string; uuid: st
   const excluded: string[] = [];
   let delay = 5_000;
   for (let attempt = 1; ; attempt++) {
+    giveUpIfOperatorRefunds(p);
     // The payment id holds the slot until the grant, so concurrent purchases cannot share a last slot.
     const nodeId = await cheapSteps().db.selectNode({
       location: input.tariff.location ?? null,
@@ -49,11 +50,23 @@ export async function placeClient(p: Purchase, client: { email: string; uuid: st
         nonRetryable: true,
       });
     }
-    await sleep(delay);
+    // The same timer as a sleep; an operator's "skip to refund" ends the wait early.
+    await condition(() => p.operatorRefund !== undefined, delay);
     delay = Math.min(delay * 2, 5 * 60_000);
     // Setting a failed node aside is a preference: once nothing else is left, it gets another chance.
     excluded.length = 0;
   }
+}
+
+/** An operator asked to refund instead of waiting for a node: the purchase's refund path takes over. */
+function giveUpIfOperatorRefunds(p: Purchase): void {
+  const request = p.operatorRefund;
+  if (!request) return;
+  throw ApplicationFailure.create({
+    type: Failure.OperatorRefund,
+    message: `refunded by ${request.admin}: ${request.reason}`,
+    nonRetryable: true,
+  });
 }
 
 /** One quick try at dropping the spare client; the node's id when it is still there. */

@@ -2,6 +2,7 @@ import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow'
 import { telegram } from '../activity-options';
 import type { Notification } from '../notification-messages';
 import type {
+  OperatorRefund,
   PaymentLink,
   PaymentNotice,
   PurchaseInput,
@@ -35,6 +36,8 @@ export interface Purchase {
   readonly strayCharges: StrayCharge[];
   readonly rejectedCharges: string[];
   readonly refundedCharges: string[];
+  /** An operator's "skip to refund" (operatorRefundSignal); placement gives up at its next step. */
+  operatorRefund?: OperatorRefund;
 }
 
 export function newPurchase(input: PurchaseInput, verifiesStars: boolean): Purchase {

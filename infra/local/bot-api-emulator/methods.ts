@@ -13,13 +13,45 @@ export interface CallContext {
 
 type Handler = (p: Params, ctx: CallContext) => unknown;
 
+/** Bot API TransactionPartnerUser; a subscription's charges name the payload and the period. */
+export interface StarPartnerUser {
+  type: 'user';
+  user: TgUser;
+  invoice_payload?: string;
+  subscription_period?: number;
+}
+
 /** Bot API StarTransaction with a TransactionPartnerUser partner. */
 export interface StarTransaction {
   id: string;
   amount: number;
   date: number;
-  source?: { type: 'user'; user: TgUser };
-  receiver?: { type: 'user'; user: TgUser };
+  source?: StarPartnerUser;
+  receiver?: StarPartnerUser;
+}
+
+/** Telegram allows exactly one subscription period: 30 days. */
+export const STAR_SUBSCRIPTION_PERIOD = 2_592_000;
+
+/** An invoice link made by createInvoiceLink, payable by anyone who opens it. */
+export interface InvoiceLink {
+  payload: string;
+  title: string;
+  currency: string;
+  total: number;
+  subscriptionPeriod?: number;
+}
+
+/** A user's Stars subscription, known by its first charge id (what editUserStarSubscription takes). */
+export interface StarSubscription {
+  userId: number;
+  payload: string;
+  amount: number;
+  period: number;
+  /** Unix time the paid period ends: Telegram charges again then, unless canceled. */
+  expiresAt: number;
+  canceled: boolean;
+  charges: string[];
 }
 
 export interface WebhookConfig {
@@ -40,6 +72,10 @@ export class BotApiCore {
   readonly charges = new Map<string, { userId: number; refunded: boolean }>();
   /** The bot's Star balance movements, oldest first: a payment in (`source`), a refund out (`receiver`). */
   readonly starTransactions: StarTransaction[] = [];
+  /** createInvoiceLink's links, by the slug in `https://t.me/$<slug>`. */
+  readonly invoiceLinks = new Map<string, InvoiceLink>();
+  /** Stars subscriptions by their first charge id. */
+  readonly starSubscriptions = new Map<string, StarSubscription>();
   webhook: WebhookConfig | null = null;
   webhookError: { date: number; message: string } | null = null;
   readonly poller = new LongPoller(this.updates, () => this.webhook !== null);
@@ -72,6 +108,37 @@ export class BotApiCore {
         total_amount: inv.total,
       };
       return this.send(p, { invoice });
+    },
+    createInvoiceLink: (p) => {
+      const inv = checkInvoice(p);
+      const period = intParam(p, 'subscription_period', false);
+      if (period !== undefined) {
+        // Bot API: subscriptions are Stars only, 30 days, and at most 10000 Stars a period.
+        if (period !== STAR_SUBSCRIPTION_PERIOD)
+          throw new ApiFailure(400, 'Bad Request: SUBSCRIPTION_PERIOD_INVALID');
+        if (inv.currency !== 'XTR') throw new ApiFailure(400, 'Bad Request: SUBSCRIPTION_CURRENCY_INVALID');
+        if (inv.total > 10_000) throw new ApiFailure(400, 'Bad Request: SUBSCRIPTION_PRICE_INVALID');
+      }
+      const slug = randomBytes(9).toString('base64url');
+      this.invoiceLinks.set(slug, {
+        payload: inv.payload,
+        title: inv.title,
+        currency: inv.currency,
+        total: inv.total,
+        ...(period !== undefined ? { subscriptionPeriod: period } : {}),
+      });
+      return `https://t.me/$${slug}`;
+    },
+    editUserStarSubscription: (p) => {
+      const userId = intParam(p, 'user_id')!;
+      const sub = this.starSubscriptions.get(String(p.telegram_payment_charge_id ?? ''));
+      if (!sub || sub.userId !== userId) throw new ApiFailure(400, 'Bad Request: CHARGE_ID_INVALID');
+      const canceled = boolParam(p, 'is_canceled');
+      if (canceled === undefined) throw new ApiFailure(400, 'Bad Request: is_canceled is empty');
+      if (!canceled && sub.expiresAt <= Math.floor(Date.now() / 1000))
+        throw new ApiFailure(400, 'Bad Request: SUBSCRIPTION_EXPIRED');
+      sub.canceled = canceled;
+      return true;
     },
     editMessageText: (p) => {
       const message = this.ownMessage(p, 'Bad Request: message to edit not found');
