@@ -1,4 +1,5 @@
-import { giftSale, referrals } from './activity-options';
+import { giftSale } from './activity-options';
+import { cheapSteps } from './purchase/cheap-steps';
 import type { PurchaseInput } from './purchase-messages';
 
 // The purchase workflow's two hooks for issue 14: kept here so purchase.ts calls one step for each.
@@ -17,7 +18,7 @@ export function sellGift(input: PurchaseInput): Promise<{ giftId: string; workfl
 /** The referrer's reward for a first payment; a failure here never touches the purchase the user paid for. */
 export async function offerReferralReward(input: PurchaseInput): Promise<void> {
   try {
-    await referrals.offerReferralReward({ paymentId: input.paymentId });
+    await cheapSteps().referrals.offerReferralReward({ paymentId: input.paymentId });
   } catch {
     // Retried without a cap above; only a cancelled workflow ends up here.
   }
