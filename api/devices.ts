@@ -35,6 +35,19 @@ async function lockLiveAccess(q: Query, telegramId: string): Promise<LiveAccess 
 }
 
 /** Devices an access counts: its own key plus its live rows. */
+/** The access's own key is listed as a device ("main") but is not one: 409 `primary_device` for `why`. */
+export async function refusePrimaryDevice(
+  orm: MikroORM,
+  userId: string,
+  deviceId: string,
+  why: string,
+): Promise<void> {
+  const [own] = await orm.em
+    .getConnection()
+    .execute(`select id from subscriptions where id = ? and user_id = ?`, [deviceId, userId]);
+  if (own) throw new HttpError(409, 'primary_device', why);
+}
+
 export async function deviceCount(orm: MikroORM, subscriptionId: string): Promise<number> {
   const [row] = await orm.em
     .getConnection()

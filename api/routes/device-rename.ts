@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { sqlOne } from '../db';
+import { refusePrimaryDevice } from '../devices';
 import type { ApiDeps } from '../deps';
-import { HttpError, notFound } from '../errors';
+import { notFound } from '../errors';
 import { requireUser } from '../purchases';
 import type { RouteTable } from '../route-table';
 import { errorBody, telegramIdParam, uuid } from '../schemas';
@@ -36,11 +37,7 @@ export function deviceRenameRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ params: p, body }, _req, res) => {
       const user = await requireUser(deps.orm, p.telegram_id);
-      const own = await sqlOne(deps.orm, `select id from subscriptions where id = ? and user_id = ?`, [
-        p.device_id,
-        user.id,
-      ]);
-      if (own) throw new HttpError(409, 'primary_device', "the access's own key cannot be renamed");
+      await refusePrimaryDevice(deps.orm, user.id, p.device_id, "the access's own key cannot be renamed");
       const renamed = await sqlOne(
         deps.orm,
         `update devices d set name = ? from subscriptions s

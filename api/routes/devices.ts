@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { qrPng } from '../../infra/xray/qr';
-import { applyNewDevice, applyRemovedDevice, registerDevice } from '../devices';
+import { applyNewDevice, applyRemovedDevice, refusePrimaryDevice, registerDevice } from '../devices';
 import { iso, type Row, sql, sqlOne } from '../db';
 import type { ApiDeps } from '../deps';
 import { HttpError, notFound } from '../errors';
@@ -148,11 +148,12 @@ export function deviceRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ params }, _req, res) => {
       const user = await requireUser(deps.orm, params.telegram_id);
-      const own = await sqlOne(deps.orm, `select id from subscriptions where id = ? and user_id = ?`, [
-        params.device_id,
+      await refusePrimaryDevice(
+        deps.orm,
         user.id,
-      ]);
-      if (own) throw new HttpError(409, 'primary_device', "the access's own key goes only with the access");
+        params.device_id,
+        "the access's own key goes only with the access",
+      );
       const removed = await sqlOne(
         deps.orm,
         `update devices d set removed_at = now() from subscriptions s
