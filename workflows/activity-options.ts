@@ -1,10 +1,4 @@
-import {
-  type ActivityOptions,
-  type LocalActivityOptions,
-  proxyActivities,
-  proxyLocalActivities,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createBalanceActivities } from '../activities/balance';
 import type { createDatabaseActivities } from '../activities/database';
 import type { createFleetActivities } from '../activities/fleet';
@@ -103,43 +97,6 @@ export const purchaseDatabase = proxyActivities<
     maximumInterval: '1m',
     nonRetryableErrorTypes: [Failure.AmountMismatch],
   },
-});
-
-// Issue 17: the purchase's cheap steps (one query or transaction each, or one signalWithStart) as local
-// activities: run in the workflow's own worker within the workflow task, so each saves the round trips through
-// the server's activity queue. Same retries as their remote policies; every one is idempotent (keyed by the
-// payment), since a local activity may run again when its workflow task is retried.
-const purchaseStepsLocalOptions: LocalActivityOptions = {
-  startToCloseTimeout: '15s',
-  // Backoffs past this become durable timers, so a long database outage does not hold the workflow task open.
-  localRetryThreshold: '10s',
-  retry: {
-    initialInterval: '500ms',
-    backoffCoefficient: 2,
-    maximumInterval: '1m',
-    nonRetryableErrorTypes: [Failure.AmountMismatch],
-  },
-};
-export const purchaseDatabaseLocal =
-  proxyLocalActivities<
-    Pick<
-      Database,
-      | 'recordPaymentSucceeded'
-      | 'extendActiveSubscription'
-      | 'activateSubscription'
-      | 'selectNode'
-      | 'observeKeyDelivered'
-    >
-  >(purchaseStepsLocalOptions);
-export const referralsLocal = proxyLocalActivities<
-  Pick<ReturnType<typeof createReferralActivities>, 'offerReferralReward'>
->({
-  ...purchaseStepsLocalOptions,
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-export const lifetimeLocal = proxyLocalActivities<Pick<Lifetime, 'scheduleLifetime'>>({
-  ...purchaseStepsLocalOptions,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
 // Our own database for the lifetime and refunds: transient failures heal, so retry without a cap.

@@ -5,17 +5,9 @@
  * benchNoopPurchaseWorkflow has the happy path's shape of purchaseWorkflow (paid by a webhook signal):
  * the same Update-with-Start payment link, the same 9 activities in the same order (8 on the purchases
  * queue, the key message on the rate-limited telegram queue), the same poll timer, signal and 6
- * search-attribute upserts; only its activities do nothing. The steps the purchase runs as local
- * activities (workflows/purchase/cheap-steps.ts) are local here too, so the shape stays the same.
+ * search-attribute upserts; only its activities do nothing.
  */
-import {
-  condition,
-  type LocalActivityOptions,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Notification } from '../activities/telegram';
 import {
   type PaymentLink,
@@ -40,24 +32,10 @@ export interface NoopPurchaseActivities {
   observeKeyDelivered(input: { paymentId: string }): Promise<void>;
 }
 
-const policy: LocalActivityOptions = {
+const acts = proxyActivities<NoopPurchaseActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-};
-const remote = proxyActivities<NoopPurchaseActivities>(policy);
-const local = proxyLocalActivities<NoopPurchaseActivities>(policy);
-// The purchase's shape: its cheap steps local, createPayment/getPaymentState/addClient remote.
-const acts: NoopPurchaseActivities = {
-  createPayment: remote.createPayment,
-  getPaymentState: remote.getPaymentState,
-  addClient: remote.addClient,
-  recordPaymentSucceeded: local.recordPaymentSucceeded,
-  extendActiveSubscription: local.extendActiveSubscription,
-  selectNode: local.selectNode,
-  activateSubscription: local.activateSubscription,
-  scheduleLifetime: local.scheduleLifetime,
-  observeKeyDelivered: local.observeKeyDelivered,
-};
+});
 
 const FIRST_POLL_MS = 5_000;
 

@@ -1,5 +1,4 @@
-import { giftSale } from './activity-options';
-import { cheapSteps } from './purchase/cheap-steps';
+import { giftSale, referrals } from './activity-options';
 import type { PurchaseInput } from './purchase-messages';
 
 // The purchase workflow's two hooks for issue 14: kept here so purchase.ts calls one step for each.
@@ -18,7 +17,7 @@ export function sellGift(input: PurchaseInput): Promise<{ giftId: string; workfl
 /** The referrer's reward for a first payment; a failure here never touches the purchase the user paid for. */
 export async function offerReferralReward(input: PurchaseInput): Promise<void> {
   try {
-    await cheapSteps().referrals.offerReferralReward({ paymentId: input.paymentId });
+    await referrals.offerReferralReward({ paymentId: input.paymentId });
   } catch {
     // Retried without a cap above; only a cancelled workflow ends up here.
   }

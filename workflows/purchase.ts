@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import {
   purchaseDatabase as db,
+  lifetime,
   nodes,
   paymentCreation,
   polling,
@@ -17,7 +18,6 @@ import {
 import { Failure } from './failures';
 import { offerReferralReward, sellGift } from './gift-sale';
 import { placeClient, removeSpare, removeSpareInBackground } from './purchase/placement';
-import { cheapSteps } from './purchase/cheap-steps';
 import { checkStarClaims, listenForLateStars, refundStrayCharges } from './purchase/stars';
 import { acceptBalancePayment, creditTopUp, failureType } from './purchase/balance';
 import { sellTrafficPack } from './purchase/traffic-pack';
@@ -173,11 +173,11 @@ async function startLifetimeAndNotify(
 ): Promise<void> {
   p.status.subscriptionId = access.subscriptionId;
   p.status.expiresAt = access.expiresAt;
-  await cheapSteps().lifetime.scheduleLifetime({ subscriptionId: access.subscriptionId });
+  await lifetime.scheduleLifetime({ subscriptionId: access.subscriptionId });
   enterStage(p, 'NOTIFYING');
   const told = kind === 'extended' && p.input.autoRenew ? 'auto_renewed' : kind;
   await notify(p, { kind: told, paymentId: p.input.paymentId, subscriptionId: access.subscriptionId });
-  if (keyDelivered) await cheapSteps().db.observeKeyDelivered({ paymentId: p.input.paymentId });
+  if (keyDelivered) await db.observeKeyDelivered({ paymentId: p.input.paymentId });
   enterStage(p, 'COMPLETED');
 }
 
@@ -200,7 +200,7 @@ async function provision(
   const nodeId = await placeClient(p, { email: subscriptionId, uuid: clientUuid });
   const client = { nodeId, email: subscriptionId };
   onPlaced(client);
-  const grant = await cheapSteps().db.activateSubscription({
+  const grant = await db.activateSubscription({
     paymentId: p.input.paymentId,
     subscriptionId,
     clientUuid,
@@ -238,7 +238,7 @@ async function grantAccess(p: Purchase): Promise<PurchaseResult> {
   enterStage(p, 'PROVISIONING');
   let placed: PlacedClient | undefined;
   try {
-    await cheapSteps().db.recordPaymentSucceeded({ paymentId: p.input.paymentId, notice: p.settled! });
+    await db.recordPaymentSucceeded({ paymentId: p.input.paymentId, notice: p.settled! });
     // Step 4c. A gift buys a gift link, not access for the buyer (./gift-sale.ts); a gift not made is refunded.
     if (p.input.purpose === 'gift') {
       const gift = await sellGift(p.input);
@@ -247,7 +247,7 @@ async function grantAccess(p: Purchase): Promise<PurchaseResult> {
     }
     // Step 4d. A plan change: the running access gets the new tariff (./purchase/plan-change.ts).
     if (p.input.purpose === 'upgrade') return await applyUpgrade(p);
-    const extension = await cheapSteps().db.extendActiveSubscription({ paymentId: p.input.paymentId });
+    const extension = await db.extendActiveSubscription({ paymentId: p.input.paymentId });
     if (extension) {
       // Step 4a. A renewal: the same key keeps working, only the end moves.
       await startLifetimeAndNotify(p, extension, 'extended', false);

@@ -65,19 +65,8 @@ function fileBytes(file: string): number {
   return total;
 }
 
-/**
- * The Ns of P5: 1k and 10k (scaled), 100k too with BENCH_P5_100K=1. BENCH_P5_STEPS=250,500,1000,2000 gives the
- * Ns themselves (unscaled), to see the RSS slope below and past the sticky cache.
- */
+/** The Ns of P5: 1k and 10k (scaled), 100k too with BENCH_P5_100K=1. */
 export function rssSteps(scale: number): number[] {
-  const given = process.env.BENCH_P5_STEPS?.split(',').map(Number);
-  if (given?.length) {
-    if (given.some((n) => !(n > 0)) || given.some((n, i) => i > 0 && n <= given[i - 1]))
-      throw new Error(
-        `BENCH_P5_STEPS must be increasing positive counts, got "${process.env.BENCH_P5_STEPS}"`,
-      );
-    return given;
-  }
   const steps = [1_000, 10_000, ...(process.env.BENCH_P5_100K === '1' ? [100_000] : [])];
   return [...new Set(steps.map((n) => scaled(n, scale, 2)))];
 }

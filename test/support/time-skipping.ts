@@ -223,12 +223,6 @@ function sourceHash(root: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** The test server's (skipped) time of the running activity's attempt, for local activities too. */
-export function attemptScheduledAt(): number {
-  const context = Context.current();
-  return localActivityClock.get(context) ?? context.info.currentAttemptScheduledTimestampMs;
-}
-
 /** One call an activity stub received, stamped with the server's (skipped) time of that attempt. */
 export interface Call {
   name: string;
@@ -241,10 +235,11 @@ export class Journal {
   readonly calls: Call[] = [];
 
   record(name: string, args: unknown): Call {
+    const info = Context.current().info;
     const call = {
       name,
       args: (args ?? {}) as Record<string, unknown>,
-      at: attemptScheduledAt(),
+      at: info.currentAttemptScheduledTimestampMs,
     };
     this.calls.push(call);
     return call;
@@ -340,13 +335,6 @@ interface SharedWorkers {
 
 let current: { activities: UnitActivities; workflowIds: Set<string> } | undefined;
 let shared: Promise<SharedWorkers> | undefined;
-/**
- * A local activity's scheduled time is the worker's wall clock, not the test server's skipped one (the purchase's
- * cheap steps are local, issue 17), so its call is stamped with the server's time, read as it starts (the clock is
- * locked while the workflow task that runs it is open).
- */
-const localActivityClock = new WeakMap<Context, number>();
-let serverClock: TestWorkflowEnvironment | undefined;
 
 function route(
   queue: keyof UnitActivities,
@@ -360,8 +348,6 @@ function route(
         const fn = test?.activities[queue][name as never] as ((...a: unknown[]) => unknown) | undefined;
         if (!test || !fn)
           throw ApplicationFailure.nonRetryable(`no stub for ${name} in this test`, 'NoStubInThisTest');
-        if (Context.current().info.isLocal && serverClock)
-          localActivityClock.set(Context.current(), await serverClock.currentTimeMs());
         const workflowId = Context.current().info.workflowExecution?.workflowId;
         if (workflowId) test.workflowIds.add(workflowId);
         return fn(...args);
@@ -376,7 +362,6 @@ function route(
  * own stubs.
  */
 function sharedWorkers(e: TestWorkflowEnvironment): Promise<SharedWorkers> {
-  serverClock = e;
   shared ??= (async () => {
     const taskQueue = `purchases-unit-${randomBytes(4).toString('hex')}`;
     const common = { connection: e.nativeConnection, namespace: e.namespace ?? 'default' };

@@ -1,7 +1,6 @@
 import { ApplicationFailure, condition, patched, sleep } from '@temporalio/workflow';
 import { purchaseDatabase as db, nodes, spareRemoval } from '../activity-options';
 import { Failure } from '../failures';
-import { cheapSteps } from './cheap-steps';
 import { enterStage, errorMessage, type Purchase } from './state';
 
 /** How long a spare client (from a purchase that lost a race) is retried before ops are left to remove it. */
@@ -19,7 +18,7 @@ export async function placeClient(p: Purchase, client: { email: string; uuid: st
   for (let attempt = 1; ; attempt++) {
     giveUpIfOperatorRefunds(p);
     // The payment id holds the slot until the grant, so concurrent purchases cannot share a last slot.
-    const nodeId = await cheapSteps().db.selectNode({
+    const nodeId = await db.selectNode({
       location: input.tariff.location ?? null,
       exclude: excluded,
       holder: input.paymentId,
