@@ -92,13 +92,61 @@ export async function bookStarsSubscription(
 }
 
 export interface StarsSubscriptionDeps {
+  orm: MikroORM;
   telegram: TelegramSender | null;
   logger: Logger;
 }
 
-export function createStarsSubscriptionActivities({ telegram, logger }: StarsSubscriptionDeps) {
+/** Telegram's answer when a subscription's paid period is over or it never knew the charge id. */
+const GONE_AT_TELEGRAM = /CHARGE_ID_INVALID|SUBSCRIPTION_EXPIRED/;
+
+export function createStarsSubscriptionActivities({ orm, telegram, logger }: StarsSubscriptionDeps) {
+  const requireTelegram = () => {
+    if (!telegram)
+      throw ApplicationFailure.retryable(
+        'BOT_TOKEN is not set: cannot reach Telegram Stars',
+        'TelegramNotConfigured',
+      );
+    return telegram;
+  };
   return {
-    /** editUserStarSubscription(is_canceled: true): Telegram charges no more. Repeating it is harmless. */
+    /**
+     * Tells Telegram what our books say now: `canceled` → is_canceled true (no next charge), `active` →
+     * is_canceled false (auto-renew switched on again within the paid period). A revival Telegram refuses
+     * because the period is over goes back to `canceled` in our books, so status never promises a charge.
+     */
+    async syncStarSubscription(
+      subscriptionPaymentId: string,
+    ): Promise<'canceled' | 'renewing' | 'expired' | 'unknown'> {
+      const tg = requireTelegram();
+      const conn = orm.em.getConnection();
+      const [row] = await conn.execute(
+        `select ss.status, ss.charge_id, u.telegram_id from stars_subscriptions ss
+           join users u on u.id = ss.user_id where ss.payment_id = ?`,
+        [subscriptionPaymentId],
+      );
+      if (!row) return 'unknown';
+      const cancel = row.status === 'canceled';
+      try {
+        await tg.editUserStarSubscription(Number(row.telegram_id), row.charge_id, cancel);
+      } catch (err) {
+        if (!(err instanceof TelegramRejectedError && GONE_AT_TELEGRAM.test(err.description))) throw err;
+        logger.warn({ subscriptionPaymentId, cancel }, 'stars subscription unknown to Telegram or expired');
+        if (cancel) return 'unknown';
+        await conn.execute(
+          `update stars_subscriptions set status = 'canceled', canceled_at = now(), updated_at = now(),
+                  cancel_reason = 'its paid period ended at Telegram before auto-renew came back on'
+            where payment_id = ? and status = 'active'`,
+          [subscriptionPaymentId],
+        );
+        return 'expired';
+      }
+      logger.info({ subscriptionPaymentId, cancel }, 'stars subscription synced with Telegram');
+      return cancel ? 'canceled' : 'renewing';
+    },
+
+    /** editUserStarSubscription(is_canceled: true): Telegram charges no more. Repeating it is harmless.
+     * Kept for cancels started before the sync workflow existed. */
     async cancelStarSubscription({
       telegramId,
       chargeId,
@@ -108,19 +156,12 @@ export function createStarsSubscriptionActivities({ telegram, logger }: StarsSub
       chargeId: string;
       subscriptionPaymentId: string;
     }): Promise<'canceled' | 'unknown'> {
-      if (!telegram)
-        throw ApplicationFailure.retryable(
-          'BOT_TOKEN is not set: cannot reach Telegram Stars',
-          'TelegramNotConfigured',
-        );
+      const tg = requireTelegram();
       try {
-        await telegram.editUserStarSubscription(Number(telegramId), chargeId, true);
+        await tg.editUserStarSubscription(Number(telegramId), chargeId, true);
       } catch (err) {
         // Telegram no longer knows it (it ended on its own): nothing left to stop.
-        if (
-          err instanceof TelegramRejectedError &&
-          /CHARGE_ID_INVALID|SUBSCRIPTION_EXPIRED/.test(err.description)
-        ) {
+        if (err instanceof TelegramRejectedError && GONE_AT_TELEGRAM.test(err.description)) {
           logger.warn({ subscriptionPaymentId, chargeId }, 'stars subscription unknown to Telegram');
           return 'unknown';
         }

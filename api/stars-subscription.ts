@@ -10,10 +10,11 @@ import {
   paymentNoticeSignal,
   purchaseWorkflowId,
 } from '../workflows/purchase-messages';
-import type { starsSubscriptionCancelWorkflow } from '../workflows/stars-subscription';
+import type { starsSubscriptionSyncWorkflow } from '../workflows/stars-subscription';
 import {
-  STARS_SUBSCRIPTION_CANCEL_WORKFLOW_TYPE,
-  starsSubscriptionCancelWorkflowId,
+  STARS_SUBSCRIPTION_SYNC_WORKFLOW_TYPE,
+  starsSubscriptionChangedSignal,
+  starsSubscriptionSyncWorkflowId,
 } from '../workflows/stars-subscription-messages';
 import { type Row, sqlOne } from './db';
 import type { ApiDeps } from './deps';
@@ -195,8 +196,8 @@ async function renewalInput(
 
 /**
  * Auto-renew off or a cancel: the user's Stars subscriptions are canceled in our books at once (so a charge
- * that still arrives is refunded) and at Telegram by starsSubscriptionCancelWorkflow (editUserStarSubscription
- * with is_canceled), once per subscription. Returns how many were canceled.
+ * that still arrives is refunded) and at Telegram by starsSubscriptionSyncWorkflow (editUserStarSubscription
+ * with is_canceled). Returns how many were canceled.
  */
 export async function cancelStarsSubscriptions(deps: Deps, userId: string, reason: string): Promise<number> {
   const canceled = await deps.orm.em.getConnection().execute(
@@ -206,26 +207,7 @@ export async function cancelStarsSubscriptions(deps: Deps, userId: string, reaso
     [reason, userId],
   );
   for (const s of canceled as Row[]) {
-    try {
-      await deps.temporal.workflow.start<typeof starsSubscriptionCancelWorkflow>(
-        STARS_SUBSCRIPTION_CANCEL_WORKFLOW_TYPE,
-        {
-          workflowId: starsSubscriptionCancelWorkflowId(s.payment_id),
-          taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
-          args: [
-            {
-              telegramId: String(s.telegram_id),
-              chargeId: s.charge_id,
-              subscriptionPaymentId: s.payment_id,
-              reason,
-            },
-          ],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        },
-      );
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    await syncAtTelegram(deps, s.payment_id);
     deps.logger.info({ userId, subscriptionPaymentId: s.payment_id, reason }, 'stars subscription canceled');
   }
   return canceled.length;
@@ -241,4 +223,48 @@ export async function cancelStarsSubscriptionOfPayment(deps: Deps, paymentId: st
     [paymentId, paymentId],
   );
   if (sub) await cancelStarsSubscriptions(deps, sub.user_id, `payment ${paymentId} refunded by an admin`);
+}
+
+/** Why auto-renew on may not bring a canceled Stars subscription back: its access was refunded or canceled. */
+const REVIVABLE_REASONS = ['auto-renew switched off', 'access canceled'];
+
+/**
+ * Auto-renew on again: the user's last Stars subscription, canceled by auto-renew off (or a cancel without
+ * refund) and still within its paid period, renews again: our books say `active` at once and Telegram is told
+ * (is_canceled false). One whose payments were refunded stays canceled. Returns how many were revived.
+ */
+export async function reviveStarsSubscription(deps: Deps, userId: string): Promise<number> {
+  const revived = await deps.orm.em.getConnection().execute(
+    `update stars_subscriptions ss set status = 'active', canceled_at = null, cancel_reason = null, updated_at = now()
+      where ss.payment_id = (select last.payment_id from stars_subscriptions last where last.user_id = ?
+                               order by last.created_at desc limit 1)
+        and ss.status = 'canceled' and ss.cancel_reason in (?, ?)
+        and (ss.expires_at is null or ss.expires_at > now())
+        and not exists (select 1 from stars_subscriptions live where live.user_id = ss.user_id and live.status = 'active')
+        and not exists (select 1 from payments p
+              where (p.id = ss.payment_id
+                     or p.id in (select payment_id from stars_subscription_charges where subscription_payment_id = ss.payment_id))
+                and (p.status = 'refunded' or p.refunded_amount > 0))
+     returning ss.payment_id`,
+    [userId, ...REVIVABLE_REASONS],
+  );
+  for (const s of revived as Row[]) {
+    await syncAtTelegram(deps, s.payment_id);
+    deps.logger.info({ userId, subscriptionPaymentId: s.payment_id }, 'stars subscription renews again');
+  }
+  return revived.length;
+}
+
+/** Starts the subscription's sync, or tells the running one that the books changed again. */
+async function syncAtTelegram(deps: Deps, subscriptionPaymentId: string): Promise<void> {
+  await deps.temporal.workflow.signalWithStart<typeof starsSubscriptionSyncWorkflow, []>(
+    STARS_SUBSCRIPTION_SYNC_WORKFLOW_TYPE,
+    {
+      workflowId: starsSubscriptionSyncWorkflowId(subscriptionPaymentId),
+      taskQueue: deps.config.PURCHASES_TASK_QUEUE ?? TASK_QUEUES.purchases,
+      args: [{ subscriptionPaymentId }],
+      signal: starsSubscriptionChangedSignal,
+      signalArgs: [],
+    },
+  );
 }

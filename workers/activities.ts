@@ -88,7 +88,7 @@ function purchaseActivityMap(d: WorkerDeps) {
         }),
     }),
     ...createBalanceActivities({ orm: d.orm, logger: d.logger }),
-    ...createStarsSubscriptionActivities({ telegram: d.telegram, logger: d.logger }),
+    ...createStarsSubscriptionActivities({ orm: d.orm, telegram: d.telegram, logger: d.logger }),
     ...createRefundActivities({ orm: d.orm, yookassa: d.yookassa, telegram: d.telegram, logger: d.logger }),
     ...createLifetimeActivities({
       orm: d.orm,

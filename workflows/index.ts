@@ -13,4 +13,4 @@ export { reconcileNodeWorkflow } from './reconcile';
 export { quotaCheckWorkflow } from './quota';
 export { opsAlertWorkflow, opsWatchWorkflow } from './ops-alert';
 export { drainNodeWorkflow } from './drain';
-export { starsSubscriptionCancelWorkflow } from './stars-subscription';
+export { starsSubscriptionCancelWorkflow, starsSubscriptionSyncWorkflow } from './stars-subscription';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { autoRenewView, setAutoRenew } from '../auto-renew';
 import type { ApiDeps } from '../deps';
 import { requireUser } from '../purchases';
-import { cancelStarsSubscriptions } from '../stars-subscription';
+import { cancelStarsSubscriptions, reviveStarsSubscription } from '../stars-subscription';
 import type { RouteTable } from '../route-table';
 import { errorBody, telegramIdParams } from '../schemas';
 
@@ -33,7 +33,7 @@ export function autoRenewRoutes(routes: RouteTable, deps: ApiDeps): void {
       method: 'put',
       path: '/api/v1/subscriptions/:telegram_id/auto-renew',
       summary:
-        'Switch auto-renew on or off; takes effect before the next charge (off also cancels a Stars subscription at Telegram)',
+        'Switch auto-renew on or off; takes effect before the next charge (off also cancels a Stars subscription at Telegram; on again within its paid period renews it again)',
       tag: 'bot',
       auth: 'api',
       params: telegramIdParams,
@@ -47,7 +47,9 @@ export function autoRenewRoutes(routes: RouteTable, deps: ApiDeps): void {
       const user = await requireUser(deps.orm, params.telegram_id);
       await setAutoRenew(deps.orm, user.id, body.enabled);
       // Off stops a Stars subscription too: Telegram is told (editUserStarSubscription) before its next charge.
+      // On again within the paid period revives it there (is_canceled false); a refunded one stays canceled.
       if (!body.enabled) await cancelStarsSubscriptions(deps, user.id, 'auto-renew switched off');
+      else await reviveStarsSubscription(deps, user.id);
       deps.logger.info({ userId: user.id, enabled: body.enabled }, 'auto-renew switched');
       res.json(await autoRenewView(deps.orm, user.id, deps.config.AUTO_RENEW_BEFORE));
     },

@@ -5,6 +5,7 @@ import { createLogger } from '../../infra/logger';
 import type { SuccessfulPayment } from '../../infra/local/bot-api-emulator/inject';
 import type { PurchaseResult } from '../../workflows/purchase';
 import { purchaseWorkflowId } from '../../workflows/purchase-messages';
+import { starsSubscriptionSyncWorkflowId } from '../../workflows/stars-subscription-messages';
 import { ADMIN_TOKEN, type ApiHarness, startApi } from '../api/harness';
 import { PurchaseSystem } from '../support/system';
 import { waitFor } from '../support/wait-for-value';
@@ -182,6 +183,64 @@ describe('Stars subscriptions: Telegram charges every 30 days, each charge renew
       'the late charge to be refunded',
     );
     assert.equal(await activeEnd(tg), end);
+  });
+
+  it('auto-renew on again within the paid period renews the Stars subscription at Telegram; off, on, off in a row ends canceled', async () => {
+    const tg = 955_000_006;
+    const { paymentId, first, end } = await subscribe(tg);
+    const chargeId = first.telegram_payment_charge_id;
+    const switchTo = (enabled: boolean) =>
+      api.call('PUT', `/api/v1/subscriptions/${tg}/auto-renew`, { body: { enabled } });
+    const synced = () => sys.client.workflow.getHandle(starsSubscriptionSyncWorkflowId(paymentId)).result();
+    const edits = () =>
+      sys.telegram
+        .calls('editUserStarSubscription')
+        .filter((c) => c.params.telegram_payment_charge_id === chargeId && !c.error)
+        .map((c) => c.params.is_canceled);
+
+    assert.equal((await switchTo(false)).body.auto_renewal, false);
+    assert.equal(await synced(), 'canceled');
+    const on = await switchTo(true);
+    assert.deepEqual([on.status, on.body.auto_renewal, on.body.method], [200, true, 'stars']);
+    assert.equal(await synced(), 'renewing');
+    assert.deepEqual(edits(), [true, false], 'Telegram was told to stop, then to go on');
+
+    // Telegram charges it again at the end, and the charge extends the same access.
+    const renewal = sys.telegram.chargeStarSubscription(chargeId);
+    assert.ok(renewal, 'a revived subscription is charged again');
+    const answer = await forward(tg, renewal);
+    assert.deepEqual([answer.status, answer.body], [200, { status: 'accepted' }]);
+    assert.equal(
+      (await resultOf(starsRenewalPaymentId(renewal.telegram_payment_charge_id))).outcome,
+      'extended',
+    );
+    assert.equal((await activeEnd(tg))! - end, MONTH_S * 1000);
+
+    // Quick switches: whatever order the syncs run in, Telegram ends where the books end.
+    await switchTo(false);
+    await switchTo(true);
+    await switchTo(false);
+    assert.equal(await synced(), 'canceled');
+    assert.equal(edits().at(-1), true);
+    assert.equal(sys.telegram.chargeStarSubscription(chargeId), null, 'no charge after the last "off"');
+    const status = await api.call('GET', `/api/v1/subscriptions/${tg}/status`);
+    assert.deepEqual([status.body.auto_renewal, status.body.next_charge_at], [false, null]);
+  });
+
+  it('auto-renew on does not revive the Stars subscription of a refunded access', async () => {
+    const tg = 955_000_007;
+    const { paymentId, first } = await subscribe(tg);
+    const refund = await api.call('POST', `/api/v1/admin/payments/${paymentId}/refund`, {
+      token: ADMIN_TOKEN,
+      body: { reason: 'test: refunded access' },
+    });
+    assert.equal(refund.status, 200, JSON.stringify(refund.body));
+    const synced = sys.client.workflow.getHandle(starsSubscriptionSyncWorkflowId(paymentId));
+    assert.equal(await synced.result(), 'canceled');
+    const on = await api.call('PUT', `/api/v1/subscriptions/${tg}/auto-renew`, { body: { enabled: true } });
+    assert.equal(on.status, 200);
+    assert.notEqual(on.body.method, 'stars');
+    assert.equal(sys.telegram.chargeStarSubscription(first.telegram_payment_charge_id), null);
   });
 
   it('a recurring charge after the access was refunded is refunded (once, delivered twice)', async () => {
