@@ -84,7 +84,8 @@ export function createBalanceActivities({ orm, logger }: BalanceDeps) {
     }): Promise<{ balance: string; amount: string; currency: string }> {
       return inTransaction(orm, async (q) => {
         const [p] = await q(
-          `select user_id, amount, currency, purpose, status from payments where id = ? for update`,
+          `select user_id, amount, currency, purpose, status, credit_amount, credit_currency
+             from payments where id = ? for update`,
           [paymentId],
         );
         if (p?.purpose !== 'topup')
@@ -102,21 +103,30 @@ export function createBalanceActivities({ orm, logger }: BalanceDeps) {
             Failure.AmountMismatch,
           );
         }
+        // A Stars top-up keeps its charge id: a refund needs it.
         await q(
-          `update payments set status = 'succeeded', paid_at = coalesce(paid_at, now())
+          `update payments set status = 'succeeded', paid_at = coalesce(paid_at, now()),
+                  telegram_payment_charge_id = coalesce(?, telegram_payment_charge_id)
             where id = ? and status in ('pending', 'expired', 'canceled')`,
-          [paymentId],
+          [notice.telegramChargeId ?? null, paymentId],
         );
+        // What was asked, in the balance currency (a Stars top-up is paid in Stars); rows from before
+        // credit_amount existed are card top-ups, whose credit is their amount.
+        const credit = {
+          amount: String(p.credit_amount ?? p.amount),
+          currency: p.credit_currency ?? p.currency,
+        };
         const booked = await appendEntry(q, {
           userId: p.user_id,
-          amount: String(p.amount),
-          currency: p.currency,
+          amount: credit.amount,
+          currency: credit.currency,
           reason: 'topup',
           reference: paymentId,
           paymentId,
         });
-        if (booked) logger.info({ paymentId, amount: p.amount }, 'balance topped up');
-        return { balance: await balanceOf(q, p.user_id), amount: String(p.amount), currency: p.currency };
+        if (booked)
+          logger.info({ paymentId, paid: p.amount, paidIn: p.currency, ...credit }, 'balance topped up');
+        return { balance: await balanceOf(q, p.user_id), ...credit };
       });
     },
   };

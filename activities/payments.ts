@@ -109,8 +109,9 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
             : input.tariff.price;
       const currency = stars ? 'XTR' : input.tariff.currency;
       await sql().execute(
-        `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata, purpose, save_payment_method)
-         values (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?, ?, ?) on conflict (id) do nothing`,
+        `insert into payments (id, user_id, tariff_id, provider, provider_payment_id, amount, currency, expires_at, metadata, purpose,
+            save_payment_method, credit_amount, credit_currency)
+         values (?, ?, ?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?, ?, ?, ?, ?) on conflict (id) do nothing`,
         [
           input.paymentId,
           input.userId,
@@ -134,6 +135,9 @@ export function createPaymentActivities({ orm, yookassa, telegram, returnUrl, lo
           input.purpose ?? 'subscription',
           // Consent on a card keeps the card; on Stars it makes the invoice a Stars subscription.
           input.savePaymentMethod === true && !free && !input.starsRenewal,
+          // A top-up credits the roubles asked, whatever it is charged in (Stars: quoted by the API).
+          topUp ? input.amount : null,
+          topUp ? input.tariff.currency : null,
         ],
       );
       const [row] = await sql().execute(`select * from payments where id = ?`, [input.paymentId]);

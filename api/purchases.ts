@@ -45,6 +45,13 @@ export const paymentCreated = z.object({
   provider: z.enum(['yookassa', 'stars', 'balance', 'free']),
   list_price: z.string().optional().describe('The price before the promo code (only when one applied)'),
   discount: z.string().optional().describe('What the promo code took off (only when one applied)'),
+  credit_amount: z
+    .string()
+    .optional()
+    .describe(
+      'Top-ups only: what the balance gets once paid (a Stars top-up is charged in Stars, credited in roubles)',
+    ),
+  credit_currency: z.string().optional().describe('Top-ups only: the balance currency of credit_amount'),
 });
 export type PaymentCreated = z.infer<typeof paymentCreated>;
 

@@ -194,12 +194,18 @@ async function replayOf(
   };
 }
 
+/**
+ * The refunded share of what the top-up credited comes off the balance: the amount itself for a card top-up,
+ * the roubles a Stars top-up credited (Stars are refunded whole, so all of them).
+ */
 async function takeBackTopUp(q: Parameters<typeof appendEntry>[0], p: Row, amount: string, refundId: string) {
+  const credited = p.credit_amount ?? p.amount;
+  const takeBack = (Math.round((cents(credited) * cents(amount)) / cents(p.amount)) / 100).toFixed(2);
   try {
     await appendEntry(q, {
       userId: p.user_id,
-      amount: `-${amount}`,
-      currency: p.currency,
+      amount: `-${takeBack}`,
+      currency: p.credit_currency ?? p.currency,
       reason: 'admin_refund',
       reference: `topup-back-${refundId}`,
       paymentId: p.id,

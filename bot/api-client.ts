@@ -61,6 +61,8 @@ const balanceSchema = z.object({
   entries: z.array(
     z.object({ amount: z.string(), reason: z.string(), reference: z.string(), created_at: z.string() }),
   ),
+  /** Roubles per Star when top-ups by Stars are on (absent from an older API: off). */
+  topup_star_rate: z.string().nullable().optional(),
 });
 export type Balance = z.infer<typeof balanceSchema>;
 const cancelPreviewSchema = z.object({
@@ -307,9 +309,14 @@ export function createApiClient(config: ApiClientConfig) {
         headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined,
       }),
     /** A card top-up of `amount` RUB (purpose `topup`); one key per tap or typed message. */
-    createTopUp: (telegramId: number, amount: string, idempotencyKey?: string) =>
+    createTopUp: (
+      telegramId: number,
+      amount: string,
+      idempotencyKey?: string,
+      provider: 'yookassa' | 'stars' = 'yookassa',
+    ) =>
       request(paymentSchema, 'POST', '/api/v1/payments/create', {
-        body: { telegram_id: telegramId, purpose: 'topup', amount, provider: 'yookassa' },
+        body: { telegram_id: telegramId, purpose: 'topup', amount, provider },
         timeoutMs: 20_000,
         headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined,
       }),

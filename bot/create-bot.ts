@@ -107,7 +107,7 @@ function route(ctx: Context, deps: BotDeps, action: CallbackAction): Promise<voi
     case 'balance':
       return showBalance(ctx, deps);
     case 'topUp':
-      return topUpPreset(ctx, deps, action.amount);
+      return topUpPreset(ctx, deps, action.amount, action.method ?? 'card');
     case 'topUpOther':
       return askTopUpAmount(ctx);
     case 'payBalance':

@@ -60,6 +60,8 @@ const schema = z.object({
   // AUTO_RENEW_RETRIES attempts in all, spread with backoff over the time left.
   AUTO_RENEW_BEFORE: duration.default('24h'),
   AUTO_RENEW_RETRIES: z.coerce.number().int().min(1).max(20).default(3),
+  // Top-ups by Telegram Stars: the roubles one Star buys on the balance (e.g. 1.3); 0 = top-ups by card only.
+  TOPUP_STAR_RATE: z.coerce.number().min(0).max(1000).default(0),
   TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().default(15),
   DATA_DIR: z.string().default('.data'),
   PURCHASES_TASK_QUEUE: z

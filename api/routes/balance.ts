@@ -22,6 +22,12 @@ const balanceView = z.object({
       }),
     )
     .describe(`the latest ${LATEST_ENTRIES} ledger entries, newest first`),
+  topup_star_rate: z
+    .string()
+    .nullable()
+    .describe(
+      'what one Telegram Star buys on the balance (TOPUP_STAR_RATE); null: top-ups by Stars are off, by card only',
+    ),
 });
 
 export function balanceRoutes(routes: RouteTable, deps: ApiDeps): void {
@@ -57,6 +63,7 @@ export function balanceRoutes(routes: RouteTable, deps: ApiDeps): void {
           reference: e.reference,
           created_at: new Date(e.created_at).toISOString(),
         })),
+        topup_star_rate: deps.config.TOPUP_STAR_RATE > 0 ? String(deps.config.TOPUP_STAR_RATE) : null,
       });
     },
   );

@@ -99,7 +99,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
           description:
             'Pending payment: a new one, the open one for the same user, tariff and provider, or the one this Idempotency-Key made. ' +
             'Provider `balance`: `payment_status: "succeeded"` (paid from the balance at once, the key follows by message). ' +
-            'Purpose `topup`: a card payment of `amount` that credits the balance once paid. ' +
+            'Purpose `topup`: a payment that credits `amount` to the balance once paid (`credit_amount`), by card or, with TOPUP_STAR_RATE set, by Stars (the Stars price rounded up). ' +
             'With `promo_code`: `list_price` and `discount` are added; a 100 % code answers `payment_status: "succeeded"`, provider `free`, amount 0, no confirmation_url',
           schema: paymentCreated,
         },
@@ -224,7 +224,7 @@ export function paymentRoutes(routes: RouteTable, deps: ApiDeps): void {
         // A failed top-up's Retry: a new top-up of the same amount.
         const topUp = await startTopUp(deps, res, {
           user,
-          amount: String(old.amount),
+          amount: String(old.credit_amount ?? old.amount),
           provider: old.provider,
           body: {},
         });

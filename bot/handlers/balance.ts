@@ -3,6 +3,7 @@ import { message } from 'telegraf/filters';
 import { t } from '../../infra/i18n';
 import { ApiRequestError, type Balance, type Tariff } from '../api-client';
 import { purchaseRefusalText } from '../api-refusals';
+import { presentPayment } from './payments';
 import { type BotDeps, cb, link, type Rows, show, textsFor } from '../ui';
 
 // The balance in the bot (issue 13): the screen with the latest entries, a card top-up (preset or typed
@@ -35,9 +36,17 @@ export function balanceScreenText(m: ReturnType<typeof textsFor>, b: Balance): s
   return `${m.balance.screen({ balance: b.balance, currency: b.currency })}\n\n${list}`;
 }
 
-export function topUpRows(m: ReturnType<typeof textsFor>): Rows {
+/** Card presets, Stars presets when the API sells top-ups by Stars, and "other amount" (by card). */
+export function topUpRows(m: ReturnType<typeof textsFor>, starsOn = false): Rows {
   return [
     TOP_UP_PRESETS.map((amount) => cb(m.botMoney.topUpPreset(amount), { type: 'topUp', amount })),
+    ...(starsOn
+      ? [
+          TOP_UP_PRESETS.map((amount) =>
+            cb(m.botMoney.topUpStarsPreset(amount), { type: 'topUp', amount, method: 'stars' as const }),
+          ),
+        ]
+      : []),
     [cb(m.botMoney.topUpOther, { type: 'topUpOther' })],
   ];
 }
@@ -48,8 +57,10 @@ export async function showBalance(ctx: Context, deps: BotDeps): Promise<void> {
   if (!from) return;
   const m = textsFor(ctx);
   const balance = (await deps.api.balance(from.id)) ?? { balance: '0.00', currency: 'RUB', entries: [] };
-  await show(ctx, `${balanceScreenText(m, balance)}\n\n${m.balance.topUpPrompt}`, [
-    ...topUpRows(m),
+  const starsOn = Boolean(balance.topup_star_rate);
+  const prompt = starsOn ? m.botMoney.topUpPromptStars : m.balance.topUpPrompt;
+  await show(ctx, `${balanceScreenText(m, balance)}\n\n${prompt}`, [
+    ...topUpRows(m, starsOn),
     [cb(m.buttons.tariffs, { type: 'tariffs' })],
     ...backRows(m),
   ]);
@@ -80,21 +91,26 @@ export function parseTopUpAmount(
 }
 
 /**
- * Creates the card top-up and shows its payment link. `idempotencyKey` is one per user action: a tap's
- * callback id, or the typed message's id, so Telegram redelivering it returns the same payment.
+ * Creates the top-up and shows its payment link (card) or its invoice (Stars). `idempotencyKey` is one per
+ * user action: a tap's callback id, or the typed message's id, so Telegram redelivering it returns the same
+ * payment.
  */
 export async function topUp(
   ctx: Context,
   deps: BotDeps,
   amount: string,
   idempotencyKey: string | undefined,
+  method: 'card' | 'stars' = 'card',
 ): Promise<void> {
   const from = ctx.from;
   if (!from) return;
   const m = textsFor(ctx);
   const retry = [[cb(m.botMoney.balanceButton, { type: 'balance' })], ...backRows(m)];
   try {
-    const payment = await deps.api.createTopUp(from.id, amount, idempotencyKey);
+    const provider = method === 'stars' ? 'stars' : 'yookassa';
+    const payment = await deps.api.createTopUp(from.id, amount, idempotencyKey, provider);
+    if (method === 'stars')
+      return await presentPayment(ctx, payment, 'stars', undefined, m.botMoney.starsTopUpInvoice({ amount }));
     if (!payment.confirmation_url) throw new Error(`top-up ${payment.payment_id} has no confirmation_url`);
     await show(ctx, m.balance.topUpLink({ amount: String(payment.amount), currency: payment.currency }), [
       [link(m.buttons.goToPayment, payment.confirmation_url)],
@@ -113,9 +129,14 @@ export async function topUp(
 }
 
 /** A preset amount's button. */
-export function topUpPreset(ctx: Context, deps: BotDeps, amount: number): Promise<void> {
+export function topUpPreset(
+  ctx: Context,
+  deps: BotDeps,
+  amount: number,
+  method: 'card' | 'stars' = 'card',
+): Promise<void> {
   const key = ctx.callbackQuery ? `tg-tap-${ctx.callbackQuery.id}` : undefined;
-  return topUp(ctx, deps, amount.toFixed(2), key);
+  return topUp(ctx, deps, amount.toFixed(2), key, method);
 }
 
 /** The button on a tariff: shown when the balance covers the price (null when it does not, or is unknown). */

@@ -11,6 +11,8 @@ export async function presentPayment(
   payment: CreatedPayment,
   kind: 'card' | 'stars',
   tariff?: Tariff,
+  /** A Stars invoice that buys no tariff (a balance top-up) says what it buys here. */
+  invoice?: { title: string; description: string; label: string },
 ): Promise<void> {
   const m = textsFor(ctx);
   // A Stars subscription (auto-renew by Stars): Telegram's invoice link, paid in Telegram, renewed every 30 days.
@@ -28,16 +30,18 @@ export async function presentPayment(
       throw new Error(`no Stars price for payment ${payment.payment_id}`);
     const name = tariff?.name ?? 'VPN';
     await ctx.replyWithInvoice({
-      title: m.tariffs.invoiceTitle({ name }),
-      description: tariff
-        ? m.tariffs.invoiceDescription({ ...tariff, durationDays: tariff.duration_days })
-        : m.tariffs.invoiceGenericDescription,
+      title: invoice?.title ?? m.tariffs.invoiceTitle({ name }),
+      description:
+        invoice?.description ??
+        (tariff
+          ? m.tariffs.invoiceDescription({ ...tariff, durationDays: tariff.duration_days })
+          : m.tariffs.invoiceGenericDescription),
       payload: payment.payment_id, // comes back in pre_checkout_query and successful_payment
       // Set, so a forwarded copy shows a link to the bot instead of a Pay button for someone else's invoice.
       start_parameter: 'invoice',
       provider_token: '',
       currency: 'XTR',
-      prices: [{ label: m.tariffs.invoiceLabel({ name }), amount: stars }],
+      prices: [{ label: invoice?.label ?? m.tariffs.invoiceLabel({ name }), amount: stars }],
     });
     return;
   }

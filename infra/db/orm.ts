@@ -19,6 +19,7 @@ import { Migration20261203030000_traffic_quota } from './migrations/Migration202
 import { Migration20261203040000_fleet_capacity_drain } from './migrations/Migration20261203040000_fleet_capacity_drain';
 import { Migration20261204040000_device_os_model } from './migrations/Migration20261204040000_device_os_model';
 import { Migration20261204050000_stars_subscriptions } from './migrations/Migration20261204050000_stars_subscriptions';
+import { Migration20261205000000_stars_topup } from './migrations/Migration20261205000000_stars_topup';
 
 /** Migrations are listed explicitly so they run the same from tsx, compiled JS, or a bundle. */
 export const migrationsList = [
@@ -44,6 +45,7 @@ export const migrationsList = [
   },
   { name: 'Migration20261204040000_device_os_model', class: Migration20261204040000_device_os_model },
   { name: 'Migration20261204050000_stars_subscriptions', class: Migration20261204050000_stars_subscriptions },
+  { name: 'Migration20261205000000_stars_topup', class: Migration20261205000000_stars_topup },
 ];
 
 export async function openOrm(databaseUrl: string, opts: { pool?: number } = {}): Promise<MikroORM> {

@@ -433,7 +433,13 @@ export const en: Messages = {
     topUpNotANumber: 'That is not an amount. Type a number such as 250 or 99.50.',
     topUpOutOfRange: (p) => `A top-up is from ${formatPrice(p.min, 'RUB')} to ${formatPrice(p.max, 'RUB')}.`,
     topUpRefused: (why) => `The top-up was not created: ${h(why)}`,
-    cardOnly: 'Top-ups are paid by card (YooKassa). Stars pay for plans only.',
+    topUpStarsPreset: (amount) => `⭐ + ${formatPrice(amount, 'RUB')}`,
+    topUpPromptStars: 'How much would you like to add? By card, or with Telegram Stars (⭐ buttons).',
+    starsTopUpInvoice: (p) => ({
+      title: `Balance + ${formatPrice(p.amount, 'RUB')}`.slice(0, 32),
+      description: `Adds ${formatPrice(p.amount, 'RUB')} to your VPN balance as soon as it is paid.`,
+      label: `Balance + ${formatPrice(p.amount, 'RUB')}`,
+    }),
     insufficientTopUp: (p) =>
       `💰 Your balance is ${formatPrice(p.balance, p.currency)} and this plan costs ${formatPrice(p.price, p.currency)}: insufficient balance. Top up?`,
     cancelButton: '✖️ Cancel subscription',

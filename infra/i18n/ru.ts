@@ -485,7 +485,13 @@ export const ru = {
     topUpOutOfRange: (p: { min: number; max: number }) =>
       `Пополнить можно на сумму от ${formatPrice(p.min, 'RUB')} до ${formatPrice(p.max, 'RUB')}.`,
     topUpRefused: (why: string) => `Пополнение не создано: ${h(why)}`,
-    cardOnly: 'Пополнение — картой (ЮKassa). Оплата Stars — только за тариф.',
+    topUpStarsPreset: (amount: number) => `⭐ + ${formatPrice(amount, 'RUB')}`,
+    topUpPromptStars: 'На какую сумму пополнить баланс? Картой или звёздами Telegram (кнопки ⭐).',
+    starsTopUpInvoice: (p: { amount: string }) => ({
+      title: `Баланс + ${formatPrice(p.amount, 'RUB')}`.slice(0, 32),
+      description: `Пополнение баланса VPN на ${formatPrice(p.amount, 'RUB')} сразу после оплаты.`,
+      label: `Баланс + ${formatPrice(p.amount, 'RUB')}`,
+    }),
     insufficientTopUp: (p: { balance: string; price: string; currency: string }) =>
       `💰 На балансе ${formatPrice(p.balance, p.currency)}, а тариф стоит ${formatPrice(p.price, p.currency)}: средств недостаточно. Пополнить баланс?`,
     cancelButton: '✖️ Отменить подписку',

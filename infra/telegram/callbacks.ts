@@ -96,7 +96,7 @@ type ActionBody =
   | { type: 'devices'; op: DeviceOp; deviceId?: string }
   // Balance, top-up, pay from balance, cancel and the admin refund (helper botmoney, bot/handlers/*).
   | { type: 'balance' }
-  | { type: 'topUp'; amount: number }
+  | { type: 'topUp'; amount: number; method?: 'stars' }
   | { type: 'topUpOther' }
   | { type: 'payBalance'; tariffId: string }
   | { type: 'cancelAsk' }
@@ -188,7 +188,7 @@ function raw(action: ActionBody): string {
     case 'balance':
       return 'bl';
     case 'topUp':
-      return `tu:${action.amount}`;
+      return `tu:${action.amount}${action.method === 'stars' ? ':s' : ''}`;
     case 'topUpOther':
       return 'to';
     case 'payBalance':
@@ -295,6 +295,8 @@ export function decodeCallback(data: string | undefined): CallbackAction | null 
     case 'ar':
       return arg === '1' || arg === '0' ? { type: 'autoRenew', on: arg === '1' } : null;
     case 'tu':
+      if (/^\d{1,6}:s$/.test(arg))
+        return { type: 'topUp', amount: Number(arg.slice(0, -2)), method: 'stars' };
       return /^\d{1,6}$/.test(arg) ? { type: 'topUp', amount: Number(arg) } : null;
     case 'pb':
       return /^\d{1,10}$/.test(arg) ? { type: 'payBalance', tariffId: arg } : null;

@@ -10,10 +10,10 @@ import {
 import type { PurchaseSystem } from '../support/system';
 import { signalProviderState } from '../support/webhook';
 import { insertUser, uniqueTelegramId } from './fixtures';
-import { type ApiHarness, startApiOnSystem } from './harness';
+import { ADMIN_TOKEN, type ApiHarness, startApiOnSystem } from './harness';
 import { waitFor } from '../support/wait-for-value';
 
-describe('api: the balance (ledger, card top-ups, paying from it)', function () {
+describe('api: the balance (ledger, card and Stars top-ups, paying from it)', function () {
   this.timeout(180_000);
   let sys: PurchaseSystem;
   let api: ApiHarness;
@@ -25,7 +25,12 @@ describe('api: the balance (ledger, card top-ups, paying from it)', function () 
     await sys.start();
     await sys.startWorkers();
     // Twenty taps at once must reach the balance check, not the open-payment limit.
-    api = await startApiOnSystem(sys, { PURCHASE_OPEN_LIMIT: '50', PURCHASE_HOURLY_LIMIT: '100' });
+    // Top-ups by Stars on: 1.5 RUB per Star.
+    api = await startApiOnSystem(sys, {
+      PURCHASE_OPEN_LIMIT: '50',
+      PURCHASE_HOURLY_LIMIT: '100',
+      TOPUP_STAR_RATE: '1.5',
+    });
     sys.yookassa.setWebhookUrl(`${api.url}/api/v1/payments/webhook`);
   });
   after(async () => {
@@ -78,7 +83,12 @@ describe('api: the balance (ledger, card top-ups, paying from it)', function () 
 
   it('a card top-up credits the balance once, however often the payment is reported', async () => {
     const { tg } = await newUser();
-    assert.deepEqual(await balanceOf(tg), { balance: '0.00', currency: 'RUB', entries: [] });
+    assert.deepEqual(await balanceOf(tg), {
+      balance: '0.00',
+      currency: 'RUB',
+      entries: [],
+      topup_star_rate: '1.5',
+    });
     const res = await create({ telegram_id: tg, purpose: 'topup', amount: '500' });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.deepEqual(
@@ -271,7 +281,8 @@ describe('api: the balance (ledger, card top-ups, paying from it)', function () 
       [{ purpose: 'topup' }, 'amount'],
       [{ purpose: 'topup', amount: '5' }, 'amount'],
       [{ purpose: 'topup', amount: '-50' }, 'amount'],
-      [{ purpose: 'topup', amount: '100', provider: 'stars' }, 'provider'],
+      [{ purpose: 'topup', amount: '100', provider: 'balance' }, 'provider'],
+      [{ purpose: 'topup', amount: '5', provider: 'stars' }, 'amount'],
       [{ tariff_slug: 'month-1', amount: '100' }, 'amount'],
     ];
     for (const [body, field] of cases) {
@@ -280,5 +291,99 @@ describe('api: the balance (ledger, card top-ups, paying from it)', function () 
       assert.ok(JSON.stringify(res.body).includes(field), JSON.stringify(res.body));
     }
     assert.equal((await api.call('GET', '/api/v1/users/1234567/balance')).status, 404);
+  });
+
+  it('a Stars top-up charges the Stars quoted for the roubles asked (rounded up), credits those roubles once, and its refund takes them back', async () => {
+    const { tg } = await newUser();
+    const res = await create({ telegram_id: tg, purpose: 'topup', amount: '100', provider: 'stars' });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    // 100 RUB at 1.5 RUB per Star: 66.67 Stars, so 67.
+    assert.deepEqual(
+      [res.body.amount, res.body.currency, res.body.provider, res.body.confirmation_url],
+      ['67.00', 'XTR', 'stars', null],
+    );
+    assert.deepEqual([res.body.credit_amount, res.body.credit_currency], ['100.00', 'RUB']);
+    const paymentId = res.body.payment_id;
+    const chargeId = `topup-charge-${tg}`;
+    sys.telegram.injectSuccessfulPayment({
+      from: tg,
+      payload: paymentId,
+      total_amount: 67,
+      telegram_payment_charge_id: chargeId,
+    });
+    // The bot forwards successful_payment, and Telegram's redelivery is forwarded again.
+    const confirm = () =>
+      api.call('POST', '/api/v1/payments/stars/confirm', {
+        body: { telegram_id: tg, payload: paymentId, telegram_payment_charge_id: chargeId, total_amount: 67 },
+      });
+    const answers = await Promise.all([confirm(), confirm()]);
+    assert.ok(
+      answers.every((a) => [200, 409].includes(a.status)),
+      JSON.stringify(answers.map((a) => a.body)),
+    );
+    assert.equal(await finished(paymentId), 'COMPLETED');
+    const after = await balanceOf(tg);
+    assert.equal(after.balance, '100.00');
+    assert.deepEqual(
+      after.entries.map((e: { amount: string; reason: string }) => [e.amount, e.reason]),
+      [['100.00', 'topup']],
+    );
+    const [row] = await sql(
+      `select status, amount, currency, credit_amount, credit_currency, telegram_payment_charge_id from payments where id = ?`,
+      [paymentId],
+    );
+    assert.deepEqual(
+      [
+        row.status,
+        String(row.amount),
+        row.currency,
+        String(row.credit_amount),
+        row.telegram_payment_charge_id,
+      ],
+      ['succeeded', '67.00', 'XTR', '100.00', chargeId],
+    );
+    await waitFor(
+      async () =>
+        sys.telegram.messages(tg).some((m) => /topped up by 100/.test(m.text ?? '')) ? true : undefined,
+      'the top-up message',
+    );
+
+    // The operator refunds it: the Stars go back whole at Telegram, the 100 RUB come off the balance.
+    const refund = await api.call('POST', `/api/v1/admin/payments/${paymentId}/refund`, {
+      token: ADMIN_TOKEN,
+      body: { reason: 'asked by the user' },
+    });
+    assert.equal(refund.status, 200, JSON.stringify(refund.body));
+    assert.deepEqual(
+      [refund.body.amount, refund.body.currency, refund.body.to],
+      ['67.00', 'XTR', 'provider'],
+    );
+    await waitFor(
+      async () =>
+        sys.telegram
+          .calls('refundStarPayment')
+          .some((c) => c.params.telegram_payment_charge_id === chargeId && !c.error)
+          ? true
+          : undefined,
+      'the Stars refund at Telegram',
+    );
+    const back = await balanceOf(tg);
+    assert.equal(back.balance, '0.00');
+    assert.deepEqual(back.entries[0].amount, '-100.00');
+  });
+
+  it('top-ups by Stars are refused with a clear 422 while TOPUP_STAR_RATE is unset', async () => {
+    const cardOnly = await startApiOnSystem(sys);
+    try {
+      const { tg } = await newUser();
+      const res = await cardOnly.call('POST', '/api/v1/payments/create', {
+        body: { telegram_id: tg, purpose: 'topup', amount: '100', provider: 'stars' },
+      });
+      assert.deepEqual([res.status, res.body.field], [422, 'provider']);
+      assert.match(res.body.message, /Stars are off/);
+      assert.equal((await cardOnly.call('GET', `/api/v1/users/${tg}/balance`)).body.topup_star_rate, null);
+    } finally {
+      await cardOnly.close();
+    }
   });
 });

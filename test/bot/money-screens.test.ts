@@ -23,6 +23,7 @@ describe('bot: balance, top-up, cancel and admin refund keyboards', () => {
       { type: 'balance' },
       { type: 'balance', keep: true },
       { type: 'topUp', amount: 500 },
+      { type: 'topUp', amount: 100_000, method: 'stars' },
       { type: 'topUpOther' },
       { type: 'payBalance', tariffId: '4294967295' },
       { type: 'cancelAsk', keep: true },
@@ -56,6 +57,8 @@ describe('bot: balance, top-up, cancel and admin refund keyboards', () => {
       'rk:952000001:not-a-uuid-at-all-xxxxx',
       'rd:b:952000001',
       'tu:1234567',
+      'tu:100:x',
+      'tu:s',
       'cd:2',
     ])
       assert.equal(decodeCallback(bad), null, bad);

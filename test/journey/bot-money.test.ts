@@ -15,11 +15,17 @@ describe('journey: balance, top-up, pay from balance, cancel and the admin refun
   const SAVER = base + 1;
   const QUITTER = base + 2;
   const LATE = base + 3;
+  const STAR_SAVER = base + 4;
   const ADMIN = base + 9;
   const j = new Journey({
     adminIds: [ADMIN],
     adminBotToken: BOT_ADMIN_TOKEN,
-    apiEnv: { ADMIN_TOKENS: `bot:${BOT_ADMIN_TOKEN}`, REFUND_WINDOW: '3d', REFUND_POLICY: 'prorated' },
+    apiEnv: {
+      ADMIN_TOKENS: `bot:${BOT_ADMIN_TOKEN}`,
+      REFUND_WINDOW: '3d',
+      REFUND_POLICY: 'prorated',
+      TOPUP_STAR_RATE: '1.5',
+    },
   });
   let tariffId = '';
 
@@ -122,6 +128,39 @@ describe('journey: balance, top-up, pay from balance, cancel and the admin refun
       'top-up offered at once',
     );
     assert.equal((await j.api.call('GET', `/api/v1/users/${SAVER}/balance`)).body.balance, '2.00');
+  });
+
+  it('Balance → ⭐ + 100 ₽ → a Stars invoice of 67 ⭐ (1.5 ₽ per Star, rounded up) → paid → +100 ₽ on the balance', async () => {
+    const u = j.user(STAR_SAVER, { first_name: 'Stella' });
+    await u.start();
+    const screen = await u.tap('💰 Balance', { text: /Balance: 0 ₽/ });
+    assert.match(textOf(screen), /with Telegram Stars/);
+    const invoice = await u.tap('⭐ + 100 ₽', { method: 'sendInvoice' });
+    assert.deepEqual(
+      [invoice.params.currency, invoice.params.provider_token, invoice.params.title],
+      ['XTR', '', 'Balance + 100 ₽'],
+    );
+    assert.deepEqual(invoice.params.prices, [{ label: 'Balance + 100 ₽', amount: 67 }]);
+    const paymentId = String(invoice.params.payload);
+    const queryId = j.emu.injectPreCheckout({ from: u.id, payload: paymentId, total_amount: 67 });
+    const answer = await j.emu.waitFor(
+      (c) => c.method === 'answerPreCheckoutQuery' && c.params.pre_checkout_query_id === queryId,
+      10_000,
+    );
+    assert.equal(answer.params.ok, true);
+    const since = j.mark();
+    j.emu.injectSuccessfulPayment({
+      from: u.id,
+      payload: paymentId,
+      total_amount: 67,
+      telegram_payment_charge_id: `stars-topup-${paymentId.slice(0, 8)}`,
+    });
+    await u.waitMessage(/Your balance was topped up by 100 ₽. It is now 100 ₽/, since, 30_000);
+    const p = await lastPayment(STAR_SAVER);
+    assert.deepEqual(
+      [p.purpose, p.provider, String(p.amount), p.currency, String(p.credit_amount), p.status],
+      ['topup', 'stars', '67.00', 'XTR', '100.00', 'succeeded'],
+    );
   });
 
   it('"Other amount": a typed amount is checked (too small, not a number), then gets its card link', async () => {
