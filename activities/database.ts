@@ -19,12 +19,19 @@ export interface DatabaseDeps {
   onKeyDelivered?: (secondsSincePayment: number) => void;
   /** Alerts to the admin chat (infra/ops-alerts.ts); without it an alert is a log line and a metric. */
   alerter?: OpsAlerter;
+  /** STARS_RENEWAL_HOLD (ms): how long past its end an access waits for Telegram's recurring Stars charge. */
+  starsRenewalHoldMs?: number;
 }
+
+/** Telegram charges a Stars subscription at the period's end; its successful_payment may come a little later. */
+export const DEFAULT_STARS_RENEWAL_HOLD_MS = 60 * 60_000;
 
 export type Grant = { kind: 'activated' | 'extended'; subscriptionId: string; expiresAt: string };
 export type RevokeDecision =
   | { kind: 'revoke'; nodeId: string }
   | { kind: 'not_due'; expiresAt: string }
+  /** Ended, but Telegram charges its Stars subscription about now: the key stays until `until` for the renewal. */
+  | { kind: 'hold'; until: string }
   | { kind: 'gone' };
 
 /** Our PostgreSQL: every write is one transaction, and every grant is keyed by the payment that bought it. */
@@ -52,7 +59,15 @@ export async function endRevokedAccess(
   ]);
 }
 
-export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered, alerter }: DatabaseDeps) {
+export function createDatabaseActivities({
+  orm,
+  logger,
+  onAlert,
+  onKeyDelivered,
+  alerter,
+  starsRenewalHoldMs = DEFAULT_STARS_RENEWAL_HOLD_MS,
+}: DatabaseDeps) {
+  const holdSeconds = starsRenewalHoldMs / 1000;
   const sql = () => orm.em.getConnection();
   const inTx = <T>(fn: (q: Query) => Promise<T>) =>
     orm.em.fork().transactional(async (em) => fn(transactionQuery(em)));
@@ -94,12 +109,17 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered,
         Failure.LocationMismatch,
       );
     }
-    // From the current end if still running, so a renewal never loses paid days.
+    // From the current end if still running, so a renewal never loses paid days. A Stars subscription's charge
+    // that came during the hold past the end pays the period from that end: the held minutes are not free.
     const [row] = await q(
-      `update subscriptions s set expires_at = greatest(s.expires_at, now()) + make_interval(secs => t.duration_seconds), updated_at = now()
+      `update subscriptions s set expires_at =
+              (case when p.metadata->>'stars_renewal_of' is not null and s.expires_at > now() - make_interval(secs => ?)
+                    then s.expires_at else greatest(s.expires_at, now()) end)
+              + make_interval(secs => t.duration_seconds),
+              updated_at = now()
          from payments p join tariffs t on t.id = p.tariff_id
         where s.id = ? and p.id = ? returning s.expires_at`,
-      [sub.id, paymentId],
+      [holdSeconds, sub.id, paymentId],
     );
     await q(
       `insert into subscription_events (subscription_id, payment_id, type, data) values (?, ?, 'extended', ?)`,
@@ -232,15 +252,40 @@ export function createDatabaseActivities({ orm, logger, onAlert, onKeyDelivered,
       return selectAndReserve(orm, choice);
     },
 
-    /** Marks the access as being revoked unless the database knows of a later end. */
-    async beginRevoke({ subscriptionId }: { subscriptionId: string }): Promise<RevokeDecision> {
+    /**
+     * The end has come: revoke, unless the database knows a later end (`not_due`) or, when the lifetime asks
+     * for it (`holdForStarsRenewal`), Telegram charges the user's Stars subscription about now (`hold`: the
+     * renewal, a little late, then extends this access and its key instead of buying a new one).
+     */
+    async beginRevoke({
+      subscriptionId,
+      holdForStarsRenewal = false,
+    }: {
+      subscriptionId: string;
+      holdForStarsRenewal?: boolean;
+    }): Promise<RevokeDecision> {
       return inTx(async (q) => {
         const [sub] = await q(
-          `select status, node_id, expires_at, expires_at > now() as in_future from subscriptions where id = ? for update`,
+          `select status, user_id, node_id, expires_at, expires_at > now() as in_future from subscriptions where id = ? for update`,
           [subscriptionId],
         );
         if (!sub || (sub.status !== 'active' && sub.status !== 'revoking')) return { kind: 'gone' };
         if (sub.in_future) return { kind: 'not_due', expiresAt: new Date(sub.expires_at).toISOString() };
+        if (holdForStarsRenewal && sub.status === 'active') {
+          // The user's live Stars subscription, charged next within the hold of now: hold until the later of
+          // the two ends plus the hold.
+          const [due] = await q(
+            `with held as (select ?::timestamptz as ended, make_interval(secs => ?) as hold)
+             select greatest(held.ended, coalesce(ss.expires_at, held.ended)) + held.hold as until
+               from stars_subscriptions ss, held
+              where ss.user_id = ? and ss.status = 'active'
+                and coalesce(ss.expires_at, held.ended) <= now() + held.hold
+                and greatest(held.ended, coalesce(ss.expires_at, held.ended)) + held.hold > now()
+              order by ss.created_at desc limit 1`,
+            [sub.expires_at, holdSeconds, sub.user_id],
+          );
+          if (due) return { kind: 'hold', until: new Date(due.until).toISOString() };
+        }
         await q(`update subscriptions set status = 'revoking', updated_at = now() where id = ?`, [
           subscriptionId,
         ]);

@@ -60,6 +60,8 @@ const schema = z.object({
   // AUTO_RENEW_RETRIES attempts in all, spread with backoff over the time left.
   AUTO_RENEW_BEFORE: duration.default('24h'),
   AUTO_RENEW_RETRIES: z.coerce.number().int().min(1).max(20).default(3),
+  // A Stars subscriber's access waits this long past its end for Telegram's recurring charge (same key after).
+  STARS_RENEWAL_HOLD: duration.default('1h'),
   // Top-ups by Telegram Stars: the roubles one Star buys on the balance (e.g. 1.3); 0 = top-ups by card only.
   TOPUP_STAR_RATE: z.coerce.number().min(0).max(1000).default(0),
   TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().default(15),

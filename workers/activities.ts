@@ -33,8 +33,8 @@ export interface WorkerDeps {
   publicBaseUrl: string;
   returnUrl: string;
   remindBeforeMs: number[];
-  /** AUTO_RENEW_BEFORE (ms) and AUTO_RENEW_RETRIES. */
-  autoRenew?: { beforeMs: number; retries: number };
+  /** AUTO_RENEW_BEFORE (ms), AUTO_RENEW_RETRIES and STARS_RENEWAL_HOLD (ms). */
+  autoRenew?: { beforeMs: number; retries: number; starsRenewalHoldMs?: number };
   driverFor?: NodeDeps['driverFor'];
   /** Referrals and gifts: REFERRAL_BONUS_DAYS (default 7), REFERRAL_WELCOME_DAYS (0), BOT_USERNAME, NODE_WAIT_LIMIT. */
   growth?: {
@@ -75,6 +75,7 @@ function purchaseActivityMap(d: WorkerDeps) {
       onAlert: d.metrics?.alert,
       onKeyDelivered: d.metrics?.keyDelivered,
       alerter: opsAlerterOf(d),
+      starsRenewalHoldMs: d.autoRenew?.starsRenewalHoldMs,
     }),
     ...createNodeActivities({
       orm: d.orm,

@@ -98,7 +98,11 @@ async function main(): Promise<void> {
       publicBaseUrl: config.PUBLIC_BASE_URL,
       returnUrl: config.YOOKASSA_RETURN_URL ?? config.PUBLIC_BASE_URL,
       remindBeforeMs: config.REMIND_BEFORE,
-      autoRenew: { beforeMs: config.AUTO_RENEW_BEFORE, retries: config.AUTO_RENEW_RETRIES },
+      autoRenew: {
+        beforeMs: config.AUTO_RENEW_BEFORE,
+        retries: config.AUTO_RENEW_RETRIES,
+        starsRenewalHoldMs: config.STARS_RENEWAL_HOLD,
+      },
       growth: {
         referralBonusDays: config.REFERRAL_BONUS_DAYS,
         referralWelcomeDays: config.REFERRAL_WELCOME_DAYS,

@@ -143,15 +143,39 @@ async function removeUntilGone(l: Lifetime, nodeId: string): Promise<void> {
 }
 
 /**
- * Step 3. The end has come: the client leaves its node and the user is told. False when the database knows of a
+ * Step 3a. Telegram charges the user's Stars subscription at this end, and its successful_payment may come a
+ * little after it: the key stays until `until` or until the renewal moves the end; then the revoke asks again.
+ */
+async function holdForStarsRenewal(l: Lifetime, end: number, until: number): Promise<void> {
+  setStage(l, 'ACTIVE');
+  setCurrentDetails(
+    lifetimeDetails(
+      'ACTIVE',
+      `ended; holding for the Stars renewal until ${new Date(until).toISOString()}`,
+      end,
+    ),
+  );
+  await condition(() => l.expiresAt !== end, Math.max(1, until - Date.now()));
+}
+
+/**
+ * Step 3b. The end has come: the client leaves its node and the user is told. False when the database knows of a
  * later end (a renewal whose signal has not arrived yet): then the lifetime goes on.
  */
 async function revoke(l: Lifetime): Promise<boolean> {
   setStage(l, 'REVOKING');
-  const decision = await db.beginRevoke({ subscriptionId: l.input.subscriptionId });
+  const end = l.expiresAt;
+  const decision = await db.beginRevoke({
+    subscriptionId: l.input.subscriptionId,
+    holdForStarsRenewal: true,
+  });
   if (decision.kind === 'not_due') {
     l.expiresAt = Math.max(l.expiresAt, Date.parse(decision.expiresAt));
     setStage(l, 'ACTIVE');
+    return false;
+  }
+  if (decision.kind === 'hold') {
+    await holdForStarsRenewal(l, end, Date.parse(decision.until));
     return false;
   }
   if (decision.kind === 'revoke') {

@@ -4,7 +4,8 @@ import { starsRenewalPaymentId } from '../../activities/stars-subscriptions';
 import { createLogger } from '../../infra/logger';
 import type { SuccessfulPayment } from '../../infra/local/bot-api-emulator/inject';
 import type { PurchaseResult } from '../../workflows/purchase';
-import { purchaseWorkflowId } from '../../workflows/purchase-messages';
+import { purchaseWorkflowId, subscriptionWorkflowId } from '../../workflows/purchase-messages';
+import { expiryChangedSignal } from '../../workflows/subscription-messages';
 import { starsSubscriptionSyncWorkflowId } from '../../workflows/stars-subscription-messages';
 import { ADMIN_TOKEN, type ApiHarness, startApi } from '../api/harness';
 import { PurchaseSystem } from '../support/system';
@@ -22,7 +23,11 @@ const STARS = 50;
 
 describe('Stars subscriptions: Telegram charges every 30 days, each charge renews once or is refunded', function () {
   this.timeout(180_000);
-  const sys = new PurchaseSystem();
+  // A short STARS_RENEWAL_HOLD, so the hold past an end can be watched.
+  const HOLD_MS = 15_000;
+  const sys = new PurchaseSystem({
+    autoRenew: { beforeMs: 86_400_000, retries: 3, starsRenewalHoldMs: HOLD_MS },
+  });
   let api: ApiHarness;
   before(async () => {
     await sys.start();
@@ -280,6 +285,75 @@ describe('Stars subscriptions: Telegram charges every 30 days, each charge renew
       'the refunded charge paid for nothing',
     );
     assert.equal(await activeEnd(tg), null, 'no access came back');
+  });
+
+  /** Moves the access's end (and Telegram's next charge) to `inMs` from now, as if the period were ending. */
+  async function endSoon(tg: number, inMs: number) {
+    const sub = (await rowsFor(sys, tg)).subscriptions[0];
+    const end = new Date(Date.now() + inMs);
+    const conn = sys.orm.em.getConnection();
+    await conn.execute(`update subscriptions set expires_at = ? where id = ?`, [end, sub.id]);
+    await conn.execute(
+      `update stars_subscriptions set expires_at = ? where user_id = (select user_id from subscriptions where id = ?)`,
+      [end, sub.id],
+    );
+    await sys.client.workflow
+      .getHandle(subscriptionWorkflowId(sub.id))
+      .signal(expiryChangedSignal, { expiresAt: end.toISOString(), movedBack: true });
+    return { subscriptionId: String(sub.id), end: end.getTime() };
+  }
+  const subscriptionRow = async (tg: number) => (await rowsFor(sys, tg)).subscriptions[0];
+
+  it('a charge that comes after the end, within STARS_RENEWAL_HOLD, renews the same access (same key, never off the node) from the old end', async () => {
+    const tg = 955_000_008;
+    const { first } = await subscribe(tg);
+    const { subscriptionId, end } = await endSoon(tg, 1_500);
+    // Telegram's charge is late: the end passes, and the key stays.
+    await new Promise((r) => setTimeout(r, end - Date.now() + 2_500));
+    assert.equal((await subscriptionRow(tg)).status, 'active', 'held past the end, not revoked');
+    assert.ok((await sys.nodeClients()).includes(subscriptionId), 'the client is still on the node');
+
+    const renewal = sys.telegram.chargeStarSubscription(first.telegram_payment_charge_id)!;
+    assert.deepEqual((await forward(tg, renewal)).body, { status: 'accepted' });
+    const renewalId = starsRenewalPaymentId(renewal.telegram_payment_charge_id);
+    assert.equal((await resultOf(renewalId)).outcome, 'extended');
+    const { subscriptions } = await rowsFor(sys, tg);
+    assert.equal(subscriptions.length, 1, 'the same access: no new key');
+    assert.equal(subscriptions[0].status, 'active');
+    assert.equal(
+      new Date(subscriptions[0].expires_at).getTime() - end,
+      MONTH_S * 1000,
+      'the period counts from the old end: the held seconds were not free',
+    );
+    assert.ok((await sys.nodeClients()).includes(subscriptionId));
+  });
+
+  it('no charge within STARS_RENEWAL_HOLD: the key is revoked when the hold is over; a canceled subscription is not held', async () => {
+    const held = 955_000_009;
+    await subscribe(held);
+    const canceled = 955_000_010;
+    await subscribe(canceled);
+    const off = await api.call('PUT', `/api/v1/subscriptions/${canceled}/auto-renew`, {
+      body: { enabled: false },
+    });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    const a = await endSoon(held, 1_000);
+    const b = await endSoon(canceled, 1_000);
+    const expiredAt = async (subscriptionId: string) => {
+      const [row] = await sys.orm.em
+        .getConnection()
+        .execute(
+          `select created_at from subscription_events where subscription_id = ? and type = 'expired'`,
+          [subscriptionId],
+        );
+      return row ? new Date(row.created_at).getTime() : undefined;
+    };
+    const canceledGone = await waitFor(() => expiredAt(b.subscriptionId), 'the canceled one revoked');
+    assert.ok(canceledGone < b.end + HOLD_MS, 'a canceled Stars subscription gets no hold');
+    const heldGone = await waitFor(() => expiredAt(a.subscriptionId), 'the held one revoked', 40_000);
+    assert.ok(heldGone >= a.end + HOLD_MS, 'revoked only once the hold was over');
+    assert.equal((await subscriptionRow(held)).status, 'expired');
+    assert.ok(!(await sys.nodeClients()).includes(a.subscriptionId), 'its client left the node');
   });
 
   it('refuses auto-renew by Stars for a tariff that is not 30 days long, and with a promo code (422)', async () => {
