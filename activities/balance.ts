@@ -110,6 +110,14 @@ export function createBalanceActivities({ orm, logger }: BalanceDeps) {
             where id = ? and status in ('pending', 'expired', 'canceled')`,
           [notice.telegramChargeId ?? null, paymentId],
         );
+        // A Stars top-up row without its credit was written by an older worker: its Stars are no roubles.
+        if (p.credit_amount == null && p.currency === 'XTR') {
+          logger.error({ paymentId }, 'Stars top-up without a credit amount: not credited');
+          throw ApplicationFailure.nonRetryable(
+            `top-up ${paymentId} was paid in Stars but records no credit in roubles`,
+            Failure.AmountMismatch,
+          );
+        }
         // What was asked, in the balance currency (a Stars top-up is paid in Stars); rows from before
         // credit_amount existed are card top-ups, whose credit is their amount.
         const credit = {

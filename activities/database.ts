@@ -272,14 +272,15 @@ export function createDatabaseActivities({
         if (!sub || (sub.status !== 'active' && sub.status !== 'revoking')) return { kind: 'gone' };
         if (sub.in_future) return { kind: 'not_due', expiresAt: new Date(sub.expires_at).toISOString() };
         if (holdForStarsRenewal && sub.status === 'active') {
-          // The user's live Stars subscription, charged next within the hold of now: hold until the later of
-          // the two ends plus the hold.
+          // The user's live Stars subscription whose next charge is due at this end (within the hold either
+          // side; one Telegram stopped charging long ago is not): hold until the later of the two plus the hold.
           const [due] = await q(
             `with held as (select ?::timestamptz as ended, make_interval(secs => ?) as hold)
              select greatest(held.ended, coalesce(ss.expires_at, held.ended)) + held.hold as until
                from stars_subscriptions ss, held
               where ss.user_id = ? and ss.status = 'active'
                 and coalesce(ss.expires_at, held.ended) <= now() + held.hold
+                and coalesce(ss.expires_at, held.ended) >= held.ended - held.hold
                 and greatest(held.ended, coalesce(ss.expires_at, held.ended)) + held.hold > now()
               order by ss.created_at desc limit 1`,
             [sub.expires_at, holdSeconds, sub.user_id],

@@ -47,6 +47,9 @@ const topUpTariff = (amount: string, stars: number | null): Row => ({
   location: null,
 });
 
+/** The most Stars one top-up invoice asks for (Telegram caps a Stars price; 10 000 is its subscription cap). */
+export const TOPUP_MAX_STARS = 10_000;
+
 /** The Stars a top-up of `amount` roubles costs at `rate` roubles per Star: rounded up, never less than asked. */
 export function starsForTopUp(amount: string, rate: number): number {
   return Math.ceil(Math.round(Number(amount) * 100) / Math.round(rate * 100) - 1e-9);
@@ -81,6 +84,11 @@ export async function startTopUp(
     );
   const provider = args.provider;
   const stars = provider === 'stars' ? starsForTopUp(args.amount, rate) : null;
+  if (stars !== null && stars > TOPUP_MAX_STARS)
+    throw invalidField(
+      'amount',
+      `a top-up by Stars is at most ${TOPUP_MAX_STARS} Stars (${Math.floor(TOPUP_MAX_STARS * rate)} ${BALANCE_CURRENCY} here)`,
+    );
   const { body } = await admitAndStart(deps, {
     user: args.user,
     tariff: topUpTariff(args.amount, stars),

@@ -63,7 +63,12 @@ const schema = z.object({
   // A Stars subscriber's access waits this long past its end for Telegram's recurring charge (same key after).
   STARS_RENEWAL_HOLD: duration.default('1h'),
   // Top-ups by Telegram Stars: the roubles one Star buys on the balance (e.g. 1.3); 0 = top-ups by card only.
-  TOPUP_STAR_RATE: z.coerce.number().min(0).max(1000).default(0),
+  TOPUP_STAR_RATE: z.coerce
+    .number()
+    .min(0)
+    .max(1000)
+    .refine((v) => v === 0 || v >= 0.01, 'must be 0 (off) or at least 0.01 roubles per Star')
+    .default(0),
   TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().default(15),
   DATA_DIR: z.string().default('.data'),
   PURCHASES_TASK_QUEUE: z

@@ -268,15 +268,32 @@ async function grantAccess(p: Purchase): Promise<PurchaseResult> {
   }
 }
 
+/** Step 4. A succeeded payment buys what its purpose says: balance, traffic, or access (or a gift, a plan change). */
+async function buyWhatWasPaid(p: Purchase): Promise<PurchaseResult> {
+  if (p.input.purpose === 'topup') return creditTopUp(p);
+  if (p.input.purpose === 'traffic_pack') return sellTrafficPack(p);
+  return grantAccess(p);
+}
+
+/**
+ * A payment settled after the deadline. Late top-ups and traffic packs once went to grantAccess, which cannot
+ * grant them (no tariff): behind the patch they buy what they paid for; older histories replay as they ran.
+ */
+async function buyLate(p: Purchase): Promise<PurchaseResult> {
+  const bySpecialPurpose = p.input.purpose === 'topup' || p.input.purpose === 'traffic_pack';
+  if (bySpecialPurpose && patched('late-settle-by-purpose')) return buyWhatWasPaid(p);
+  return grantAccess(p);
+}
+
 /** Not paid by the deadline: expired, unless the provider or a late Stars charge still brings the money. */
 async function expire(p: Purchase, providerStillOpen: boolean): Promise<PurchaseResult> {
   await db.recordPaymentExpired({ paymentId: p.input.paymentId });
   if (!p.input.autoRenew) await notify(p, { kind: 'payment_expired', paymentId: p.input.paymentId });
   enterStage(p, 'EXPIRED');
   let result: PurchaseResult = { outcome: 'expired' };
-  if (providerStillOpen && (await watchUntilFinal(p)) === 'succeeded') result = await grantAccess(p);
-  // Stars taken at the deadline (even while the expiry was being recorded) still buy the access.
-  if (p.verifiesStars && (await listenForLateStars(p))) result = await grantAccess(p);
+  if (providerStillOpen && (await watchUntilFinal(p)) === 'succeeded') result = await buyLate(p);
+  // Stars taken at the deadline (even while the expiry was being recorded) still buy what they paid for.
+  if (p.verifiesStars && (await listenForLateStars(p))) result = await buyLate(p);
   return result;
 }
 
@@ -317,9 +334,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   let result: PurchaseResult;
   if (!p.settled) result = await expire(p, providerStillOpen);
   else if (p.settled.status === 'canceled') result = await cancel(p, p.settled);
-  else if (input.purpose === 'topup') result = await creditTopUp(p);
-  else if (input.purpose === 'traffic_pack') result = await sellTrafficPack(p);
-  else result = await grantAccess(p);
+  else result = await buyWhatWasPaid(p);
   // A referred user's first payment rewards the referrer (referral-<referee> workflow; once per referee).
   if (['granted', 'extended', 'gifted'].includes(result.outcome) && patched('referral-reward'))
     await offerReferralReward(p.input);

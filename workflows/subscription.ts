@@ -33,6 +33,8 @@ interface Lifetime {
   readonly state: SubscriptionState;
   /** The current end (ms); moves later on a renewal, earlier only on a cancel or refund (`movedBack`). */
   expiresAt: number;
+  /** The end already held for a Stars renewal: each end is held once. */
+  heldEnd?: number;
 }
 
 function setStage(l: Lifetime, stage: SubscriptionState['stage']): void {
@@ -147,6 +149,7 @@ async function removeUntilGone(l: Lifetime, nodeId: string): Promise<void> {
  * little after it: the key stays until `until` or until the renewal moves the end; then the revoke asks again.
  */
 async function holdForStarsRenewal(l: Lifetime, end: number, until: number): Promise<void> {
+  l.heldEnd = end;
   setStage(l, 'ACTIVE');
   setCurrentDetails(
     lifetimeDetails(
@@ -167,7 +170,7 @@ async function revoke(l: Lifetime): Promise<boolean> {
   const end = l.expiresAt;
   const decision = await db.beginRevoke({
     subscriptionId: l.input.subscriptionId,
-    holdForStarsRenewal: true,
+    holdForStarsRenewal: l.heldEnd !== end,
   });
   if (decision.kind === 'not_due') {
     l.expiresAt = Math.max(l.expiresAt, Date.parse(decision.expiresAt));

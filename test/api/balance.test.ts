@@ -283,6 +283,8 @@ describe('api: the balance (ledger, card and Stars top-ups, paying from it)', fu
       [{ purpose: 'topup', amount: '-50' }, 'amount'],
       [{ purpose: 'topup', amount: '100', provider: 'balance' }, 'provider'],
       [{ purpose: 'topup', amount: '5', provider: 'stars' }, 'amount'],
+      // 20 000 RUB at 1.5 RUB per Star is 13 334 Stars: over one invoice's cap.
+      [{ purpose: 'topup', amount: '20000', provider: 'stars' }, 'at most 10000 Stars'],
       [{ tariff_slug: 'month-1', amount: '100' }, 'amount'],
     ];
     for (const [body, field] of cases) {

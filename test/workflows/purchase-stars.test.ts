@@ -121,6 +121,43 @@ describe('purchase workflow: Telegram Stars charges are checked with Telegram an
     assert.equal(refundsOf('late-charge').length, 0);
   });
 
+  it('a Stars top-up paid just after the deadline credits the balance (grace window) and grants no access', async () => {
+    const tg = 760_050;
+    await sys.createUser(tg);
+    const { handle, paymentId } = await sys.buy(tg, 'stars-hour', 'stars', {
+      paymentTimeoutMs: 2_000,
+      purpose: 'topup',
+      amount: '100.00',
+      // What the API sends for a top-up (api/balance-topup.ts): no tariff, the Stars price quoted for 100 RUB.
+      tariff: {
+        id: 0,
+        name: 'Balance top-up',
+        price: '100.00',
+        currency: 'RUB',
+        durationSeconds: 0,
+        starPrice: 5,
+        location: null,
+      },
+    });
+    await until(
+      async () => ((await handle.query(purchaseStatusQuery)).stage === 'EXPIRED' ? true : undefined),
+      'the top-up to expire',
+    );
+    await pay(tg, paymentId, 'late-topup-charge');
+    const result: PurchaseResult = await handle.result();
+    assert.equal(result.outcome, 'topped_up');
+    const [entry] = await sys.orm.em
+      .getConnection()
+      .execute(
+        `select b.amount, b.currency from balance_entries b join users u on u.id = b.user_id where u.telegram_id = ?`,
+        [tg],
+      );
+    assert.deepEqual([String(entry.amount), entry.currency], ['100.00', 'RUB']);
+    const { payments, subscriptions } = await rowsFor(sys, tg);
+    assert.deepEqual([payments[0].status, subscriptions.length], ['succeeded', 0]);
+    assert.equal(refundsOf('late-topup-charge').length, 0);
+  });
+
   it('a second charge for one payload is refunded once; the first buys the access', async () => {
     const tg = 760_004;
     await sys.createUser(tg);
