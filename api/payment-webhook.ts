@@ -33,7 +33,8 @@ export type WebhookOutcome =
   | 'unknown_payment'
   | 'amount_mismatch'
   | 'not_final'
-  | 'workflow_closed';
+  | 'workflow_closed'
+  | 'already_settled';
 
 type Deps = Pick<ApiDeps, 'orm' | 'temporal' | 'yookassa' | 'logger' | 'metrics'>;
 
@@ -50,6 +51,12 @@ export async function handleYooKassaNotification(
   if (!n.event.startsWith('payment.')) {
     log.info('notification ignored: not a payment event');
     return 'not_a_payment_event';
+  }
+  if (await alreadySettledAs(deps, n)) {
+    // A redelivery (YooKassa repeats until it gets a 200): our books already hold this very outcome, so a
+    // re-read could change nothing. A forged copy naming a settled payment gains nothing either.
+    log.debug('notification repeats an outcome already booked');
+    return 'already_settled';
   }
   const actual = await reread(deps, n.object.id);
   if (!actual) {
@@ -101,6 +108,24 @@ export async function handleYooKassaNotification(
   }
   log.info({ paymentId: ours.id, status: actual.status }, 'payment notice signalled');
   return 'signalled';
+}
+
+/** Final outcomes in our books, by the event that reports each; anything else goes the whole way. */
+const SETTLED_BY_EVENT: Record<string, string[]> = {
+  'payment.succeeded': ['succeeded', 'refunded'],
+  'payment.canceled': ['canceled'],
+};
+
+/** The notification reports what our payment row already records as final (set only from a re-read answer). */
+async function alreadySettledAs(deps: Deps, n: YooKassaNotification): Promise<boolean> {
+  const settled = SETTLED_BY_EVENT[n.event];
+  if (!settled) return false;
+  const row = await sqlOne(
+    deps.orm,
+    `select status from payments where provider = 'yookassa' and provider_payment_id = ?`,
+    [n.object.id],
+  );
+  return row !== undefined && settled.includes(String(row.status));
 }
 
 async function reread(deps: Deps, id: string): Promise<Payment | null> {

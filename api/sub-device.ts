@@ -35,14 +35,21 @@ export async function subDevice(
   /** x-device-os / x-device-model, kept with a newly registered device for the device screens. */
   hints: { os?: string; model?: string } = {},
 ): Promise<SubDevice> {
-  const tariff = await sqlOne(
-    deps.orm,
-    `select t.device_limit, s.node_id from subscriptions s join tariffs t on t.id = s.tariff_id where s.id = ?`,
-    [row.id],
-  );
-  const deviceLimit =
-    tariff?.device_limit === null || tariff === undefined ? null : Number(tariff.device_limit);
-  const base = { devices: await deviceCount(deps.orm, row.id), deviceLimit };
+  // ACCESS_SELECT carries the tariff's limit; a row selected otherwise asks for it.
+  const limit =
+    row.device_limit !== undefined
+      ? row.device_limit
+      : (
+          await sqlOne(
+            deps.orm,
+            `select t.device_limit from subscriptions s join tariffs t on t.id = s.tariff_id where s.id = ?`,
+            [row.id],
+          )
+        )?.device_limit;
+  const deviceLimit = limit === null || limit === undefined ? null : Number(limit);
+  const devices =
+    row.added_devices !== undefined ? 1 + Number(row.added_devices) : await deviceCount(deps.orm, row.id);
+  const base = { devices, deviceLimit };
   if (!isLive(row)) return base;
   const hwid = rawHwid?.trim();
   if (!hwid || !HWID.test(hwid))

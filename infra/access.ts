@@ -9,7 +9,8 @@ export const ACCESS_SELECT = `
          u.telegram_id, t.name as tariff_name, n.name as node_name, n.host, n.port,
          n.reality_public_key, n.reality_short_id, n.reality_server_name,
          s.period_upload_bytes, s.period_download_bytes, s.traffic_extra_bytes, s.suspended_at,
-         t.traffic_limit_bytes
+         t.traffic_limit_bytes, t.device_limit, u.language,
+         (select count(*)::int from devices d where d.subscription_id = s.id and d.removed_at is null) as added_devices
     from subscriptions s
     join users u on u.id = s.user_id
     join tariffs t on t.id = s.tariff_id

@@ -68,7 +68,7 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
       const url = subscriptionUrl(deps.config.PUBLIC_BASE_URL, params.token);
       const renewUrl = deps.config.BOT_USERNAME ? `https://t.me/${deps.config.BOT_USERNAME}` : undefined;
       const supportUrl = deps.config.SUPPORT_URL;
-      const language = languageFrom(req.get('accept-language')) ?? (await userLanguage(deps, row.id));
+      const language = languageFrom(req.get('accept-language')) ?? userLanguage(row);
       const device = await subDevice(deps, row, req.get('x-hwid'), req.get('user-agent'), {
         os: req.get('x-device-os'),
         model: req.get('x-device-model'),
@@ -90,7 +90,8 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
         accept: req.get('accept'),
       });
       // An app fetching its config follows a node move by itself; a person viewing the page does not.
-      if (format !== 'html')
+      // Written once: an app refreshing every few hours costs no write after its first fetch.
+      if (format !== 'html' && !row.sub_fetched_at)
         await sqlOne(
           deps.orm,
           `update subscriptions set sub_fetched_at = now() where id = ? and sub_fetched_at is null returning id`,
@@ -113,11 +114,6 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
 }
 
 /** The language the user chose in the bot: placeholders speak it when the client sends no Accept-Language. */
-async function userLanguage(deps: ApiDeps, subscriptionId: string): Promise<PageLanguage> {
-  const row = await sqlOne(
-    deps.orm,
-    'select u.language from subscriptions s join users u on u.id = s.user_id where s.id = ?',
-    [subscriptionId],
-  );
-  return row?.language === 'en' ? 'en' : 'ru';
+function userLanguage(row: AccessRow): PageLanguage {
+  return row.language === 'en' ? 'en' : 'ru';
 }

@@ -549,8 +549,9 @@ export async function telegramBudget({ stack, scale }: BenchContext): Promise<Fi
 
 /**
  * P3. Requests per second on keep-alive connections: a bare express hello route on the same box (the
- * ceiling), then YooKassa redelivering a notification for a finished purchase (allowlist, re-read at
- * YooKassa, DB match, "closed") and `/sub/<token>` of a live access.
+ * ceiling), then YooKassa redelivering a notification for a finished purchase (allowlist, our row already
+ * settled: no re-read at YooKassa, no signal) and `/sub/<token>` of a live access (one query, no write once
+ * fetched).
  */
 export async function httpThroughput({ stack, scale }: BenchContext): Promise<Figure[]> {
   const connections = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50);

@@ -185,4 +185,27 @@ describe('api: YooKassa webhook', () => {
     assert.deepEqual([res.status, res.body.error], [503, 'payment_provider_unavailable']);
     await handle.terminate();
   });
+
+  it('a redelivery of an outcome already booked is answered 200 without asking YooKassa (even while it is down), and signals nothing', async () => {
+    const paid = await purchase();
+    const declined = await purchase();
+    const sql = (q: string, params: unknown[]) => api.orm.em.getConnection().execute(q, params);
+    // As the purchases booked them after their (re-read) notices.
+    await sql(`update payments set status = 'succeeded' where id = ?`, [paid.paymentId]);
+    await sql(`update payments set status = 'canceled' where id = ?`, [declined.paymentId]);
+    yk.faults.failNext500 = 100;
+    try {
+      assert.equal((await notify(paid.providerId)).status, 200);
+      assert.equal((await notify(declined.providerId, 'payment.canceled', 'canceled')).status, 200);
+      // Another outcome than the one booked still goes to YooKassa first (here: down, so 503 and a redelivery).
+      const other = await notify(declined.providerId, 'payment.succeeded', 'succeeded');
+      assert.deepEqual([other.status, other.body.error], [503, 'payment_provider_unavailable']);
+    } finally {
+      yk.faults.failNext500 = 0;
+    }
+    assert.deepEqual(await signalsOf(api.temporal, purchaseWorkflowId(paid.paymentId)), []);
+    assert.deepEqual(await signalsOf(api.temporal, purchaseWorkflowId(declined.paymentId)), []);
+    await paid.handle.terminate();
+    await declined.handle.terminate();
+  });
 });
