@@ -52,7 +52,9 @@ export async function handleYooKassaNotification(
     log.info('notification ignored: not a payment event');
     return 'not_a_payment_event';
   }
-  if (await alreadySettledAs(deps, n)) {
+  // One lookup serves both the redelivery check and the match after the re-read.
+  const booked = await paymentByProviderId(deps, n.object.id);
+  if (booked && SETTLED_BY_EVENT[n.event]?.includes(String(booked.status))) {
     // A redelivery (YooKassa repeats until it gets a 200): our books already hold this very outcome, so a
     // re-read could change nothing. A forged copy naming a settled payment gains nothing either.
     log.debug('notification repeats an outcome already booked');
@@ -64,7 +66,7 @@ export async function handleYooKassaNotification(
     log.warn('notification names a payment YooKassa does not know');
     return 'unknown_at_provider';
   }
-  const ours = await findOurPayment(deps, actual);
+  const ours = booked && actual.id === n.object.id ? booked : await findOurPayment(deps, actual);
   if (!ours) {
     deps.metrics.webhookRejections.inc({ reason: 'unknown_payment' });
     log.warn({ status: actual.status }, 'notification for a payment we never created');
@@ -110,23 +112,14 @@ export async function handleYooKassaNotification(
   return 'signalled';
 }
 
-/** Final outcomes in our books, by the event that reports each; anything else goes the whole way. */
+/**
+ * Final outcomes in our books (set only from a re-read answer), by the event that reports each; anything else
+ * goes the whole way.
+ */
 const SETTLED_BY_EVENT: Record<string, string[]> = {
   'payment.succeeded': ['succeeded', 'refunded'],
   'payment.canceled': ['canceled'],
 };
-
-/** The notification reports what our payment row already records as final (set only from a re-read answer). */
-async function alreadySettledAs(deps: Deps, n: YooKassaNotification): Promise<boolean> {
-  const settled = SETTLED_BY_EVENT[n.event];
-  if (!settled) return false;
-  const row = await sqlOne(
-    deps.orm,
-    `select status from payments where provider = 'yookassa' and provider_payment_id = ?`,
-    [n.object.id],
-  );
-  return row !== undefined && settled.includes(String(row.status));
-}
 
 async function reread(deps: Deps, id: string): Promise<Payment | null> {
   if (!deps.yookassa)
@@ -144,13 +137,16 @@ async function reread(deps: Deps, id: string): Promise<Payment | null> {
   }
 }
 
-/** By the id YooKassa gave; falling back to our id in the metadata, in case the webhook beat our own write. */
-async function findOurPayment(deps: Deps, actual: Payment): Promise<Row | undefined> {
-  const byProviderId = await sqlOne(
+const paymentByProviderId = (deps: Deps, providerPaymentId: string) =>
+  sqlOne(
     deps.orm,
     `select id, amount, currency, status from payments where provider = 'yookassa' and provider_payment_id = ?`,
-    [actual.id],
+    [providerPaymentId],
   );
+
+/** By the id YooKassa gave; falling back to our id in the metadata, in case the webhook beat our own write. */
+async function findOurPayment(deps: Deps, actual: Payment): Promise<Row | undefined> {
+  const byProviderId = await paymentByProviderId(deps, actual.id);
   if (byProviderId) return byProviderId;
   const ourId = actual.metadata?.purchase_id;
   if (!ourId || !/^[0-9a-f-]{36}$/i.test(ourId)) return undefined;

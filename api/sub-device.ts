@@ -1,6 +1,5 @@
 import { isLive } from './access';
 import type { AccessRow } from '../infra/db/rows';
-import { sqlOne } from './db';
 import type { ApiDeps } from './deps';
 import { deviceCount, registerDevice } from './devices';
 import { reconcileNow } from '../infra/nodes/reconcile-start';
@@ -35,20 +34,9 @@ export async function subDevice(
   /** x-device-os / x-device-model, kept with a newly registered device for the device screens. */
   hints: { os?: string; model?: string } = {},
 ): Promise<SubDevice> {
-  // ACCESS_SELECT carries the tariff's limit; a row selected otherwise asks for it.
-  const limit =
-    row.device_limit !== undefined
-      ? row.device_limit
-      : (
-          await sqlOne(
-            deps.orm,
-            `select t.device_limit from subscriptions s join tariffs t on t.id = s.tariff_id where s.id = ?`,
-            [row.id],
-          )
-        )?.device_limit;
-  const deviceLimit = limit === null || limit === undefined ? null : Number(limit);
-  const devices =
-    row.added_devices !== undefined ? 1 + Number(row.added_devices) : await deviceCount(deps.orm, row.id);
+  // ACCESS_SELECT carries the tariff's limit and the added devices: no query of its own.
+  const deviceLimit = row.device_limit === null ? null : Number(row.device_limit);
+  const devices = 1 + Number(row.added_devices);
   const base = { devices, deviceLimit };
   if (!isLive(row)) return base;
   const hwid = rawHwid?.trim();

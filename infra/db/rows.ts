@@ -240,12 +240,11 @@ export type AccessRow = Pick<
 > &
   Pick<TariffRow, 'traffic_limit_bytes'> &
   Partial<Pick<SubscriptionRow, 'sub_fetched_at'>> &
-  Partial<Pick<TariffRow, 'device_limit'>> &
-  Pick<UserRow, 'telegram_id'> &
-  Partial<Pick<UserRow, 'language'>> &
+  Pick<TariffRow, 'device_limit'> &
+  Pick<UserRow, 'telegram_id' | 'language'> &
   Pick<VpnNodeRow, 'host' | 'port' | 'reality_public_key' | 'reality_short_id' | 'reality_server_name'> & {
     tariff_name: string;
     node_name: string;
     /** Devices added beside the access's own key (ACCESS_SELECT counts them). */
-    added_devices?: number;
+    added_devices: number;
   };

@@ -108,6 +108,9 @@ describe('subscription placeholders (expired, revoked, over quota, over device l
       traffic_extra_bytes: '0',
       suspended_at: null,
       traffic_limit_bytes: null,
+      device_limit: null,
+      language: 'en',
+      added_devices: 0,
       tariff_name: 'Month',
     };
     const opts = { now, language: 'en' as const, renewAt: 'https://t.me/my_vpn_bot' };
