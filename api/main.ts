@@ -20,7 +20,9 @@ function fail(what: string, err: unknown): never {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(['API_TOKEN', 'ADMIN_TOKEN']);
-  const orm = await openOrm(config.DATABASE_URL).catch((err) => fail('open the database', err));
+  const orm = await openOrm(config.DATABASE_URL, { pool: config.DATABASE_POOL_MAX }).catch((err) =>
+    fail('open the database', err),
+  );
   const temporal = await connectClient(config).catch((err) =>
     fail(`connect to Temporal at ${config.TEMPORAL_ADDRESS}`, err),
   );

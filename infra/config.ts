@@ -77,6 +77,11 @@ const schema = z.object({
     .default('purchases'),
   WORKFLOW_BUNDLE_PATH: optional,
   WORKER_METRICS_PORT: port.default(9464),
+  // Purchases worker tuning (README "Performance"): workflows kept in memory between tasks, activity slots.
+  WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
+  WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).optional(),
+  // PostgreSQL connections per process (API, worker).
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   NODE_HEALTH_INTERVAL: duration.default('30s'),
   // Traffic quota (workflows/quota.ts): how often usage is collected and limits enforced.
   QUOTA_CHECK_INTERVAL: duration.default('1m'),

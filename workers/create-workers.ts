@@ -2,7 +2,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { TASK_QUEUES } from '../infra/temporal';
 import { broadcastQueueFor } from '../workflows/broadcast-messages';
 import { type WorkerDeps, broadcastActivities, purchaseActivities, telegramActivities } from './activities';
-import { PURCHASES_WORKER_SETTINGS, telegramWorkerSettings } from './worker-settings';
+import { type WorkerTuning, purchasesWorkerSettings, telegramWorkerSettings } from './worker-settings';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -15,6 +15,8 @@ export interface WorkerSetup {
   broadcastRatePerSecond?: number;
   /** Tests give each suite its own queues so suites never steal each other's tasks. */
   taskQueues?: { purchases: string; telegram: string; broadcasts?: string };
+  /** Sticky cache and activity slots of the purchases worker (defaults in worker-settings.ts). */
+  tuning?: WorkerTuning;
   /** Tests shut down without waiting for sleeping workflows. */
   shutdownGraceTime?: string;
 }
@@ -29,7 +31,7 @@ export async function createWorkers(setup: WorkerSetup, deps: WorkerDeps): Promi
     ...setup.workflows,
     taskQueue: queues.purchases,
     activities: purchaseActivities(deps),
-    ...PURCHASES_WORKER_SETTINGS,
+    ...purchasesWorkerSettings(setup.tuning),
   });
   if (!deps.telegram) return [purchases];
   const { keys, broadcasts } = splitTelegramBudget(setup.telegramRatePerSecond, setup.broadcastRatePerSecond);

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       },
     });
   }
-  const orm = await openOrm(config.DATABASE_URL);
+  const orm = await openOrm(config.DATABASE_URL, { pool: config.DATABASE_POOL_MAX });
   const temporal = await connectClient(config);
   await registerSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
   const connection = await connectWorker(config);
@@ -86,6 +86,10 @@ async function main(): Promise<void> {
       telegramRatePerSecond: config.TELEGRAM_RATE_PER_SECOND,
       broadcastRatePerSecond: config.BROADCAST_RATE_PER_SECOND,
       taskQueues: queues,
+      tuning: {
+        cachedWorkflows: config.WORKER_CACHED_WORKFLOWS,
+        activityConcurrency: config.WORKER_ACTIVITY_CONCURRENCY,
+      },
     },
     {
       orm,

@@ -1,15 +1,26 @@
 import type { WorkerOptions } from '@temporalio/worker';
 
+/** What an operator may tune (WORKER_CACHED_WORKFLOWS, WORKER_ACTIVITY_CONCURRENCY); the rest is fixed. */
+export interface WorkerTuning {
+  cachedWorkflows?: number;
+  activityConcurrency?: number;
+}
+
+export const DEFAULT_WORKER_TUNING = { cachedWorkflows: 500, activityConcurrency: 50 } as const;
+
 /**
- * The tuning of the two workers, in one place so the bench's no-op baseline (scripts/bench/noop-shape.ts)
+ * The purchases worker's settings, in one place so the bench's no-op baseline (scripts/bench/noop-shape.ts)
  * runs on exactly the settings the product does. Figures behind each number: README "Performance".
  */
-export const PURCHASES_WORKER_SETTINGS = {
-  // Sleeping subscriptions need not stay in memory; the cache holds the busy ones.
-  maxCachedWorkflows: 500,
-  maxConcurrentActivityTaskExecutions: 50,
-  maxConcurrentWorkflowTaskExecutions: 20,
-} satisfies Partial<WorkerOptions>;
+export function purchasesWorkerSettings(tuning: WorkerTuning = {}) {
+  return {
+    // Sleeping subscriptions need not stay in memory; the cache holds the busy ones.
+    maxCachedWorkflows: tuning.cachedWorkflows ?? DEFAULT_WORKER_TUNING.cachedWorkflows,
+    maxConcurrentActivityTaskExecutions:
+      tuning.activityConcurrency ?? DEFAULT_WORKER_TUNING.activityConcurrency,
+    maxConcurrentWorkflowTaskExecutions: 20,
+  } satisfies Partial<WorkerOptions>;
+}
 
 export function telegramWorkerSettings(ratePerSecond: number): Partial<WorkerOptions> {
   return {

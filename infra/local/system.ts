@@ -14,6 +14,7 @@ import { type YooKassaEmulator, startYooKassaEmulator } from '../yookassa/emulat
 import { bundleWorkflows } from '../../scripts/bundle-workflows';
 import type { WorkerDeps } from '../../workers/activities';
 import { createWorkers } from '../../workers/create-workers';
+import type { WorkerTuning } from '../../workers/worker-settings';
 import {
   type PaymentLink,
   type Provider,
@@ -52,6 +53,8 @@ export interface SystemOptions {
   autoRenew?: WorkerDeps['autoRenew'];
   /** The telegram queue's limit (TELEGRAM_RATE_PER_SECOND); 15, the product's default, unless a bench sweeps it. */
   telegramRatePerSecond?: number;
+  /** WORKER_CACHED_WORKFLOWS / WORKER_ACTIVITY_CONCURRENCY of the purchases worker (the bench's A/B). */
+  tuning?: WorkerTuning;
   /** ADMIN_ALERT_CHAT_ID and ALERT_REPEAT of the workers (ops alerts to the admin chat). */
   alerts?: { chatId: string; repeatMs: number };
 }
@@ -141,6 +144,7 @@ export class PurchaseSystem {
         workflows: { workflowBundle: { codePath: await workflowBundle() } },
         telegramRatePerSecond: this.options.telegramRatePerSecond ?? 15,
         taskQueues: { purchases: this.queue, telegram: telegramQueueFor(this.queue) },
+        tuning: this.options.tuning,
       },
       {
         orm: this.orm,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -511,7 +511,9 @@ export async function telegramBudget({ stack, scale }: BenchContext): Promise<Fi
           kind: 'reminder',
           telegramId: String(c),
           language: 'en',
-          subscriptionId: `budget-${rate}-${c}`,
+          // A real id's shape: the reminder looks the subscription up (is it an unpaid trial?), and a
+          // non-UUID made every activity fail there, so the sweep delivered nothing.
+          subscriptionId: randomUUID(),
           expiresAt,
           remindBeforeMs: 3_600_000,
         })),

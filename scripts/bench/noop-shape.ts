@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { createTelegramActivities, type Notification } from '../../activities/telegram';
 import { createLogger } from '../../infra/logger';
 import { createTelegramSender } from '../../infra/telegram/sender';
-import { PURCHASES_WORKER_SETTINGS, telegramWorkerSettings } from '../../workers/worker-settings';
+import { purchasesWorkerSettings, telegramWorkerSettings } from '../../workers/worker-settings';
+import { benchTuning } from './tuning';
 import {
   BENCH_NOOP_PURCHASE_WORKFLOW_TYPE,
   BENCH_NOTIFY_WORKFLOW_TYPE,
@@ -99,7 +100,7 @@ export class NoopShape {
       taskQueue: this.queue,
       workflowBundle,
       activities,
-      ...PURCHASES_WORKER_SETTINGS,
+      ...purchasesWorkerSettings(benchTuning().worker),
     });
     const markNotified = at(this.times.notifiedAt);
     const telegram = await Worker.create({
@@ -196,7 +197,7 @@ export class NotifyBudget {
       ...common,
       taskQueue: this.queue,
       workflowBundle: { codePath: await benchBundle() },
-      ...PURCHASES_WORKER_SETTINGS,
+      ...purchasesWorkerSettings(benchTuning().worker),
     });
     const telegram = await Worker.create({
       ...common,

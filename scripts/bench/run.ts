@@ -16,6 +16,8 @@ import { startStack } from './stack';
 import { benchTemporal, startServerTemporal } from './temporal-server';
 import { testWallTime } from './test-wall';
 import { workerRss } from './worker-rss';
+import { purchasesWorkerSettings } from '../../workers/worker-settings';
+import { benchTuning } from './tuning';
 
 export const BENCHMARKS = [
   'payment_link_latency_ms',
@@ -148,6 +150,9 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
       'one process hosts the API, the in-process workers, both emulators and the load generator; ' +
       'PostgreSQL, the Temporal dev server, Xray and worker_rss_mb’s worker run as separate processes on the same machine; ' +
       'baselines (no-op purchase shape, bare express, Telegram budget) are measured in the same run, beside each figure',
+    tuning:
+      JSON.stringify(purchasesWorkerSettings(benchTuning().worker)) +
+      ` DATABASE_POOL_MAX=${benchTuning().dbPool}`,
   });
   return reporter.figures;
 }

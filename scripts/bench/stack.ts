@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { openOrm } from '../../infra/db/orm';
+import { benchTuning } from './tuning';
 import { createYooKassaClient } from '../../infra/yookassa/client';
 import { API_TOKEN, type ApiHarness, startApi } from '../../infra/local/api-harness';
 import { PurchaseSystem, type SystemOptions } from '../../infra/local/system';
@@ -55,7 +56,8 @@ export function telegramIds(count: number): number {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const sys = new PurchaseSystem({ withNode: options.withNode, ...options.system });
+  const tuning = benchTuning();
+  const sys = new PurchaseSystem({ withNode: options.withNode, tuning: tuning.worker, ...options.system });
   await sys.start();
   if (options.temporal) {
     sys.client = options.temporal.client;
@@ -68,8 +70,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   // As deployed, the worker and the API each have their own connection pool of the default size
   // (the harness shares one pool of 5 between them, which would cap the figures artificially).
-  const workerOrm = await openOrm(sys.databaseUrl);
-  const apiOrm = await openOrm(sys.databaseUrl);
+  const workerOrm = await openOrm(sys.databaseUrl, { pool: tuning.dbPool });
+  const apiOrm = await openOrm(sys.databaseUrl, { pool: tuning.dbPool });
   sys.orm = workerOrm;
   if (options.workers !== false) await sys.startWorkers();
   const yookassa = createYooKassaClient({

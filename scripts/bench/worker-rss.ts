@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findOrInstallTemporalCli } from '../../infra/local/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../../infra/temporal';
-import { PURCHASES_WORKER_SETTINGS } from '../../workers/worker-settings';
+import { purchasesWorkerSettings } from '../../workers/worker-settings';
+import { benchTuning } from './tuning';
 import { subscriptionWorkflowId } from '../../workflows/purchase-messages';
 import { SUBSCRIPTION_WORKFLOW_TYPE, type SubscriptionInput } from '../../workflows/subscription-messages';
 import { PurchaseSystem } from '../../infra/local/system';
@@ -65,6 +67,14 @@ function fileBytes(file: string): number {
   return total;
 }
 
+/** `npm run build` once per run: P5 measures dist/workers/main.js, as the image runs it, on today's sources. */
+let built = false;
+function ensureBuilt(): void {
+  if (built) return;
+  execFileSync('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..', '..'), stdio: 'ignore' });
+  built = true;
+}
+
 /** The Ns of P5: 1k and 10k (scaled), 100k too with BENCH_P5_100K=1. */
 export function rssSteps(scale: number): number[] {
   const steps = [1_000, 10_000, ...(process.env.BENCH_P5_100K === '1' ? [100_000] : [])];
@@ -116,7 +126,15 @@ export async function workerRss({ scale }: { scale: number }): Promise<Figure[]>
      returning id, (select telegram_id from users where users.id = user_id)::text as telegram_id`,
     [tariff.id, node.id],
   );
-  const worker = await spawnWorker(sys, { REMIND_BEFORE: '1h' });
+  // The worker as the image runs it (compiled JS, no tsx in the process), built here if it is not yet.
+  ensureBuilt();
+  // BENCH_WORKER_NODE_OPTIONS: node flags for the worker alone (e.g. a heap cap), as a deploy would set them.
+  const nodeOptions = process.env.BENCH_WORKER_NODE_OPTIONS;
+  const worker = await spawnWorker(
+    sys,
+    { REMIND_BEFORE: '1h', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+    { compiled: true },
+  );
   const root = worker.proc.pid!;
   const figures: Figure[] = [];
   try {
@@ -176,10 +194,12 @@ export async function workerRss({ scale }: { scale: number }): Promise<Figure[]>
         temporal_db_slope_bytes: Math.round((bytes - previous.bytes) / (step - previous.n)),
         all_sleeping: settled === true,
         sleeping_after_s: round1(settledS),
-        sticky_cache: PURCHASES_WORKER_SETTINGS.maxCachedWorkflows,
+        sticky_cache: purchasesWorkerSettings(benchTuning().worker).maxCachedWorkflows,
+        node_options: nodeOptions,
         target: '<= 350 MB, flat in N',
         ok: last.worker <= 350,
-        source: 'VmRSS of the worker node process; Temporal dev server SQLite file (+WAL) size',
+        source:
+          'VmRSS of the compiled worker (node dist/workers/main.js); Temporal dev server SQLite file (+WAL) size',
       });
       previous = { n: step, rss: last.worker, bytes };
     }
