@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, parseConfig } from '../../infra/config';
+import { DEFAULT_WORKER_TUNING, purchasesWorkerSettings } from '../../workers/worker-settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -62,5 +63,29 @@ describe('configuration', () => {
       () => parseConfig({ DATABASE_URL: 'postgres://x/y', YOOKASSA_SHOP_ID: '1' }),
       /set together/,
     );
+  });
+
+  it('the worker tuning and pool size reach the worker settings, and nonsense is refused', () => {
+    const c = parseConfig({
+      DATABASE_URL: 'postgres://x/y',
+      WORKER_CACHED_WORKFLOWS: '250',
+      WORKER_ACTIVITY_CONCURRENCY: '80',
+    });
+    const settings = purchasesWorkerSettings({
+      cachedWorkflows: c.WORKER_CACHED_WORKFLOWS,
+      activityConcurrency: c.WORKER_ACTIVITY_CONCURRENCY,
+    });
+    assert.equal(settings.maxCachedWorkflows, 250);
+    assert.equal(settings.maxConcurrentActivityTaskExecutions, 80);
+    assert.equal(c.DATABASE_POOL_MAX, 10);
+    const defaults = purchasesWorkerSettings({});
+    assert.equal(defaults.maxCachedWorkflows, DEFAULT_WORKER_TUNING.cachedWorkflows);
+    for (const bad of [
+      { WORKER_CACHED_WORKFLOWS: '-1' },
+      { WORKER_ACTIVITY_CONCURRENCY: '0' },
+      { DATABASE_POOL_MAX: 'many' },
+    ]) {
+      assert.throws(() => parseConfig({ DATABASE_URL: 'postgres://x/y', ...bad }), ConfigError);
+    }
   });
 });
