@@ -8,6 +8,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import express from 'express';
 import { bundleWorkflows } from '../bundle-workflows';
+import { splitTelegramBudget } from '../../workers/create-workers';
 import { purchaseWorkflowId, subscriptionWorkflowId } from '../../workflows/purchase-messages';
 import type { PurchaseResult } from '../../workflows/purchase';
 import { SUBSCRIPTION_WORKFLOW_TYPE, type SubscriptionInput } from '../../workflows/subscription-messages';
@@ -380,6 +381,8 @@ export async function purchasesThroughput({
       baseline: 'telegram_budget',
       baseline_value: telegramRate,
       ratio: ratio(keyRate, telegramRate),
+      // Keys and reminders get the budget minus the broadcasts' share (workers/create-workers.ts).
+      telegram_queue_share: round1(splitTelegramBudget(telegramRate).keys),
       noop_shape_key_rate: noopKeyRate,
       sends_per_key: keys.length ? round2(sends / keys.length) : null,
       pay_to_key_p50_ms: key.p50,
@@ -477,6 +480,9 @@ export async function remindersDelivery({ stack, scale, telegramRate }: BenchCon
       baseline: 'telegram_budget',
       baseline_value: telegramRate,
       ratio: ratio(rate, telegramRate),
+      // The telegram queue's part of the budget (the broadcasts keep theirs even while none runs).
+      telegram_queue_share: round1(splitTelegramBudget(telegramRate).keys),
+      ratio_to_queue_share: ratio(rate, splitTelegramBudget(telegramRate).keys),
       peak_per_s: peak,
       telegram_429: tooMany,
       target: 'at the budget, 0 x 429, 0 lost',

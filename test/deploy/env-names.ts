@@ -113,6 +113,8 @@ export function knownToCode(): Set<string> {
   const known = envReads(sourceFiles(true));
   for (const mod of CONFIG_MODULES) for (const k of schemaKeys(mod)) known.add(k);
   known.delete('PATH');
+  // Read by node itself: compose caps the worker's heap with it.
+  known.add('NODE_OPTIONS');
   return known;
 }
 

@@ -68,14 +68,14 @@ describe('configuration', () => {
   it('the worker tuning and pool size reach the worker settings, and nonsense is refused', () => {
     const c = parseConfig({
       DATABASE_URL: 'postgres://x/y',
-      WORKER_CACHED_WORKFLOWS: '250',
+      WORKER_CACHED_WORKFLOWS: '120',
       WORKER_ACTIVITY_CONCURRENCY: '80',
     });
     const settings = purchasesWorkerSettings({
       cachedWorkflows: c.WORKER_CACHED_WORKFLOWS,
       activityConcurrency: c.WORKER_ACTIVITY_CONCURRENCY,
     });
-    assert.equal(settings.maxCachedWorkflows, 250);
+    assert.equal(settings.maxCachedWorkflows, 120);
     assert.equal(settings.maxConcurrentActivityTaskExecutions, 80);
     assert.equal(c.DATABASE_POOL_MAX, 10);
     const defaults = purchasesWorkerSettings({});
