@@ -1,4 +1,4 @@
-import { giftSale, referrals } from './activity-options';
+import { type PurchaseSteps, giftSale } from './activity-options';
 import type { PurchaseInput } from './purchase-messages';
 
 // The purchase workflow's two hooks for issue 14: kept here so purchase.ts calls one step for each.
@@ -15,7 +15,10 @@ export function sellGift(input: PurchaseInput): Promise<{ giftId: string; workfl
 }
 
 /** The referrer's reward for a first payment; a failure here never touches the purchase the user paid for. */
-export async function offerReferralReward(input: PurchaseInput): Promise<void> {
+export async function offerReferralReward(
+  input: PurchaseInput,
+  referrals: PurchaseSteps['referrals'],
+): Promise<void> {
   try {
     await referrals.offerReferralReward({ paymentId: input.paymentId });
   } catch {

@@ -7,11 +7,11 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import {
-  purchaseDatabase as db,
-  lifetime,
+  type PurchaseSteps,
   nodes,
-  paymentCreation,
   polling,
+  purchaseStepsLocal,
+  purchaseStepsScheduled,
   refunds,
   settlement,
 } from './activity-options';
@@ -88,7 +88,7 @@ function listen(p: Purchase): void {
 async function createPayment(p: Purchase): Promise<boolean> {
   enterStage(p, 'CREATING_PAYMENT');
   try {
-    p.link = await paymentCreation.createPayment(p.input);
+    p.link = await p.steps.paymentCreation.createPayment(p.input);
     p.status.providerPaymentId = p.link.providerPaymentId;
     if (p.link.settled) accept(p, p.link.settled); // a saved card answered at once (auto-renew)
     return true;
@@ -97,7 +97,7 @@ async function createPayment(p: Purchase): Promise<boolean> {
     p.status.lastError = p.linkError;
     // A balance that does not cover the price is the user's answer (409), not a provider outage (503).
     if (failureType(err) === Failure.InsufficientBalance) p.linkErrorType = Failure.InsufficientBalance;
-    await db.recordPaymentCanceled({ paymentId: p.input.paymentId, reason: 'provider_unavailable' });
+    await p.steps.db.recordPaymentCanceled({ paymentId: p.input.paymentId, reason: 'provider_unavailable' });
     enterStage(p, 'FAILED');
     return false;
   }
@@ -158,7 +158,7 @@ async function watchUntilFinal(p: Purchase): Promise<string | undefined> {
 }
 
 /** A subscription as the database granted it. */
-type Grant = Awaited<ReturnType<typeof db.activateSubscription>>;
+type Grant = Awaited<ReturnType<PurchaseSteps['db']['activateSubscription']>>;
 type Access = Pick<Grant, 'subscriptionId' | 'expiresAt'>;
 
 /**
@@ -173,11 +173,11 @@ async function startLifetimeAndNotify(
 ): Promise<void> {
   p.status.subscriptionId = access.subscriptionId;
   p.status.expiresAt = access.expiresAt;
-  await lifetime.scheduleLifetime({ subscriptionId: access.subscriptionId });
+  await p.steps.lifetime.scheduleLifetime({ subscriptionId: access.subscriptionId });
   enterStage(p, 'NOTIFYING');
   const told = kind === 'extended' && p.input.autoRenew ? 'auto_renewed' : kind;
   await notify(p, { kind: told, paymentId: p.input.paymentId, subscriptionId: access.subscriptionId });
-  if (keyDelivered) await db.observeKeyDelivered({ paymentId: p.input.paymentId });
+  if (keyDelivered) await p.steps.db.observeKeyDelivered({ paymentId: p.input.paymentId });
   enterStage(p, 'COMPLETED');
 }
 
@@ -200,7 +200,7 @@ async function provision(
   const nodeId = await placeClient(p, { email: subscriptionId, uuid: clientUuid });
   const client = { nodeId, email: subscriptionId };
   onPlaced(client);
-  const grant = await db.activateSubscription({
+  const grant = await p.steps.db.activateSubscription({
     paymentId: p.input.paymentId,
     subscriptionId,
     clientUuid,
@@ -238,7 +238,7 @@ async function grantAccess(p: Purchase): Promise<PurchaseResult> {
   enterStage(p, 'PROVISIONING');
   let placed: PlacedClient | undefined;
   try {
-    await db.recordPaymentSucceeded({ paymentId: p.input.paymentId, notice: p.settled! });
+    await p.steps.db.recordPaymentSucceeded({ paymentId: p.input.paymentId, notice: p.settled! });
     // Step 4c. A gift buys a gift link, not access for the buyer (./gift-sale.ts); a gift not made is refunded.
     if (p.input.purpose === 'gift') {
       const gift = await sellGift(p.input);
@@ -247,7 +247,7 @@ async function grantAccess(p: Purchase): Promise<PurchaseResult> {
     }
     // Step 4d. A plan change: the running access gets the new tariff (./purchase/plan-change.ts).
     if (p.input.purpose === 'upgrade') return await applyUpgrade(p);
-    const extension = await db.extendActiveSubscription({ paymentId: p.input.paymentId });
+    const extension = await p.steps.db.extendActiveSubscription({ paymentId: p.input.paymentId });
     if (extension) {
       // Step 4a. A renewal: the same key keeps working, only the end moves.
       await startLifetimeAndNotify(p, extension, 'extended', false);
@@ -287,7 +287,7 @@ async function buyLate(p: Purchase): Promise<PurchaseResult> {
 
 /** Not paid by the deadline: expired, unless the provider or a late Stars charge still brings the money. */
 async function expire(p: Purchase, providerStillOpen: boolean): Promise<PurchaseResult> {
-  await db.recordPaymentExpired({ paymentId: p.input.paymentId });
+  await p.steps.db.recordPaymentExpired({ paymentId: p.input.paymentId });
   if (!p.input.autoRenew) await notify(p, { kind: 'payment_expired', paymentId: p.input.paymentId });
   enterStage(p, 'EXPIRED');
   let result: PurchaseResult = { outcome: 'expired' };
@@ -300,7 +300,7 @@ async function expire(p: Purchase, providerStillOpen: boolean): Promise<Purchase
 /** The provider canceled the payment (the user declined, the card failed): nothing was taken. */
 async function cancel(p: Purchase, canceled: PaymentNotice): Promise<PurchaseResult> {
   const reason = canceled.cancellationReason ?? null;
-  await db.recordPaymentCanceled({ paymentId: p.input.paymentId, reason });
+  await p.steps.db.recordPaymentCanceled({ paymentId: p.input.paymentId, reason });
   // An auto-renew decline is told by the lifetime, once per period (workflows/subscription/auto-renew.ts).
   if (!p.input.autoRenew) await notify(p, { kind: 'payment_failed', paymentId: p.input.paymentId, reason });
   enterStage(p, 'CANCELED');
@@ -319,7 +319,9 @@ async function close(p: Purchase): Promise<void> {
 /** One purchase, from the payment link to the key (or the refund). */
 export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseResult> {
   const deadline = Date.now() + input.paymentTimeoutMs;
-  const p = newPurchase(input, input.provider === 'stars' && patched('stars-verified-charges'));
+  // Purchases begun before the local steps replay the scheduled activities they ran (same commands, same order).
+  const steps = patched('local-purchase-steps') ? purchaseStepsLocal : purchaseStepsScheduled;
+  const p = newPurchase(input, input.provider === 'stars' && patched('stars-verified-charges'), steps);
   listen(p);
 
   if (!(await createPayment(p))) {
@@ -337,7 +339,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   else result = await buyWhatWasPaid(p);
   // A referred user's first payment rewards the referrer (referral-<referee> workflow; once per referee).
   if (['granted', 'extended', 'gifted'].includes(result.outcome) && patched('referral-reward'))
-    await offerReferralReward(p.input);
+    await offerReferralReward(p.input, p.steps.referrals);
   await close(p);
   return result;
 }

@@ -10,7 +10,7 @@ import {
   expiryChangedSignal,
   subscriptionWorkflow,
 } from '../../workflows/subscription';
-import { HOUR, Journal, type UnitActivities } from './time-skipping';
+import { activityServerTime, HOUR, Journal, type UnitActivities } from './time-skipping';
 import { Failure } from '../../workflows/failures';
 
 // The outside world of the workflows for the fast layer: the payment provider, our database, the VPN nodes
@@ -54,7 +54,7 @@ export class FakeShop {
   lifetimes?: { client: Client; remindBeforeMs: number[] };
 
   private now(): number {
-    return Context.current().info.currentAttemptScheduledTimestampMs;
+    return activityServerTime();
   }
 
   private notice(providerPaymentId: string): PaymentNotice {

@@ -223,6 +223,19 @@ function sourceHash(root: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * The server's (skipped) time of the running activity attempt. A scheduled activity carries it; a local one
+ * (scheduled by the worker itself) carries the machine's clock, so the shared worker stamps it with the test
+ * server's time before it runs (see sharedWorkers).
+ */
+const localActivityServerTime = new WeakMap<Context, number>();
+export function activityServerTime(): number {
+  const ctx = Context.current();
+  return ctx.info.isLocal
+    ? (localActivityServerTime.get(ctx) ?? ctx.info.currentAttemptScheduledTimestampMs)
+    : ctx.info.currentAttemptScheduledTimestampMs;
+}
+
 /** One call an activity stub received, stamped with the server's (skipped) time of that attempt. */
 export interface Call {
   name: string;
@@ -235,11 +248,10 @@ export class Journal {
   readonly calls: Call[] = [];
 
   record(name: string, args: unknown): Call {
-    const info = Context.current().info;
     const call = {
       name,
       args: (args ?? {}) as Record<string, unknown>,
-      at: info.currentAttemptScheduledTimestampMs,
+      at: activityServerTime(),
     };
     this.calls.push(call);
     return call;
@@ -384,6 +396,18 @@ function sharedWorkers(e: TestWorkflowEnvironment): Promise<SharedWorkers> {
           ),
         ),
         maxCachedWorkflows: 100,
+        interceptors: {
+          activity: [
+            (ctx) => ({
+              inbound: {
+                async execute(input, next) {
+                  if (ctx.info.isLocal) localActivityServerTime.set(ctx, await e.currentTimeMs());
+                  return next(input);
+                },
+              },
+            }),
+          ],
+        },
       }),
       await Worker.create({
         ...common,

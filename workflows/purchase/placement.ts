@@ -18,7 +18,7 @@ export async function placeClient(p: Purchase, client: { email: string; uuid: st
   for (let attempt = 1; ; attempt++) {
     giveUpIfOperatorRefunds(p);
     // The payment id holds the slot until the grant, so concurrent purchases cannot share a last slot.
-    const nodeId = await db.selectNode({
+    const nodeId = await p.steps.db.selectNode({
       location: input.tariff.location ?? null,
       exclude: excluded,
       holder: input.paymentId,
@@ -33,12 +33,15 @@ export async function placeClient(p: Purchase, client: { email: string; uuid: st
         // Purchases started before this change refunded right here; replaying them must do the same.
         if (!patched('add-client-on-another-node')) throw err;
         excluded.push(nodeId);
-        await db.raiseOpsAlert({ kind: 'add_client_failed', detail: `node ${nodeId}: ${errorMessage(err)}` });
+        await p.steps.db.raiseOpsAlert({
+          kind: 'add_client_failed',
+          detail: `node ${nodeId}: ${errorMessage(err)}`,
+        });
         if (Date.now() >= giveUpAt) throw err;
         continue;
       }
     }
-    await db.raiseOpsAlert({
+    await p.steps.db.raiseOpsAlert({
       kind: 'no_node_available',
       detail: `purchase ${input.paymentId}, attempt ${attempt}`,
     });

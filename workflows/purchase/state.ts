@@ -1,5 +1,5 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { telegram } from '../activity-options';
+import { type PurchaseSteps, telegram } from '../activity-options';
 import type { Notification } from '../notification-messages';
 import type {
   OperatorRefund,
@@ -22,6 +22,8 @@ export interface StrayCharge {
 /** Everything one purchase knows; each step of workflows/purchase.ts reads and moves it. */
 export interface Purchase {
   readonly input: PurchaseInput;
+  /** The proxies of its own quick steps: local activities, or scheduled ones for purchases begun before those. */
+  readonly steps: PurchaseSteps;
   /** What the status query answers. */
   readonly status: PurchaseStatus;
   link?: PaymentLink;
@@ -40,9 +42,10 @@ export interface Purchase {
   operatorRefund?: OperatorRefund;
 }
 
-export function newPurchase(input: PurchaseInput, verifiesStars: boolean): Purchase {
+export function newPurchase(input: PurchaseInput, verifiesStars: boolean, steps: PurchaseSteps): Purchase {
   return {
     input,
+    steps,
     status: {
       stage: 'CREATING_PAYMENT',
       paymentId: input.paymentId,
