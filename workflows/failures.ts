@@ -54,3 +54,15 @@ export const Failure = {
 } as const;
 
 export type FailureType = (typeof Failure)[keyof typeof Failure];
+
+/**
+ * The failure type an activity threw, wherever it sits: a scheduled activity's ApplicationFailure arrives
+ * under an ActivityFailure, a local activity's arrives bare (issue 17: the balance's 409 became a 503).
+ */
+export function failureType(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string') return type;
+  }
+  return undefined;
+}

@@ -15,11 +15,11 @@ import {
   refunds,
   settlement,
 } from './activity-options';
-import { Failure } from './failures';
+import { Failure, failureType } from './failures';
 import { offerReferralReward, sellGift } from './gift-sale';
 import { placeClient, removeSpare, removeSpareInBackground } from './purchase/placement';
 import { checkStarClaims, listenForLateStars, refundStrayCharges } from './purchase/stars';
-import { acceptBalancePayment, creditTopUp, failureType } from './purchase/balance';
+import { acceptBalancePayment, creditTopUp } from './purchase/balance';
 import { sellTrafficPack } from './purchase/traffic-pack';
 import { applyUpgrade } from './purchase/plan-change';
 import { accept, enterStage, errorMessage, newPurchase, notify, type Purchase } from './purchase/state';

@@ -1,6 +1,6 @@
 import { continueAsNew, sleep, workflowInfo } from '@temporalio/workflow';
 import { quotaNodes, quotaRound, quotaTelegram } from './activity-options';
-import { Failure } from './failures';
+import { Failure, failureType } from './failures';
 
 /**
  * One durable quota check per deployment (`quota-check-<task queue>`, like node-health): every
@@ -49,7 +49,7 @@ export async function quotaCheckWorkflow(input: QuotaCheckInput): Promise<void> 
           })
           .then(
             () => true,
-            (err) => FINAL_TELEGRAM.includes((err as { cause?: { type?: string } }).cause?.type ?? ''),
+            (err) => FINAL_TELEGRAM.includes(failureType(err) ?? ''),
           );
         if (told) await quotaRound.markNoticeDone({ id: n.id }).catch(() => undefined);
       }),

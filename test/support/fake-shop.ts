@@ -38,6 +38,8 @@ export class FakeShop {
   /** Permanent RemoveClient refusals left per node, before it succeeds. */
   removeClientRefusals: Record<string, number> = {};
   createPaymentFails = false;
+  /** createPayment fails for good with this failure type (e.g. the balance does not cover the price). */
+  createPaymentFailsWith: string | undefined;
   activateFails = false;
   blockedUser = false;
   readonly subscriptions = new Map<string, FakeSubscription>();
@@ -76,6 +78,8 @@ export class FakeShop {
           this.tariffMs = input.tariff.durationSeconds * 1000;
           this.language = input.language;
           this.telegramId = input.telegramId;
+          if (this.createPaymentFailsWith)
+            throw ApplicationFailure.nonRetryable('createPayment refused', this.createPaymentFailsWith);
           if (this.createPaymentFails)
             throw ApplicationFailure.nonRetryable('provider refused the payment', Failure.PaymentRejected);
           const at = new Date(this.now());

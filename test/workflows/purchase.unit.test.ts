@@ -226,6 +226,26 @@ describe('purchase workflow (unit, time-skipping)', function () {
       assert.equal(linkError?.cause?.type, Failure.PaymentProviderUnavailable);
       assert.deepEqual(shop.journal.notifications(), []);
     });
+    it('the balance does not cover the price: the API caller hears "insufficient balance", not an outage', async () => {
+      const shop = new FakeShop();
+      shop.createPaymentFailsWith = Failure.InsufficientBalance;
+      const input = purchase({ provider: 'balance' });
+      const { result, linkError } = await withWorkers(shop.activities(), async (w) => {
+        const handle = await w.env.client.workflow.start(purchaseWorkflow, {
+          taskQueue: w.taskQueue,
+          workflowId: purchaseWorkflowId(input.paymentId),
+          args: [input],
+        });
+        const linkError = await handle.executeUpdate(paymentLinkUpdate).then(
+          () => undefined,
+          (err) => err,
+        );
+        return { result: await handle.result(), linkError };
+      });
+      assert.equal(result.outcome, 'not_created');
+      assert.equal(linkError?.cause?.type, Failure.InsufficientBalance);
+      assert.deepEqual(shop.journal.notifications(), []);
+    });
   });
 
   describe('the payment deadline', () => {

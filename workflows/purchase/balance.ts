@@ -29,8 +29,3 @@ export async function creditTopUp(p: Purchase): Promise<{ outcome: 'topped_up' }
   enterStage(p, 'COMPLETED');
   return { outcome: 'topped_up' };
 }
-
-/** The ApplicationFailure type under an ActivityFailure, if any. */
-export function failureType(err: unknown): string | undefined {
-  return (err as { cause?: { type?: string } }).cause?.type;
-}
