@@ -46,6 +46,14 @@ const ON_STACK: Record<OnStack, (ctx: BenchContext) => Promise<Figure[]>> = {
 };
 
 /** The telegram queue's limit the bench's workers run with: the product default unless BENCH_TELEGRAM_RATE says. */
+/** BENCH_WORKERS=process: the workers as a compiled process of their own (as deployed); inline (default): in ours. */
+export function benchWorkers(): 'inline' | 'process' {
+  const mode = process.env.BENCH_WORKERS ?? 'inline';
+  if (mode !== 'inline' && mode !== 'process')
+    throw new Error(`BENCH_WORKERS must be inline or process, got "${mode}"`);
+  return mode;
+}
+
 export function benchTelegramRate(): number {
   const rate = Number(process.env.BENCH_TELEGRAM_RATE ?? 15);
   if (!(rate > 0))
@@ -128,11 +136,13 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
     const stack = await startStack({
       nodeCapacity: 1_000_000,
       system: { telegramRatePerSecond: telegramRate },
+      workerProcess: benchWorkers() === 'process',
     });
     const noop = await new NoopShape(stack.sys, telegramRate).start();
     try {
       for (const name of stackBenches) {
-        await guarded(name, () => ON_STACK[name]({ stack, scale, noop, telegramRate }));
+        const figures = () => ON_STACK[name]({ stack, scale, noop, telegramRate });
+        await guarded(name, async () => (await figures()).map((f) => ({ workers: benchWorkers(), ...f })));
         await terminatePending(stack).catch(() => undefined);
       }
     } finally {
@@ -147,7 +157,9 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
   if (wanted.has('npm_test_wall_s')) await guarded('npm_test_wall_s', async () => testWallTime());
   reporter.finish(`npm run bench — summary (BENCH_SCALE=${scale})`, BENCH_COLUMNS, {
     setup:
-      'one process hosts the API, the in-process workers, both emulators and the load generator; ' +
+      (benchWorkers() === 'process'
+        ? 'one process hosts the API, both emulators and the load generator, the workers run as a compiled process of their own (BENCH_WORKERS=process); '
+        : 'one process hosts the API, the in-process workers, both emulators and the load generator; ') +
       'PostgreSQL, the Temporal dev server, Xray and worker_rss_mb’s worker run as separate processes on the same machine; ' +
       'baselines (no-op purchase shape, bare express, Telegram budget) are measured in the same run, beside each figure',
     tuning:

@@ -4,6 +4,8 @@ import { benchTuning } from './tuning';
 import { createYooKassaClient } from '../../infra/yookassa/client';
 import { API_TOKEN, type ApiHarness, startApi } from '../../infra/local/api-harness';
 import { PurchaseSystem, type SystemOptions } from '../../infra/local/system';
+import { type WorkerProcess, spawnWorker } from '../../infra/local/worker-process';
+import { ensureBuilt } from './worker-rss';
 import type { RecordedCall, TelegramEmulator } from '../../infra/local/telegram-emulator';
 
 /**
@@ -14,6 +16,11 @@ import type { RecordedCall, TelegramEmulator } from '../../infra/local/telegram-
 export interface StackOptions {
   /** In-process workers (PurchaseSystem.startWorkers); false when the caller runs worker processes. */
   workers?: boolean;
+  /**
+   * The workers as `node dist/workers/main.js`, a process of their own as the image runs them, instead of in
+   * the bench's process beside the API, the emulators and the load generator (BENCH_WORKERS=process).
+   */
+  workerProcess?: boolean;
   withNode?: boolean;
   /** The local node's capacity; the harness default (100) is too small for hundreds of purchases. */
   nodeCapacity?: number;
@@ -73,7 +80,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const workerOrm = await openOrm(sys.databaseUrl, { pool: tuning.dbPool });
   const apiOrm = await openOrm(sys.databaseUrl, { pool: tuning.dbPool });
   sys.orm = workerOrm;
-  if (options.workers !== false) await sys.startWorkers();
+  let worker: WorkerProcess | undefined;
+  if (options.workerProcess) {
+    ensureBuilt();
+    worker = await spawnWorker(
+      sys,
+      {
+        TELEGRAM_RATE_PER_SECOND: String(options.system?.telegramRatePerSecond ?? 15),
+        ...(options.apiEnv?.NODE_WAIT_LIMIT ? { NODE_WAIT_LIMIT: options.apiEnv.NODE_WAIT_LIMIT } : {}),
+        // As a deploy sets them for the worker alone (compose caps its heap the same way).
+        ...(process.env.BENCH_WORKER_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS }
+          : {}),
+      },
+      { compiled: true },
+    );
+  } else if (options.workers !== false) await sys.startWorkers();
   const yookassa = createYooKassaClient({
     apiUrl: sys.yookassa.url,
     shopId: sys.shopId,
@@ -146,6 +168,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async stop() {
       await api.close().catch(() => undefined);
+      await worker?.kill().catch(() => undefined);
       await sys.stop().catch(() => undefined);
       await Promise.all([workerOrm.close(), apiOrm.close()]).catch(() => undefined);
     },

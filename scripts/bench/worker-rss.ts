@@ -69,7 +69,7 @@ function fileBytes(file: string): number {
 
 /** `npm run build` once per run: P5 measures dist/workers/main.js, as the image runs it, on today's sources. */
 let built = false;
-function ensureBuilt(): void {
+export function ensureBuilt(): void {
   if (built) return;
   execFileSync('npm', ['run', 'build'], { cwd: path.resolve(__dirname, '..', '..'), stdio: 'ignore' });
   built = true;
