@@ -56,6 +56,22 @@ async function start(w: UnitWorkers, input: PurchaseInput): Promise<Handle> {
   return handle;
 }
 
+/** What the API does on a create: start the purchase and wait for its payment link (or the refusal). */
+async function askForLink(shop: FakeShop, input: PurchaseInput) {
+  return withWorkers(shop.activities(), async (w) => {
+    const handle = await w.env.client.workflow.start(purchaseWorkflow, {
+      taskQueue: w.taskQueue,
+      workflowId: purchaseWorkflowId(input.paymentId),
+      args: [input],
+    });
+    const linkError = await handle.executeUpdate(paymentLinkUpdate).then(
+      () => undefined,
+      (err) => err,
+    );
+    return { result: await handle.result(), linkError };
+  });
+}
+
 /** What the API does on a webhook: re-read the provider, signal what it says. */
 async function webhook(handle: Handle, shop: FakeShop, input: PurchaseInput): Promise<void> {
   const notice: PaymentNotice = {
@@ -209,18 +225,7 @@ describe('purchase workflow (unit, time-skipping)', function () {
       const shop = new FakeShop();
       shop.createPaymentFails = true;
       const input = purchase();
-      const { result, linkError } = await withWorkers(shop.activities(), async (w) => {
-        const handle = await w.env.client.workflow.start(purchaseWorkflow, {
-          taskQueue: w.taskQueue,
-          workflowId: purchaseWorkflowId(input.paymentId),
-          args: [input],
-        });
-        const linkError = await handle.executeUpdate(paymentLinkUpdate).then(
-          () => undefined,
-          (err) => err,
-        );
-        return { result: await handle.result(), linkError };
-      });
+      const { result, linkError } = await askForLink(shop, input);
       assert.equal(result.outcome, 'not_created');
       assert.equal(shop.journal.first('recordPaymentCanceled').args.reason, 'provider_unavailable');
       assert.equal(linkError?.cause?.type, Failure.PaymentProviderUnavailable);
@@ -230,18 +235,7 @@ describe('purchase workflow (unit, time-skipping)', function () {
       const shop = new FakeShop();
       shop.createPaymentFailsWith = Failure.InsufficientBalance;
       const input = purchase({ provider: 'balance' });
-      const { result, linkError } = await withWorkers(shop.activities(), async (w) => {
-        const handle = await w.env.client.workflow.start(purchaseWorkflow, {
-          taskQueue: w.taskQueue,
-          workflowId: purchaseWorkflowId(input.paymentId),
-          args: [input],
-        });
-        const linkError = await handle.executeUpdate(paymentLinkUpdate).then(
-          () => undefined,
-          (err) => err,
-        );
-        return { result: await handle.result(), linkError };
-      });
+      const { result, linkError } = await askForLink(shop, input);
       assert.equal(result.outcome, 'not_created');
       assert.equal(linkError?.cause?.type, Failure.InsufficientBalance);
       assert.deepEqual(shop.journal.notifications(), []);
