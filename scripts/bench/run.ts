@@ -45,7 +45,6 @@ const ON_STACK: Record<OnStack, (ctx: BenchContext) => Promise<Figure[]>> = {
   worker_startup_ms: workerStartup,
 };
 
-/** The telegram queue's limit the bench's workers run with: the product default unless BENCH_TELEGRAM_RATE says. */
 /** BENCH_WORKERS=process: the workers as a compiled process of their own (as deployed); inline (default): in ours. */
 export function benchWorkers(): 'inline' | 'process' {
   const mode = process.env.BENCH_WORKERS ?? 'inline';
@@ -54,6 +53,7 @@ export function benchWorkers(): 'inline' | 'process' {
   return mode;
 }
 
+/** The telegram queue's limit the bench's workers run with: the product default unless BENCH_TELEGRAM_RATE says. */
 export function benchTelegramRate(): number {
   const rate = Number(process.env.BENCH_TELEGRAM_RATE ?? 15);
   if (!(rate > 0))
@@ -117,6 +117,7 @@ export interface BenchOptions {
 /** Runs the benchmarks, printing each figure as a JSON line, then the summary table and the machine. */
 export async function runBench({ scale, only, out }: BenchOptions): Promise<Figure[]> {
   const wanted = new Set<BenchName>(only ?? BENCHMARKS);
+  const workers = benchWorkers();
   const reporter = new Reporter(out);
   const guarded = async (name: BenchName, run: () => Promise<Figure[]>) => {
     const t0 = Date.now();
@@ -136,13 +137,13 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
     const stack = await startStack({
       nodeCapacity: 1_000_000,
       system: { telegramRatePerSecond: telegramRate },
-      workerProcess: benchWorkers() === 'process',
+      workerProcess: workers === 'process',
     });
     const noop = await new NoopShape(stack.sys, telegramRate).start();
     try {
       for (const name of stackBenches) {
         const figures = () => ON_STACK[name]({ stack, scale, noop, telegramRate });
-        await guarded(name, async () => (await figures()).map((f) => ({ workers: benchWorkers(), ...f })));
+        await guarded(name, async () => (await figures()).map((f) => ({ workers, ...f })));
         await terminatePending(stack).catch(() => undefined);
       }
     } finally {
@@ -157,7 +158,7 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
   if (wanted.has('npm_test_wall_s')) await guarded('npm_test_wall_s', async () => testWallTime());
   reporter.finish(`npm run bench — summary (BENCH_SCALE=${scale})`, BENCH_COLUMNS, {
     setup:
-      (benchWorkers() === 'process'
+      (workers === 'process'
         ? 'one process hosts the API, both emulators and the load generator, the workers run as a compiled process of their own (BENCH_WORKERS=process); '
         : 'one process hosts the API, the in-process workers, both emulators and the load generator; ') +
       'PostgreSQL, the Temporal dev server, Xray and worker_rss_mb’s worker run as separate processes on the same machine; ' +

@@ -5,7 +5,7 @@ import { createYooKassaClient } from '../../infra/yookassa/client';
 import { API_TOKEN, type ApiHarness, startApi } from '../../infra/local/api-harness';
 import { PurchaseSystem, type SystemOptions } from '../../infra/local/system';
 import { type WorkerProcess, spawnWorker } from '../../infra/local/worker-process';
-import { ensureBuilt } from './worker-rss';
+import { ensureBuilt, workerNodeOptions } from './worker-rss';
 import type { RecordedCall, TelegramEmulator } from '../../infra/local/telegram-emulator';
 
 /**
@@ -88,10 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       {
         TELEGRAM_RATE_PER_SECOND: String(options.system?.telegramRatePerSecond ?? 15),
         ...(options.apiEnv?.NODE_WAIT_LIMIT ? { NODE_WAIT_LIMIT: options.apiEnv.NODE_WAIT_LIMIT } : {}),
-        // As a deploy sets them for the worker alone (compose caps its heap the same way).
-        ...(process.env.BENCH_WORKER_NODE_OPTIONS
-          ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS }
-          : {}),
+        ...workerNodeOptions(),
       },
       { compiled: true },
     );

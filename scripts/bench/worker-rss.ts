@@ -75,6 +75,12 @@ export function ensureBuilt(): void {
   built = true;
 }
 
+/** BENCH_WORKER_NODE_OPTIONS: node flags for the worker process alone (e.g. a heap cap), as a deploy sets them. */
+export function workerNodeOptions(): { NODE_OPTIONS?: string } {
+  const nodeOptions = process.env.BENCH_WORKER_NODE_OPTIONS;
+  return nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
+}
+
 /** The Ns of P5: 1k and 10k (scaled), 100k too with BENCH_P5_100K=1. */
 export function rssSteps(scale: number): number[] {
   const steps = [1_000, 10_000, ...(process.env.BENCH_P5_100K === '1' ? [100_000] : [])];
@@ -128,13 +134,7 @@ export async function workerRss({ scale }: { scale: number }): Promise<Figure[]>
   );
   // The worker as the image runs it (compiled JS, no tsx in the process), built here if it is not yet.
   ensureBuilt();
-  // BENCH_WORKER_NODE_OPTIONS: node flags for the worker alone (e.g. a heap cap), as a deploy would set them.
-  const nodeOptions = process.env.BENCH_WORKER_NODE_OPTIONS;
-  const worker = await spawnWorker(
-    sys,
-    { REMIND_BEFORE: '1h', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
-    { compiled: true },
-  );
+  const worker = await spawnWorker(sys, { REMIND_BEFORE: '1h', ...workerNodeOptions() }, { compiled: true });
   const root = worker.proc.pid!;
   const figures: Figure[] = [];
   try {
@@ -195,7 +195,7 @@ export async function workerRss({ scale }: { scale: number }): Promise<Figure[]>
         all_sleeping: settled === true,
         sleeping_after_s: round1(settledS),
         sticky_cache: purchasesWorkerSettings(benchTuning().worker).maxCachedWorkflows,
-        node_options: nodeOptions,
+        node_options: workerNodeOptions().NODE_OPTIONS,
         target: '<= 350 MB, flat in N',
         ok: last.worker <= 350,
         source:
