@@ -4,8 +4,8 @@
  *
  * benchNoopPurchaseWorkflow has the happy path's shape of purchaseWorkflow (paid by a webhook signal):
  * the same Update-with-Start payment link, the same 9 activities in the same order (8 on the purchases
- * queue, the key message on the rate-limited telegram queue), the same poll timer, signal and 6
- * search-attribute upserts; only its activities do nothing.
+ * queue, the key message on the rate-limited telegram queue), the same growing poll timers
+ * (workflows/payment-polling.ts), signal and 6 search-attribute upserts; only its activities do nothing.
  */
 import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Notification } from '../activities/telegram';
@@ -16,6 +16,7 @@ import {
   paymentLinkUpdate,
   paymentNoticeSignal,
 } from './purchase-messages';
+import { pollGap } from './payment-polling';
 import { stageAttributes } from './stage';
 import { telegram } from './activity-options';
 
@@ -36,8 +37,6 @@ const acts = proxyActivities<NoopPurchaseActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
 });
-
-const FIRST_POLL_MS = 5_000;
 
 export const BENCH_NOOP_PURCHASE_WORKFLOW_TYPE = 'benchNoopPurchaseWorkflow';
 export const benchNoopWorkflowId = (paymentId: string) => `bench-noop-${paymentId}`;
@@ -61,7 +60,7 @@ export async function benchNoopPurchaseWorkflow(input: PurchaseInput): Promise<{
   enterStage('CREATING_PAYMENT');
   link = await acts.createPayment(input);
   enterStage('AWAITING_PAYMENT');
-  while (!(await condition(() => paid, FIRST_POLL_MS))) await acts.getPaymentState({ paymentId });
+  for (let i = 0; !(await condition(() => paid, pollGap(i))); i++) await acts.getPaymentState({ paymentId });
   enterStage('PROVISIONING');
   await acts.recordPaymentSucceeded({ paymentId });
   await acts.extendActiveSubscription({ paymentId });

@@ -16,6 +16,7 @@ import {
   settlement,
 } from './activity-options';
 import { Failure, failureType } from './failures';
+import { pollGap } from './payment-polling';
 import { offerReferralReward, sellGift } from './gift-sale';
 import { placeClient, removeSpare, removeSpareInBackground } from './purchase/placement';
 import { checkStarClaims, listenForLateStars, refundStrayCharges } from './purchase/stars';
@@ -40,8 +41,6 @@ export { STARS_GRACE_MS } from './purchase/stars';
 // fails for good. The steps below appear in that order; purchaseWorkflow at the end runs them.
 // Replay: every step issues the same commands in the same order as before; changes go behind patched().
 
-/** Lost webhooks are caught by polling at a growing interval, capped so the gap is never over 2 minutes. */
-export const POLL_INTERVALS_MS = [5_000, 10_000, 20_000, 40_000, 60_000, 90_000, 120_000];
 /** YooKassa closes an unpaid payment itself within about an hour; we watch a generous bound past that. */
 const PROVIDER_SETTLE_LIMIT_MS = 25 * 3_600_000;
 
@@ -62,8 +61,6 @@ export interface PurchaseResult {
   giftId?: string;
   expiresAt?: string;
 }
-
-const pollGap = (i: number) => POLL_INTERVALS_MS[Math.min(i, POLL_INTERVALS_MS.length - 1)];
 
 /** The API waits on paymentLinkUpdate for the link; the status query and payment notices are answered throughout. */
 function listen(p: Purchase): void {

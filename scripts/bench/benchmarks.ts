@@ -9,6 +9,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import express from 'express';
 import { bundleWorkflows } from '../bundle-workflows';
 import { splitTelegramBudget } from '../../workers/create-workers';
+import { benchNoopWorkflowId } from '../../workflows/bench-noop';
 import { purchaseWorkflowId, subscriptionWorkflowId } from '../../workflows/purchase-messages';
 import type { PurchaseResult } from '../../workflows/purchase';
 import { SUBSCRIPTION_WORKFLOW_TYPE, type SubscriptionInput } from '../../workflows/subscription-messages';
@@ -100,7 +101,7 @@ async function resultWithin(handle: WorkflowHandle, ms: number): Promise<Purchas
  * P4. POST /api/v1/payments/create (Update-with-Start + the YooKassa call): sequentially, then 10 and
  * 50 at a time, then 200 at once (where a 503 means the create waited too long for its link).
  */
-export async function paymentLinkLatency({ stack, scale }: BenchContext): Promise<Figure[]> {
+export async function paymentLinkLatency({ stack, noop, scale }: BenchContext): Promise<Figure[]> {
   const n = scaled(50, scale, 2);
   const burst = scaled(200, scale, 10);
   const total = 3 * n + burst + 2;
@@ -111,19 +112,34 @@ export async function paymentLinkLatency({ stack, scale }: BenchContext): Promis
     if (res.body?.workflow_id) started.push(res.body.workflow_id);
     return res;
   };
+  // The ceiling: the engine's part alone (Update-with-Start of the no-op shape, straight from a client).
+  const noopRun = async (tg: number) => {
+    const t0 = performance.now();
+    const paymentId = await noop.create(tg);
+    started.push(benchNoopWorkflowId(paymentId));
+    return { status: 201, ms: performance.now() - t0 };
+  };
   // Two unmeasured requests first: connection set-up and the first workflow task are one-off costs.
   await run(users[0]);
   await run(users[1]);
+  await noopRun(users[0]);
   const sequential = [];
   for (const tg of users.slice(2, 2 + n)) sequential.push(await run(tg));
+  const noopSequential = [];
+  for (const tg of users.slice(2, 2 + n)) noopSequential.push(await noopRun(tg));
+  await terminateAll(stack, started.splice(0));
   const at10 = await pool(users.slice(2 + n, 2 + 2 * n), 10, run);
+  const noopAt10 = await pool(users.slice(2 + n, 2 + 2 * n), 10, noopRun);
   await terminateAll(stack, started.splice(0));
   const at50 = await pool(users.slice(2 + 2 * n, 2 + 3 * n), 50, run);
+  const noopAt50 = await pool(users.slice(2 + 2 * n, 2 + 3 * n), 50, noopRun);
   await terminateAll(stack, started.splice(0));
   const atBurst = await Promise.all(users.slice(2 + 3 * n).map(run));
   await terminateAll(stack, started.splice(0));
-  const figure = (mode: string, answers: Array<{ status: number; ms: number }>, goal?: string): Figure => {
+  type Answers = Array<{ status: number; ms: number }>;
+  const figure = (mode: string, answers: Answers, goal?: string, baseline?: Answers): Figure => {
     const d = distribution(answers.map((a) => a.ms));
+    const base = baseline && distribution(baseline.map((a) => a.ms));
     const errors = answers.filter((a) => a.status !== 201).length;
     const status503 = answers.filter((a) => a.status === 503).length;
     return {
@@ -134,6 +150,14 @@ export async function paymentLinkLatency({ stack, scale }: BenchContext): Promis
       errors,
       status_503: status503,
       warmup_requests: 2,
+      ...(base
+        ? {
+            baseline: 'noop_shape',
+            baseline_p50: base.p50,
+            baseline_p95: base.p95,
+            ratio_p95: ratio(d.p95, base.p95),
+          }
+        : {}),
       target: goal,
       ok:
         goal === undefined
@@ -144,9 +168,9 @@ export async function paymentLinkLatency({ stack, scale }: BenchContext): Promis
     };
   };
   return [
-    figure('sequential', sequential),
-    figure('concurrent_10', at10, 'p95 <= 150'),
-    figure('concurrent_50', at50),
+    figure('sequential', sequential, undefined, noopSequential),
+    figure('concurrent_10', at10, 'p95 <= 150', noopAt10),
+    figure('concurrent_50', at50, undefined, noopAt50),
     figure(`burst_${burst}`, atBurst, '0 x 503'),
   ];
 }

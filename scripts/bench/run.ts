@@ -151,8 +151,9 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
       await stack.stop();
     }
   }
-  if (benchTemporal() === 'server' && wanted.has('purchases_throughput_per_s')) {
-    await guarded('purchases_throughput_per_s', () => throughputOnServer(scale));
+  if (benchTemporal() === 'server') {
+    for (const name of ON_SERVER.filter((b) => wanted.has(b)))
+      await guarded(name, () => onTemporalServer(name, scale));
   }
   if (wanted.has('worker_rss_mb')) await guarded('worker_rss_mb', () => workerRss({ scale }));
   if (wanted.has('npm_test_wall_s')) await guarded('npm_test_wall_s', async () => testWallTime());
@@ -170,9 +171,12 @@ export async function runBench({ scale, only, out }: BenchOptions): Promise<Figu
   return reporter.figures;
 }
 
-/** BENCH_TEMPORAL=server: purchases_throughput_per_s again, on the real server on PostgreSQL. */
-async function throughputOnServer(scale: number): Promise<Figure[]> {
-  note('BENCH_TEMPORAL=server: the real Temporal server on PostgreSQL');
+/** What BENCH_TEMPORAL=server measures a second time: the figures the engine bounds. */
+const ON_SERVER = ['purchases_throughput_per_s', 'payment_link_latency_ms'] as const;
+
+/** BENCH_TEMPORAL=server: one figure again, on the real server on PostgreSQL. */
+async function onTemporalServer(name: (typeof ON_SERVER)[number], scale: number): Promise<Figure[]> {
+  note(`BENCH_TEMPORAL=server: ${name} on the real Temporal server on PostgreSQL`);
   const temporal = await startServerTemporal();
   const telegramRate = benchTelegramRate();
   try {
@@ -183,8 +187,14 @@ async function throughputOnServer(scale: number): Promise<Figure[]> {
     });
     const noop = await new NoopShape(stack.sys, telegramRate).start();
     try {
-      const figures = await purchasesThroughput({ stack, scale, noop, telegramRate });
-      return figures.map((f) => ({ ...f, temporal: 'server', mode: 'temporal_server_postgres' }));
+      const figures = await ON_STACK[name]({ stack, scale, noop, telegramRate });
+      return figures.map((f) => ({
+        ...f,
+        temporal: 'server',
+        // P2 keeps the mode it has always had there; P4's modes say which concurrency.
+        mode:
+          name === 'purchases_throughput_per_s' ? 'temporal_server_postgres' : `${f.mode}_temporal_server`,
+      }));
     } finally {
       await noop.stop();
       await stack.stop();

@@ -1,4 +1,4 @@
-// BENCH_TEMPORAL=server: the purchase throughput figure measured a second time against the real Temporal
+// BENCH_TEMPORAL=server: the purchase throughput and payment link figures measured a second time against the real Temporal
 // server on PostgreSQL (go.temporal.io/server, as docker-compose.yml runs it), printed beside the dev
 // server's figure. The dev server keeps its state in SQLite in one process; production's persistence
 // is PostgreSQL, which is what bounds throughput there.

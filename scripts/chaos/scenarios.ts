@@ -101,7 +101,7 @@ export function workerKill({ scale }: ChaosContext): Promise<Figure> {
   });
 }
 
-/** The workflow's poll gap is capped at 2 min (POLL_INTERVALS_MS in workflows/purchase.ts). */
+/** The workflow's poll gap is capped at 2 min (POLL_INTERVALS_MS in workflows/payment-polling.ts). */
 const POLL_CAP_MS = 120_000;
 
 /**

@@ -76,6 +76,11 @@ function assertBaselines(figures: Array<Record<string, unknown>>): void {
   }
   const http = figures.filter((f) => f.name === 'http_throughput_rps').map((f) => f.mode);
   assert.deepEqual(http, ['bare_express_hello', 'duplicate_webhook', 'sub']);
+  // The payment link beside the engine's own: the no-op shape's Update-with-Start at the same concurrency.
+  const links = figures
+    .filter((f) => f.name === 'payment_link_latency_ms' && f.baseline === 'noop_shape')
+    .map((f) => f.mode);
+  assert.deepEqual(links, ['sequential', 'concurrent_10', 'concurrent_50']);
   const rss = figures.filter((f) => f.name === 'worker_rss_mb');
   assert.ok(rss.length >= 2, 'P5 at two Ns at least, for the slope');
   assert.ok(
