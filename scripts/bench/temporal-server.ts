@@ -1,7 +1,7 @@
-// BENCH_TEMPORAL=server: the purchase throughput and payment link figures measured a second time against the real Temporal
-// server on PostgreSQL (go.temporal.io/server, as docker-compose.yml runs it), printed beside the dev
-// server's figure. The dev server keeps its state in SQLite in one process; production's persistence
-// is PostgreSQL, which is what bounds throughput there.
+// BENCH_TEMPORAL=server: the purchase throughput and payment link figures measured a second time against
+// the real Temporal server on PostgreSQL (go.temporal.io/server, as docker-compose.yml runs it), printed
+// beside the dev server's figures. The dev server keeps its state in SQLite in one process; production's
+// persistence is PostgreSQL, which is what bounds throughput there.
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
