@@ -1,9 +1,10 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
 import { giftCodeHash } from '../activities/gifts';
+import { failureType } from '../workflows/failures';
 import { claimGiftUpdate, giftWorkflowId } from '../workflows/gift-messages';
 import { type Row, iso, sql, sqlOne } from './db';
+import { withDeadline } from './deadline';
 import type { ApiDeps } from './deps';
 import { HttpError, notFound } from './errors';
 import { requireUser } from './purchases';
@@ -58,6 +59,12 @@ export async function claimGift(deps: ApiDeps, code: string, telegramId: string)
     const result = await withDeadline(
       handle.executeUpdate(claimGiftUpdate, { args: [{ telegramId }] }),
       CLAIM_WAIT_MS,
+      () =>
+        new HttpError(
+          503,
+          'claim_pending',
+          'the gift is yours; the access is being set up and arrives by message',
+        ),
     );
     return { subscription_id: result.subscriptionId, end_date: result.expiresAt };
   } catch (err) {
@@ -74,33 +81,8 @@ export async function claimGift(deps: ApiDeps, code: string, telegramId: string)
   }
 }
 
-function failureType(err: unknown): string | undefined {
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
-    return err.cause.type ?? undefined;
-  return undefined;
-}
-
 const isClosedWorkflow = (err: unknown) =>
   /workflow execution already completed|not found/i.test(String((err as Error)?.message ?? ''));
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new HttpError(
-            503,
-            'claim_pending',
-            'the gift is yours; the access is being set up and arrives by message',
-          ),
-        ),
-      ms,
-    );
-  });
-  promise.catch(() => undefined);
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 export const adminGiftView = z.object({
   id: z.string().uuid(),

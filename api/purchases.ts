@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../infra/temporal';
 import type { purchaseWorkflow } from '../workflows/purchase';
@@ -15,10 +14,11 @@ import {
   purchaseWorkflowId,
 } from '../workflows/purchase-messages';
 import { type Row, sqlOne } from './db';
+import { withDeadline } from './deadline';
 import type { ApiDeps } from './deps';
 import { HttpError, invalidField, notFound } from './errors';
 import { purchaseSummary } from '../workflows/summaries';
-import { Failure } from '../workflows/failures';
+import { Failure, failureType } from '../workflows/failures';
 import type { TariffRow, UserRow } from '../infra/db/rows';
 
 /** The purchase workflow answers with the payment link within about a second; past this we stop waiting. */
@@ -152,6 +152,7 @@ export async function startPurchase(
   const link = await withDeadline(
     deps.temporal.workflow.executeUpdateWithStart(paymentLinkUpdate, { startWorkflowOperation }),
     PAYMENT_LINK_WAIT_MS,
+    startTimeout,
   ).catch((err: unknown) => {
     throw translateStartError(deps, err, workflowId);
   });
@@ -183,7 +184,7 @@ export function translateStartError(
     // the update (a worker overloaded, killed or restarting; seen in test:deploy with a worker killed).
     // The purchase exists and a retry with the same Idempotency-Key reaches it: retryable, not a 500.
     deps.logger.warn({ workflowId, err }, 'purchase start not taken by the workflow yet');
-    return new HttpError(503, 'purchase_start_timeout', 'the purchase did not answer in time, try again');
+    return startTimeout();
   }
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
     return new HttpError(
@@ -192,29 +193,32 @@ export function translateStartError(
       'that purchase has already finished; start a new one (with a new Idempotency-Key)',
     );
   }
-  const failure = failureInChain(err);
-  if (failure?.type === Failure.PaymentProviderUnavailable) {
-    deps.logger.warn({ workflowId, err: failure.message }, 'payment provider unavailable');
+  const type = failureType(err);
+  if (type === Failure.PaymentProviderUnavailable) {
+    deps.logger.warn({ workflowId, err }, 'payment provider unavailable');
     return new HttpError(
       503,
       'payment_provider_unavailable',
       'the payment provider is not answering, try again later',
     );
   }
-  if (failure?.type === Failure.InsufficientBalance) {
+  if (type === Failure.InsufficientBalance) {
     return new HttpError(
       409,
       'insufficient_balance',
       'the balance does not cover this tariff; top it up or pay by card',
     );
   }
-  if (failure?.type === Failure.PaymentRejected) {
-    deps.logger.error({ workflowId, err: failure.message }, 'payment provider rejected the payment');
+  if (type === Failure.PaymentRejected) {
+    deps.logger.error({ workflowId, err }, 'payment provider rejected the payment');
     return new HttpError(502, 'payment_rejected', 'the payment provider refused to create the payment');
   }
   deps.logger.error({ workflowId, err }, 'could not start the purchase');
   return err instanceof Error ? err : new Error(String(err));
 }
+
+const startTimeout = () =>
+  new HttpError(503, 'purchase_start_timeout', 'the purchase did not answer in time, try again');
 
 const GRPC_FAILED_PRECONDITION = 9;
 
@@ -224,28 +228,6 @@ function grpcCodeInChain(err: unknown): number | undefined {
     if (typeof code === 'number') return code;
   }
   return undefined;
-}
-
-function failureInChain(err: unknown): ApplicationFailure | undefined {
-  for (let e = err, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof ApplicationFailure) return e;
-  }
-  return undefined;
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new HttpError(503, 'purchase_start_timeout', 'the purchase did not answer in time, try again'),
-        ),
-      ms,
-    );
-  });
-  promise.catch(() => undefined); // the loser of the race must not become an unhandled rejection
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 export const findUser = (orm: MikroORM, telegramId: string) =>
