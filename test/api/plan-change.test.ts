@@ -42,15 +42,15 @@ describe('api: plan change (seed scenario 6; real PostgreSQL, Temporal, Xray nod
   });
 
   const sql = (q: string, params: unknown[] = []) => sys.orm.em.getConnection().execute(q, params);
-  const finished = (paymentId: string) =>
-    waitFor(async () => {
-      const s = (
-        (await api.temporal.workflow
-          .getHandle(purchaseWorkflowId(paymentId))
-          .query(purchaseStatusQuery)) as PurchaseStatus
-      ).stage;
-      return ['COMPLETED', 'REFUNDED', 'FAILED', 'EXPIRED', 'CANCELED'].includes(s) ? s : undefined;
-    }, `purchase ${paymentId}`);
+  // The end is awaited on the workflow's result, then its stage read once: a status query polled while the
+  // purchase runs can fail on replay (README "Known gaps": the referral-reward patch marker), which is not
+  // what these tests are about.
+  const finished = async (paymentId: string) => {
+    const handle = api.temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
+    await handle.result();
+    const s = ((await handle.query(purchaseStatusQuery)) as PurchaseStatus).stage;
+    return ['COMPLETED', 'REFUNDED', 'FAILED', 'EXPIRED', 'CANCELED'].includes(s) ? s : undefined;
+  };
   const subOf = async (userId: string) =>
     (
       await sql(
