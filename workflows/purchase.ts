@@ -23,6 +23,7 @@ import { checkStarClaims, listenForLateStars, refundStrayCharges } from './purch
 import { acceptBalancePayment, creditTopUp } from './purchase/balance';
 import { sellTrafficPack } from './purchase/traffic-pack';
 import { applyUpgrade } from './purchase/plan-change';
+import { purchaseChanges } from './purchase/changes';
 import { accept, enterStage, errorMessage, newPurchase, notify, type Purchase } from './purchase/state';
 import {
   type PaymentNotice,
@@ -39,7 +40,8 @@ export { STARS_GRACE_MS } from './purchase/stars';
 // One purchase, in process order: create payment → await payment (webhook or poll) → settle at the deadline →
 // provision (select node, AddClient, persist) or extend → start the lifetime → notify; refund if provisioning
 // fails for good. The steps below appear in that order; purchaseWorkflow at the end runs them.
-// Replay: every step issues the same commands in the same order as before; changes go behind patched().
+// Replay: every step issues the same commands in the same order as before; changes go behind patched(),
+// decided at the start (./purchase/changes.ts).
 
 /** YooKassa closes an unpaid payment itself within about an hour; we watch a generous bound past that. */
 const PROVIDER_SETTLE_LIMIT_MS = 25 * 3_600_000;
@@ -124,7 +126,7 @@ async function awaitPayment(p: Purchase, deadline: number): Promise<void> {
   if (
     p.settled?.status === 'canceled' &&
     p.input.provider === 'yookassa' &&
-    patched('verify-cancel-at-provider')
+    p.has('verify-cancel-at-provider')
   ) {
     // A cancel is final only if the provider says so too: money taken must never be read as "canceled".
     const cancel = p.settled;
@@ -204,7 +206,7 @@ async function provision(
     nodeId,
   });
   if (grant.kind !== 'extended') return { grant };
-  if (!patched('spare-client-best-effort')) {
+  if (!p.has('spare-client-best-effort')) {
     await nodes.removeClient(client);
     return { grant };
   }
@@ -278,7 +280,7 @@ async function buyWhatWasPaid(p: Purchase): Promise<PurchaseResult> {
  */
 async function buyLate(p: Purchase): Promise<PurchaseResult> {
   const bySpecialPurpose = p.input.purpose === 'topup' || p.input.purpose === 'traffic_pack';
-  if (bySpecialPurpose && patched('late-settle-by-purpose')) return buyWhatWasPaid(p);
+  if (bySpecialPurpose && p.has('late-settle-by-purpose')) return buyWhatWasPaid(p);
   return grantAccess(p);
 }
 
@@ -318,7 +320,12 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   const deadline = Date.now() + input.paymentTimeoutMs;
   // Purchases begun before the local steps replay the scheduled activities they ran (same commands, same order).
   const steps = patched('local-purchase-steps') ? purchaseStepsLocal : purchaseStepsScheduled;
-  const p = newPurchase(input, input.provider === 'stars' && patched('stars-verified-charges'), steps);
+  const p = newPurchase(
+    input,
+    input.provider === 'stars' && patched('stars-verified-charges'),
+    steps,
+    purchaseChanges(),
+  );
   listen(p);
 
   if (!(await createPayment(p))) {
@@ -335,7 +342,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseRe
   else if (p.settled.status === 'canceled') result = await cancel(p, p.settled);
   else result = await buyWhatWasPaid(p);
   // A referred user's first payment rewards the referrer (referral-<referee> workflow; once per referee).
-  if (['granted', 'extended', 'gifted'].includes(result.outcome) && patched('referral-reward'))
+  if (['granted', 'extended', 'gifted'].includes(result.outcome) && p.has('referral-reward'))
     await offerReferralReward(p.input, p.steps.referrals);
   await close(p);
   return result;

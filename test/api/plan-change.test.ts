@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import {
-  type PurchaseStatus,
-  purchaseStatusQuery,
-  purchaseWorkflowId,
-} from '../../workflows/purchase-messages';
+import { purchaseEnd } from '../support/purchase-end';
 import type { PurchaseSystem } from '../support/system';
 import { waitFor } from '../support/wait-for-value';
 import { signalProviderState } from '../support/webhook';
@@ -42,15 +38,7 @@ describe('api: plan change (seed scenario 6; real PostgreSQL, Temporal, Xray nod
   });
 
   const sql = (q: string, params: unknown[] = []) => sys.orm.em.getConnection().execute(q, params);
-  // The end is awaited on the workflow's result, then its stage read once: a status query polled while the
-  // purchase runs can fail on replay (README "Known gaps": the referral-reward patch marker), which is not
-  // what these tests are about.
-  const finished = async (paymentId: string) => {
-    const handle = api.temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
-    await handle.result();
-    const s = ((await handle.query(purchaseStatusQuery)) as PurchaseStatus).stage;
-    return ['COMPLETED', 'REFUNDED', 'FAILED', 'EXPIRED', 'CANCELED'].includes(s) ? s : undefined;
-  };
+  const finished = (paymentId: string) => purchaseEnd(api.temporal, paymentId);
   const subOf = async (userId: string) =>
     (
       await sql(

@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import {
-  type PurchaseStatus,
-  purchaseStatusQuery,
-  purchaseWorkflowId,
-} from '../../workflows/purchase-messages';
+import { purchaseEnd } from '../support/purchase-end';
 import type { PurchaseSystem } from '../support/system';
 import { signalProviderState } from '../support/webhook';
 import { httpGetViaSocks, startHttpTarget, startXrayClient, type XrayClient } from '../support/xray';
@@ -39,14 +35,7 @@ describe('api: cancel with refund and admin refunds (real node, YooKassa emulato
   });
 
   const sql = (q: string, params: unknown[] = []) => sys.orm.em.getConnection().execute(q, params);
-  // Awaited on the workflow's result, then the stage read once (README "Known gaps": a status query polled
-  // mid-flight can fail on replay over the referral-reward patch marker).
-  const finished = async (paymentId: string) => {
-    const handle = api.temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
-    await handle.result();
-    const s = ((await handle.query(purchaseStatusQuery)) as PurchaseStatus).stage;
-    return ['COMPLETED', 'REFUNDED', 'FAILED'].includes(s) ? s : undefined;
-  };
+  const finished = (paymentId: string) => purchaseEnd(api.temporal, paymentId);
 
   /** A user with an active month bought by card (paid in the emulator), and a real Xray client on its key. */
   async function buyByCard() {

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, patched, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, condition, sleep } from '@temporalio/workflow';
 import { purchaseDatabase as db, nodes, spareRemoval } from '../activity-options';
 import { Failure } from '../failures';
 import { enterStage, errorMessage, type Purchase } from './state';
@@ -31,7 +31,7 @@ export async function placeClient(p: Purchase, client: { email: string; uuid: st
         return nodeId;
       } catch (err) {
         // Purchases started before this change refunded right here; replaying them must do the same.
-        if (!patched('add-client-on-another-node')) throw err;
+        if (!p.has('add-client-on-another-node')) throw err;
         excluded.push(nodeId);
         await p.steps.db.raiseOpsAlert({
           kind: 'add_client_failed',

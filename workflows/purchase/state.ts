@@ -11,6 +11,7 @@ import type {
 } from '../purchase-messages';
 import { stageAttributes } from '../stage';
 import { purchaseDetails } from '../summaries';
+import type { HasChange } from './changes';
 
 /** A Stars charge to give back, to whoever paid it. */
 export interface StrayCharge {
@@ -24,6 +25,8 @@ export interface Purchase {
   readonly input: PurchaseInput;
   /** The proxies of its own quick steps: local activities, or scheduled ones for purchases begun before those. */
   readonly steps: PurchaseSteps;
+  /** The behaviour changes this purchase has (./changes.ts); older histories replay without them. */
+  readonly has: HasChange;
   /** What the status query answers. */
   readonly status: PurchaseStatus;
   link?: PaymentLink;
@@ -42,10 +45,16 @@ export interface Purchase {
   operatorRefund?: OperatorRefund;
 }
 
-export function newPurchase(input: PurchaseInput, verifiesStars: boolean, steps: PurchaseSteps): Purchase {
+export function newPurchase(
+  input: PurchaseInput,
+  verifiesStars: boolean,
+  steps: PurchaseSteps,
+  has: HasChange,
+): Purchase {
   return {
     input,
     steps,
+    has,
     status: {
       stage: 'CREATING_PAYMENT',
       paymentId: input.paymentId,
