@@ -44,33 +44,48 @@ export async function startXrayServer(opts: {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vpn-xray-srv-'));
   const keys = await generateRealityKeys(bin);
   const shortId = newShortId();
-  const [port, apiPort] = [await freePort(), await freePort()];
   const inboundTag = opts.inboundTag ?? 'vless-reality';
-  const config = buildServerConfig({
-    port,
-    listen: '127.0.0.1',
-    apiListen: `127.0.0.1:${apiPort}`,
-    inboundTag,
-    privateKey: keys.privateKey,
-    shortIds: ['', shortId],
-    serverNames: [TARGET_NAME],
-    target: `127.0.0.1:${opts.targetPort}`,
-    clients: opts.clients,
-    allowPrivateDestinations: opts.allowPrivateDestinations ?? true,
-  });
   const configPath = path.join(dir, 'server.json');
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const writeConfig = (port: number, apiPort: number) => {
+    const config = buildServerConfig({
+      port,
+      listen: '127.0.0.1',
+      apiListen: `127.0.0.1:${apiPort}`,
+      inboundTag,
+      privateKey: keys.privateKey,
+      shortIds: ['', shortId],
+      serverNames: [TARGET_NAME],
+      target: `127.0.0.1:${opts.targetPort}`,
+      clients: opts.clients,
+      allowPrivateDestinations: opts.allowPrivateDestinations ?? true,
+    });
+    writeFileSync(configPath, JSON.stringify(config, null, 2));
+  };
+  let port = 0;
+  let apiPort = 0;
   let current: Started | undefined;
   const start = async () => {
     current = startProcess(bin, ['run', '-c', configPath]);
     await waitForPort(apiPort, '127.0.0.1', 10_000, current);
     await waitForPort(port, '127.0.0.1', 10_000, current);
   };
-  await start();
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (current) await killProcess(current.proc, signal);
     current = undefined;
   };
+  // A probed free port can be taken (an outgoing connection's ephemeral port) before Xray binds it: then
+  // new ports, up to three tries. A restart later keeps the ports it started on.
+  for (let attempt = 1; ; attempt++) {
+    [port, apiPort] = [await freePort(), await freePort()];
+    writeConfig(port, apiPort);
+    try {
+      await start();
+      break;
+    } catch (err) {
+      await stop('SIGKILL');
+      if (attempt >= 3 || !String(err).includes('address already in use')) throw err;
+    }
+  }
   return {
     bin,
     host: '127.0.0.1',

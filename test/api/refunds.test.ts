@@ -115,7 +115,7 @@ describe('api: cancel with refund and admin refunds (real node, YooKassa emulato
       body: { telegram_id: tg, tariff_slug: 'month-1', provider: 'balance' },
     });
     assert.equal(buy.status, 201, JSON.stringify(buy.body));
-    await finished(buy.body.payment_id);
+    assert.equal(await finished(buy.body.payment_id), 'COMPLETED');
     assert.equal((await api.call('GET', `/api/v1/users/${tg}/balance`)).body.balance, '51.00');
 
     const res = await api.call('POST', `/api/v1/subscriptions/${tg}/cancel`, { body: { refund: true } });

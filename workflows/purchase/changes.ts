@@ -13,7 +13,7 @@ export type HasChange = (change: PurchaseChange) => boolean;
 
 /**
  * Decided in the purchase's first workflow task, before any local activity: a patch marker recorded right
- * after a local activity in the same workflow task makes the status query fail on the cached run
+ * after a local activity in the same workflow task makes a status query made while it runs fail
  * (TMPRL1100 "Non-deprecated patch marker encountered ... but there is no corresponding change command";
  * 11 of 30 purchases queried while running, test/api/status-query.test.ts). Purchases begun before this
  * still make each change's own patched() call, at the point they made it, so their histories replay.
