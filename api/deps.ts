@@ -5,11 +5,14 @@ import type { Breakers } from '../infra/circuit-breaker';
 import type { Config } from '../infra/config';
 import type { OpsAlerter } from '../infra/ops-alerts';
 import type { Metrics } from '../infra/metrics';
+import type { ReadPool } from '../infra/db/read-pool';
 import type { YooKassaClient } from '../infra/yookassa/client';
 
 export interface AppDeps {
   config: Config;
   orm: MikroORM;
+  /** The hottest single-row reads (a redelivered webhook, /sub) skip the ORM's path (infra/db/read-pool.ts). */
+  reads: ReadPool;
   temporal: Client;
   /** Null when YOOKASSA_SHOP_ID is not set: card payments answer 503. */
   yookassa: YooKassaClient | null;

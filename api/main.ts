@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import { loadConfigOrExit } from '../infra/config';
 import { openOrm } from '../infra/db/orm';
+import { openReadPool, type ReadPool } from '../infra/db/read-pool';
 import { createLogger } from '../infra/logger';
 import { connectClient } from '../infra/temporal';
 import { breakerSettingsFrom, createBreakers, watchOutcomes } from '../infra/circuit-breaker';
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
   const yookassa = yookassaClient && watchOutcomes(yookassaClient, 'yookassa', breakers);
   if (!yookassa) logger.warn('YOOKASSA_SHOP_ID not set: card payments answer 503, Stars still work');
 
-  const app = createApp({ config, orm, temporal, yookassa, logger, breakers });
+  const reads = openReadPool(orm);
+  const app = createApp({ config, orm, reads, temporal, yookassa, logger, breakers });
   const server = app.listen(config.API_PORT);
   server.once('error', (err) => fail(`listen on port ${config.API_PORT}`, err));
   server.once('listening', () => logger.info({ port: config.API_PORT }, 'api listening'));
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    void shutdown(server, orm, temporal).then(
+    void shutdown(server, { orm, reads, temporal }).then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'shutdown failed');
@@ -55,7 +57,10 @@ async function main(): Promise<void> {
 }
 
 /** Stop accepting, let in-flight requests finish (bounded), then close PostgreSQL and Temporal. */
-export async function shutdown(server: Server, orm: MikroORM, temporal: Client): Promise<void> {
+export async function shutdown(
+  server: Server,
+  { orm, reads, temporal }: { orm: MikroORM; reads: ReadPool; temporal: Client },
+): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const force = setTimeout(() => {
@@ -64,6 +69,7 @@ export async function shutdown(server: Server, orm: MikroORM, temporal: Client):
   }, SHUTDOWN_GRACE_MS);
   await closed;
   clearTimeout(force);
+  await reads.close();
   await orm.close(true);
   await temporal.connection.close();
   logger.info('api stopped');

@@ -36,7 +36,7 @@ export type WebhookOutcome =
   | 'workflow_closed'
   | 'already_settled';
 
-type Deps = Pick<ApiDeps, 'orm' | 'temporal' | 'yookassa' | 'logger' | 'metrics'>;
+type Deps = Pick<ApiDeps, 'orm' | 'reads' | 'temporal' | 'yookassa' | 'logger' | 'metrics'>;
 
 /**
  * One YooKassa notification: re-read the payment from YooKassa, match it to our payment, check the money,
@@ -138,9 +138,8 @@ async function reread(deps: Deps, id: string): Promise<Payment | null> {
 }
 
 const paymentByProviderId = (deps: Deps, providerPaymentId: string) =>
-  sqlOne(
-    deps.orm,
-    `select id, amount, currency, status from payments where provider = 'yookassa' and provider_payment_id = ?`,
+  deps.reads.one<Row>(
+    `select id, amount, currency, status from payments where provider = 'yookassa' and provider_payment_id = $1`,
     [providerPaymentId],
   );
 

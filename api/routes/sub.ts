@@ -62,7 +62,7 @@ export function subRoutes(routes: RouteTable, deps: ApiDeps): void {
     },
     async ({ params, query }, req, res) => {
       const row = TOKEN.test(params.token)
-        ? await sqlOne<AccessRow>(deps.orm, `${ACCESS_SELECT} where s.subscription_token = ?`, [params.token])
+        ? await deps.reads.one<AccessRow>(`${ACCESS_SELECT} where s.subscription_token = $1`, [params.token])
         : undefined;
       if (!row) throw notFound('subscription_not_found');
       const url = subscriptionUrl(deps.config.PUBLIC_BASE_URL, params.token);

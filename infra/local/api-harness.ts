@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { type App, createApp } from '../../api/app';
 import { type Config, parseConfig } from '../config';
 import { createLogger } from '../logger';
+import { openReadPool } from '../db/read-pool';
 import { createMetrics, type Metrics } from '../metrics';
 import { createYooKassaClient, type YooKassaClient } from '../yookassa/client';
 import type { PurchaseSystem } from './system';
@@ -80,9 +81,11 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
   const metrics = createMetrics({ orm: db.orm, processMetrics: false, now: options.metricsNow });
   const logger = createLogger('api-test', sink);
   const temporal = options.temporal ?? env.client;
+  const reads = openReadPool(db.orm);
   const app = createApp({
     config,
     orm: db.orm,
+    reads,
     temporal,
     yookassa: options.yookassa ?? null,
     logger,
@@ -118,6 +121,7 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await reads.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setAutoRenew } from '../../api/auto-renew';
 import { handleYooKassaNotification } from '../../api/payment-webhook';
+import { openReadPool } from '../../infra/db/read-pool';
 import { createLogger } from '../../infra/logger';
 import { createMetrics } from '../../infra/metrics';
 import { createYooKassaClient } from '../../infra/yookassa/client';
@@ -93,8 +94,10 @@ describe('auto-renew from a saved card', function () {
       chargedAt >= end - BEFORE_MS - 1_000 && chargedAt < end,
       'charged at T - AUTO_RENEW_BEFORE, before the end',
     );
+    const reads = openReadPool(sys.orm);
     const deps = {
       orm: sys.orm,
+      reads,
       temporal: sys.client,
       yookassa: createYooKassaClient({
         apiUrl: sys.yookassa.url,
@@ -108,7 +111,7 @@ describe('auto-renew from a saved card', function () {
     const body = { type: 'notification' as const, event: 'payment.succeeded', object: { id: charge!.id } };
     const outcomes = await Promise.all(
       Array.from({ length: 5 }, () => handleYooKassaNotification(deps, body as never)),
-    );
+    ).finally(() => reads.close());
     assert.ok(
       outcomes.every((o) => ['signalled', 'workflow_closed', 'already_settled'].includes(o)),
       JSON.stringify(outcomes),
